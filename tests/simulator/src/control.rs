@@ -1,0 +1,191 @@
+//! The control API under `/_sim`: tests play the humans, read what was sent and arm faults.
+//! JSON in and out, no auth (loopback only). ARCHITECTURE.md documents each route.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::faults::Fault;
+use crate::server::AppState;
+use crate::store::{render, ApiError, NewMessage};
+use crate::time::{parse_iso, DateForm};
+
+/// The `/_sim` routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/post", post(post_message))
+        .route("/edit", post(edit))
+        .route("/react", post(react))
+        .route("/delete", post(delete))
+        .route("/messages", get(messages))
+        .route("/faults", post(faults))
+        .route("/reset-faults", post(reset_faults))
+}
+
+fn bad_request(e: ApiError) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({"ok": false, "error": e.message()})),
+    )
+        .into_response()
+}
+
+fn user_id(state: &AppState, username: &str) -> Result<String, Response> {
+    state
+        .store
+        .user_by_username(username)
+        .map(|u| u.id)
+        .ok_or_else(|| {
+            bad_request(ApiError::new(
+                "error-invalid-user",
+                &format!("no user {username:?}"),
+            ))
+        })
+}
+
+async fn health(State(state): State<AppState>) -> Json<Value> {
+    Json(
+        json!({"ok": true, "profile": state.store.profile.label(), "version": state.store.profile.version()}),
+    )
+}
+
+#[derive(Deserialize)]
+struct PostBody {
+    user: String,
+    rid: String,
+    msg: String,
+    tmid: Option<String>,
+    tshow: Option<bool>,
+    #[serde(rename = "_id")]
+    id: Option<String>,
+    attachments: Option<Value>,
+}
+
+async fn post_message(State(state): State<AppState>, Json(b): Json<PostBody>) -> Response {
+    let uid = match user_id(&state, &b.user) {
+        Ok(uid) => uid,
+        Err(r) => return r,
+    };
+    let new = NewMessage {
+        id: b.id,
+        rid: b.rid,
+        msg: b.msg,
+        tmid: b.tmid,
+        tshow: b.tshow,
+        attachments: b.attachments,
+        ..Default::default()
+    };
+    match state.store.send_message(&uid, new) {
+        Ok(doc) => {
+            Json(json!({"ok": true, "message": render(&doc, DateForm::Iso)})).into_response()
+        }
+        Err(e) => bad_request(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EditBody {
+    msg_id: String,
+    msg: String,
+    /// Who edits; the author when absent.
+    user: Option<String>,
+}
+
+async fn edit(State(state): State<AppState>, Json(b): Json<EditBody>) -> Response {
+    let author = state
+        .store
+        .message(&b.msg_id)
+        .and_then(|m| m["u"]["_id"].as_str().map(str::to_owned));
+    let editor = match (&b.user, author) {
+        (Some(u), _) => match user_id(&state, u) {
+            Ok(id) => id,
+            Err(r) => return r,
+        },
+        (None, Some(a)) => a,
+        (None, None) => return bad_request(ApiError::plain("no such message")),
+    };
+    match state.store.update_message(&editor, None, &b.msg_id, &b.msg) {
+        Ok(doc) => {
+            Json(json!({"ok": true, "message": render(&doc, DateForm::Iso)})).into_response()
+        }
+        Err(e) => bad_request(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReactBody {
+    user: String,
+    msg_id: String,
+    emoji: String,
+}
+
+async fn react(State(state): State<AppState>, Json(b): Json<ReactBody>) -> Response {
+    let uid = match user_id(&state, &b.user) {
+        Ok(uid) => uid,
+        Err(r) => return r,
+    };
+    match state.store.react(&uid, &b.msg_id, &b.emoji, None) {
+        Ok(doc) => {
+            Json(json!({"ok": true, "message": render(&doc, DateForm::Iso)})).into_response()
+        }
+        Err(e) => bad_request(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DeleteBody {
+    msg_id: String,
+}
+
+async fn delete(State(state): State<AppState>, Json(b): Json<DeleteBody>) -> Response {
+    let Some(m) = state.store.message(&b.msg_id) else {
+        return bad_request(ApiError::plain("no such message"));
+    };
+    let (uid, rid) = (
+        m["u"]["_id"].as_str().unwrap_or_default(),
+        m["rid"].as_str().unwrap_or_default(),
+    );
+    match state.store.delete_message(uid, rid, &b.msg_id) {
+        Ok(_) => Json(json!({"ok": true})).into_response(),
+        Err(e) => bad_request(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct MessagesQuery {
+    rid: Option<String>,
+    user: Option<String>,
+    since: Option<String>,
+}
+
+async fn messages(State(state): State<AppState>, Query(q): Query<MessagesQuery>) -> Json<Value> {
+    let since = q.since.as_deref().and_then(parse_iso);
+    let list: Vec<Value> = state
+        .store
+        .all_messages()
+        .iter()
+        .filter(|m| q.rid.as_deref().is_none_or(|r| m["rid"] == r))
+        .filter(|m| q.user.as_deref().is_none_or(|u| m["u"]["username"] == u))
+        .filter(|m| since.is_none_or(|s| m["ts"]["$date"].as_i64().unwrap_or(0) > s))
+        .map(|m| render(m, DateForm::Iso))
+        .collect();
+    Json(json!({"ok": true, "messages": list}))
+}
+
+async fn faults(State(state): State<AppState>, Json(fault): Json<Fault>) -> Json<Value> {
+    let matched = state.faults.inject(fault);
+    Json(json!({"ok": matched}))
+}
+
+async fn reset_faults(State(state): State<AppState>) -> Json<Value> {
+    state.faults.reset();
+    Json(json!({"ok": true}))
+}

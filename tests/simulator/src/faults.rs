@@ -1,0 +1,184 @@
+//! Fault injection: what tests arm through [`crate::Simulator::faults`] or `POST /_sim/faults`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use crate::store::{BusEvent, Store};
+
+/// A fault, as the control API takes it (`{"kind": "...", ...}`).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Fault {
+    /// Close every WebSocket now.
+    DropSockets,
+    /// Stop (or resume) answering and sending anything on WebSockets, pings included.
+    HalfOpen {
+        /// On or off.
+        on: bool,
+    },
+    /// Reset new TCP connections (WebSocket and REST) for this many seconds.
+    RefuseConnections {
+        /// Duration.
+        seconds: f64,
+    },
+    /// Mark one token expired.
+    ExpireToken {
+        /// The token.
+        token: String,
+    },
+    /// Revoke every token of a user.
+    RevokeTokens {
+        /// Username.
+        user: String,
+    },
+    /// Answer the next `count` calls to `route` (a path such as `/api/v1/chat.sendMessage`)
+    /// with this status and Rocket.Chat's body for it.
+    HttpStatus {
+        /// Path, without query.
+        route: String,
+        /// 429, 500, 502, 503, …
+        status: u16,
+        /// How many calls.
+        count: u32,
+    },
+    /// Delay the next `count` calls to `route` by `ms`.
+    Delay {
+        /// Path, without query.
+        route: String,
+        /// Milliseconds.
+        ms: u64,
+        /// How many calls.
+        #[serde(default = "one")]
+        count: u32,
+    },
+    /// Send this text as a frame on every open WebSocket.
+    MalformedFrame {
+        /// The frame text.
+        text: String,
+    },
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Default)]
+struct Armed {
+    http: HashMap<String, (u16, u32)>,
+    delay: HashMap<String, (u64, u32)>,
+    refuse_until: Option<Instant>,
+}
+
+/// The armed faults, shared by the listener, the REST middleware and every DDP connection.
+pub struct Faults {
+    armed: Mutex<Armed>,
+    half_open: AtomicBool,
+    store: Arc<Store>,
+}
+
+impl Faults {
+    pub(crate) fn new(store: Arc<Store>) -> Self {
+        Faults {
+            armed: Mutex::default(),
+            half_open: AtomicBool::new(false),
+            store,
+        }
+    }
+
+    fn armed(&self) -> std::sync::MutexGuard<'_, Armed> {
+        self.armed.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Arm a fault. Returns false for an `expireToken`/`revokeTokens` that matched nothing.
+    pub fn inject(&self, fault: Fault) -> bool {
+        match fault {
+            Fault::DropSockets => self.drop_sockets(),
+            Fault::HalfOpen { on } => self.half_open.store(on, Ordering::SeqCst),
+            Fault::RefuseConnections { seconds } => {
+                self.refuse_connections(Duration::from_secs_f64(seconds))
+            }
+            Fault::ExpireToken { token } => return self.store.expire_token(&token),
+            Fault::RevokeTokens { user } => return self.store.revoke_tokens(&user) > 0,
+            Fault::HttpStatus {
+                route,
+                status,
+                count,
+            } => {
+                self.armed().http.insert(route, (status, count));
+            }
+            Fault::Delay { route, ms, count } => {
+                self.armed().delay.insert(route, (ms, count));
+            }
+            Fault::MalformedFrame { text } => {
+                self.store.bus().publish(BusEvent::MalformedFrame(text))
+            }
+        }
+        true
+    }
+
+    /// Close every WebSocket now.
+    pub fn drop_sockets(&self) {
+        self.store.bus().publish(BusEvent::DropSockets);
+    }
+
+    /// Half-open mode: sockets stay open but the server goes silent (no pongs, no events).
+    pub fn set_half_open(&self, on: bool) {
+        self.half_open.store(on, Ordering::SeqCst);
+    }
+
+    /// Whether sockets are half-open.
+    pub fn is_half_open(&self) -> bool {
+        self.half_open.load(Ordering::SeqCst)
+    }
+
+    /// Reset new connections for a while.
+    pub fn refuse_connections(&self, d: Duration) {
+        self.armed().refuse_until = Some(Instant::now() + d);
+    }
+
+    /// Whether new connections are being refused now.
+    pub fn refusing(&self) -> bool {
+        self.armed()
+            .refuse_until
+            .is_some_and(|t| Instant::now() < t)
+    }
+
+    /// Answer the next `count` calls to `route` with `status`.
+    pub fn http_status(&self, route: &str, status: u16, count: u32) {
+        self.inject(Fault::HttpStatus {
+            route: route.into(),
+            status,
+            count,
+        });
+    }
+
+    /// Take one armed status for a route, if any.
+    pub fn take_http(&self, route: &str) -> Option<u16> {
+        take(&mut self.armed().http, route)
+    }
+
+    /// Take one armed delay for a route, if any.
+    pub fn take_delay(&self, route: &str) -> Option<Duration> {
+        take(&mut self.armed().delay, route).map(Duration::from_millis)
+    }
+
+    /// Clear every fault.
+    pub fn reset(&self) {
+        *self.armed() = Armed::default();
+        self.half_open.store(false, Ordering::SeqCst);
+    }
+}
+
+fn take<T: Copy>(map: &mut HashMap<String, (T, u32)>, route: &str) -> Option<T> {
+    let entry = map.get_mut(route)?;
+    let value = entry.0;
+    entry.1 = entry.1.saturating_sub(1);
+    if entry.1 == 0 {
+        map.remove(route);
+    }
+    Some(value)
+}

@@ -1,0 +1,193 @@
+//! The HTTP server: one loopback port for DDP (`/websocket`), REST (`/api`), file downloads
+//! and the control API (`/_sim`). The listener can refuse connections (a fault), and the
+//! server can be stopped and started again on the same port (a restart keeps the state, as a
+//! real server keeps its database).
+
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::faults::Faults;
+use crate::store::Store;
+use crate::time::now_ms;
+use crate::SimConfig;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The server state.
+    pub store: Arc<Store>,
+    /// Armed faults.
+    pub faults: Arc<Faults>,
+    /// Start-up configuration.
+    pub config: Arc<SimConfig>,
+    /// The address clients use, for absolute URLs.
+    pub base_url: Arc<String>,
+    /// Source of DDP connection ids.
+    pub next_conn_id: Arc<AtomicU64>,
+    /// REST rate limiter buckets.
+    pub rest_limiter: Arc<crate::rest::RateLimiter>,
+}
+
+/// The full router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/websocket", get(crate::ddp::ws_handler))
+        .route("/websocket/", get(crate::ddp::ws_handler))
+        .merge(crate::rest::router())
+        .nest("/_sim", crate::control::router())
+        .layer(middleware::from_fn_with_state(state.clone(), http_faults))
+        .with_state(state)
+}
+
+/// Armed `delay` and `httpStatus` faults, applied before the real handler.
+async fn http_faults(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    if path.starts_with("/_sim") {
+        return next.run(req).await;
+    }
+    if let Some(d) = state.faults.take_delay(&path) {
+        tokio::time::sleep(d).await;
+    }
+    match state.faults.take_http(&path) {
+        Some(status) => fault_response(status),
+        None => next.run(req).await,
+    }
+}
+
+/// The body Rocket.Chat (or the proxy in front of it) gives for a status.
+pub fn fault_response(status: u16) -> Response {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    match status {
+        429 => {
+            let wait_s = 1;
+            let mut res = (
+                code,
+                Json(json!({"success": false, "error": format!(
+                    "Error, too many requests. Please slow down. You must wait {wait_s} seconds before trying this endpoint again. [error-too-many-requests]"
+                )})),
+            )
+                .into_response();
+            let h = res.headers_mut();
+            h.insert("x-ratelimit-limit", HeaderValue::from_static("10"));
+            h.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+            h.insert(
+                "x-ratelimit-reset",
+                HeaderValue::from_str(&(now_ms() + wait_s * 1000).to_string()).expect("digits"),
+            );
+            res
+        }
+        500 => (
+            code,
+            Json(json!({"success": false, "error": "Internal server error"})),
+        )
+            .into_response(),
+        _ => Response::builder()
+            .status(code)
+            .header("content-type", "text/html")
+            .body(Body::from(format!(
+                "<html><body><h1>{status} {}</h1></body></html>",
+                code.canonical_reason().unwrap_or("Error")
+            )))
+            .expect("valid response"),
+    }
+}
+
+/// A TCP listener that resets connections while the `refuseConnections` fault is armed.
+struct FaultyListener {
+    inner: TcpListener,
+    faults: Arc<Faults>,
+}
+
+impl axum::serve::Listener for FaultyListener {
+    type Io = TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            match self.inner.accept().await {
+                Ok((stream, addr)) => {
+                    if self.faults.refusing() {
+                        // RST instead of FIN, so the client sees "connection reset". A zero
+                        // linger never blocks on drop, which is what the deprecation is about.
+                        #[allow(deprecated)]
+                        let _ = stream.set_linger(Some(Duration::ZERO));
+                        drop(stream);
+                        continue;
+                    }
+                    let _ = stream.set_nodelay(true);
+                    return (stream, addr);
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.inner.local_addr()
+    }
+}
+
+/// A running server instance (one bind of the port).
+pub struct Running {
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+/// Serve `state` on `listener` until stopped.
+pub fn serve(listener: TcpListener, state: AppState) -> Running {
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let faults = state.faults.clone();
+    let app = router(state);
+    let listener = FaultyListener {
+        inner: listener,
+        faults,
+    };
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stop_rx.await;
+            })
+            .await;
+    });
+    Running {
+        stop: Some(stop_tx),
+        task,
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Running {
+    /// Stop accepting, close WebSockets (the caller publishes DropSockets) and wait a little
+    /// for HTTP connections to finish; then abort.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let abort = self.task.abort_handle();
+        if tokio::time::timeout(Duration::from_secs(2), &mut self.task)
+            .await
+            .is_err()
+        {
+            abort.abort();
+        }
+    }
+}
