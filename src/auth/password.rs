@@ -265,3 +265,167 @@ impl TokenSource for PasswordSession {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::rest::test_server::{Req, Resp, TestServer};
+    use crate::tls::{client_config, TlsOptions};
+
+    const PASSWORD: &str = "hunter2-password";
+    const TOKEN: &str = "9HqLlyZOugoStsXCUfD_0YdwnNnunAJF8V47U3QHXSq";
+
+    fn ok_login() -> Resp {
+        Resp::json(
+            200,
+            json!({"status":"success","data":{"userId":"Bq7dYg4KxWnZcT3rA","authToken":TOKEN,"me":{"_id":"Bq7dYg4KxWnZcT3rA","username":"mybot"}},"success":true}),
+        )
+    }
+
+    fn session(url: &str) -> PasswordSession {
+        let tls = client_config(&TlsOptions::default()).unwrap();
+        PasswordSession::new(
+            url,
+            "mybot",
+            Secret::new(PASSWORD),
+            tls,
+            &RestOptions::default(),
+        )
+        .unwrap()
+    }
+
+    fn assert_no_secrets(s: &str) {
+        assert!(!s.contains(PASSWORD), "password leaked: {s}");
+        assert!(!s.contains(TOKEN), "token leaked: {s}");
+    }
+
+    #[tokio::test]
+    async fn concurrent_callers_share_one_login() {
+        let srv = TestServer::start(|r: &Req| {
+            assert_eq!(r.json(), json!({"user":"mybot","password":PASSWORD}));
+            ok_login().delay(Duration::from_millis(100))
+        })
+        .await;
+        let s = Arc::new(session(&srv.url));
+        let calls: Vec<_> = (0..5)
+            .map(|_| {
+                let s = s.clone();
+                tokio::spawn(async move { s.current().await })
+            })
+            .collect();
+        for c in calls {
+            let t = c.await.unwrap().unwrap();
+            assert_eq!(t.user_id, "Bq7dYg4KxWnZcT3rA");
+            assert_eq!(t.token.expose(), TOKEN);
+            assert_no_secrets(&format!("{t:?}"));
+        }
+        assert_eq!(srv.requests().len(), 1);
+        assert_eq!(s.me().await.unwrap()["username"], "mybot");
+        assert_no_secrets(&format!("{s:?}"));
+        // invalidate → next call logs in again
+        let t = s.current().await.unwrap();
+        s.invalidate(&t).await;
+        s.current().await.unwrap();
+        assert_eq!(srv.requests().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn rejection_is_remembered_for_a_cooldown() {
+        let srv = TestServer::start(|_| {
+            Resp::json(
+                401,
+                json!({"success":false,"error":"Unauthorized","status":"error","message":"Unauthorized"}),
+            )
+        })
+        .await;
+        let s = session(&srv.url).with_cooldown(Duration::from_millis(300));
+        let e1 = s.current().await.unwrap_err();
+        assert!(matches!(e1, AuthError::Rejected(_)), "{e1:?}");
+        assert_no_secrets(&format!("{e1} {e1:?} {s:?}"));
+        let e2 = s.current().await.unwrap_err();
+        assert_eq!(e1, e2);
+        assert_eq!(srv.requests().len(), 1, "no login during the cool-down");
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        s.current().await.unwrap_err();
+        assert_eq!(srv.requests().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn totp_code_is_sent_when_asked() {
+        let srv = TestServer::start(|r: &Req| {
+            if r.json()["code"] == "123456" {
+                ok_login()
+            } else {
+                Resp::json(
+                    401,
+                    json!({"success":false,"status":"error","error":"totp-required","details":{"method":"totp"},"message":"TOTP Required"}),
+                )
+            }
+        })
+        .await;
+        let without = session(&srv.url);
+        let err = without.current().await.unwrap_err();
+        assert!(matches!(err, AuthError::TwoFactorRequired(_)), "{err:?}");
+        assert_eq!(srv.requests().len(), 1);
+
+        let asked = Arc::new(AtomicUsize::new(0));
+        let a = asked.clone();
+        let with = session(&srv.url).with_totp(Arc::new(move || {
+            a.fetch_add(1, Ordering::SeqCst);
+            Some("123456".into())
+        }));
+        with.current().await.unwrap();
+        assert_eq!(asked.load(Ordering::SeqCst), 1);
+        assert_eq!(srv.requests().len(), 3);
+
+        let wrong = session(&srv.url).with_totp(Arc::new(|| Some("000000".into())));
+        let err = wrong.current().await.unwrap_err();
+        assert_eq!(
+            err,
+            AuthError::TwoFactorRequired("the server refused the 2FA code".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn rate_limited_login_honours_reset_and_fails_fast() {
+        let srv = TestServer::start(|_| {
+            Resp::json(429, json!({"success":false,"error":"Error, too many requests. Please slow down. You must wait 52 seconds before trying this endpoint again. [error-too-many-requests]"}))
+                .header("x-ratelimit-remaining", 0)
+                .header("x-ratelimit-reset", chrono::Utc::now().timestamp_millis() + 30_000)
+        })
+        .await;
+        let s = session(&srv.url);
+        match s.current().await.unwrap_err() {
+            AuthError::RateLimited { retry_after_ms } => {
+                assert!(
+                    (29_000..=30_300).contains(&retry_after_ms),
+                    "{retry_after_ms}"
+                )
+            }
+            e => panic!("{e:?}"),
+        }
+        assert!(matches!(
+            s.current().await,
+            Err(AuthError::RateLimited { .. })
+        ));
+        assert_eq!(srv.requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn server_errors_are_transient_and_not_cached() {
+        let srv = TestServer::start(|_| {
+            Resp::json(
+                500,
+                json!({"success":false,"error":"Internal server error"}),
+            )
+        })
+        .await;
+        let s = session(&srv.url);
+        let e = s.current().await.unwrap_err();
+        assert!(matches!(e, AuthError::Transient(_)), "{e:?}");
+        s.current().await.unwrap_err();
+        assert_eq!(srv.requests().len(), 2);
+    }
+}

@@ -13,6 +13,10 @@ mod endpoints;
 mod error;
 mod media;
 pub mod ratelimit;
+#[cfg(test)]
+pub(crate) mod test_server;
+#[cfg(test)]
+mod tests_http;
 
 use std::collections::HashMap;
 use std::fmt;
