@@ -111,6 +111,11 @@ pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, TlsError> {
     Ok(Arc::new(config))
 }
 
+/// The tokio-tungstenite connector for the realtime WebSocket, on the same config.
+pub fn websocket_connector(config: &Arc<ClientConfig>) -> tokio_tungstenite::Connector {
+    tokio_tungstenite::Connector::Rustls(config.clone())
+}
+
 /// Parse PEM certificates and add them to `roots`; returns how many were added.
 fn add_pem(roots: &mut RootCertStore, pem: &[u8], origin: &str) -> Result<usize, TlsError> {
     let mut reader = pem;
@@ -291,5 +296,9 @@ kAb1lhjXDVdQrpazBjr/M5Jv
             .tls_backend_preconfigured((*cfg).clone())
             .build()
             .unwrap();
+        assert!(matches!(
+            websocket_connector(&cfg),
+            tokio_tungstenite::Connector::Rustls(_)
+        ));
     }
 }

@@ -292,7 +292,8 @@ impl RestClient {
             .get(reqwest::header::CONTENT_DISPOSITION)
             .and_then(|v| v.to_str().ok())
             .and_then(file_name_from_disposition);
-        let from_url = url
+        let from_url = resp
+            .url()
             .path_segments()
             .and_then(|mut s| s.next_back().map(percent_decode))
             .filter(|s| !s.is_empty());

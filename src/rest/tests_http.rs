@@ -507,3 +507,31 @@ async fn token_source_errors_surface_as_auth() {
         Err(RestError::Auth(AuthError::Transient(_)))
     ));
 }
+
+#[tokio::test]
+async fn redirects_to_other_origins_are_not_followed() {
+    let foreign = TestServer::start(|_| Resp::json(200, json!({"leak":true}))).await;
+    let target = format!("{}/steal", foreign.url);
+    let srv = TestServer::start(move |r: &Req| match r.path.as_str() {
+        "/file-upload/F1/a.txt" => Resp::json(302, json!({})).header("location", &target),
+        "/file-upload/F2/a.txt" => {
+            Resp::json(302, json!({})).header("location", "/file-upload/F3/b.txt")
+        }
+        _ => Resp::json(200, json!({"ok":true})),
+    })
+    .await;
+    let c = static_client(&srv.url);
+    let err = c.download("/file-upload/F1/a.txt", 1000).await.unwrap_err();
+    assert_eq!(err.status(), Some(302), "{err:?}");
+    assert!(
+        foreign.requests().is_empty(),
+        "credentials must not follow a redirect"
+    );
+    // same-origin redirects are followed, with credentials
+    let d = c.download("/file-upload/F2/a.txt", 1000).await.unwrap();
+    assert_eq!(d.file_name, "b.txt");
+    assert_eq!(
+        srv.hits("/file-upload/F3/b.txt")[0].header("x-auth-token"),
+        Some(TOKEN)
+    );
+}
