@@ -52,3 +52,9 @@ pub trait TokenSource: Send + Sync {
     /// [`AuthError::Rejected`] from then on.
     fn invalidate<'a>(&'a self, token: &'a AuthToken) -> BoxFuture<'a, ()>;
 }
+
+mod password;
+mod static_token;
+
+pub use password::{PasswordSession, TotpSource};
+pub use static_token::{StaticToken, STATIC_TOKEN_REJECTED};
