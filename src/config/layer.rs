@@ -63,6 +63,9 @@ pub(crate) fn known_keys<T: schemars::JsonSchema>() -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
+/// Keys whose values are secrets: their errors never quote the value.
+const SECRET_KEYS: [&str; 3] = ["authToken", "password", "totpCode"];
+
 /// Turn a serde error on a one-key object into a short message.
 fn clean_serde_message(e: &serde_json::Error) -> String {
     let msg = e.to_string();
@@ -70,6 +73,11 @@ fn clean_serde_message(e: &serde_json::Error) -> String {
     if let Some(rest) = msg.strip_prefix("unknown variant ") {
         return format!("unknown value {rest}");
     }
+    if msg.contains("untagged enum AllowEntry") {
+        return "wrong type: expected an array of strings or numbers".to_owned();
+    }
+    // unit enums deserialize from "string or map"; users only ever write strings
+    let msg = msg.replace("expected string or map", "expected a string");
     if msg.starts_with("invalid type") || msg.starts_with("invalid value") {
         return format!("wrong type: {msg}");
     }
@@ -108,6 +116,10 @@ pub(crate) fn parse_layer<T: Layer>(value: &Value, path: &str, d: &mut Diagnosti
         one.insert(key.clone(), v.clone());
         match serde_json::from_value::<T>(Value::Object(one)) {
             Ok(layer) => out.merge_from(layer),
+            Err(_) if SECRET_KEYS.contains(&key.as_str()) => d.error(ConfigProblem::new(
+                p,
+                format!("wrong type: expected a string, got {}", type_name(v)),
+            )),
             Err(e) => d.error(ConfigProblem::new(p, clean_serde_message(&e))),
         }
     }

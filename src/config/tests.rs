@@ -214,6 +214,8 @@ fn collects_every_problem_with_paths() {
         "textChunkLimit": 0,
         "mediaMaxMb": -1,
         "requireMention": "yes",
+        "allowFrom": ["ok", true],
+        "groupAllowFrom": "alice",
         "tls": {"caPem": "nope", "insecureSkipVerify": "no"},
         "rooms": {"R": {"conversationWindowMinutes": -5}},
         "accounts": {
@@ -226,7 +228,9 @@ fn collects_every_problem_with_paths() {
     }));
     let want = [
         "dmPolicy: unknown value `friends`, expected one of `pairing`, `allowlist`, `open`, `disabled`",
-        "groupPolicy: wrong type",
+        "groupPolicy: wrong type: invalid type: integer `3`, expected a string",
+        "allowFrom: wrong type: expected an array of strings or numbers",
+        "groupAllowFrom: wrong type: invalid type: string \"alice\", expected a sequence",
         "requireMention: wrong type",
         "tls.insecureSkipVerify: wrong type",
         "authToken: no credentials",
@@ -350,7 +354,21 @@ fn debug_never_shows_secrets() {
     assert!(dbg.contains("***"));
     let raw: RocketChatConfig = serde_json::from_value(v).unwrap();
     assert!(!format!("{raw:?}").contains("LEAK"));
-    // errors never echo secret values either
+    // errors never echo secret values either, even of the wrong type
+    let e = resolve(
+        &json!({"password": 987654321, "twoFactor": {"totpCode": 123987}}),
+        &NO_ENV,
+    )
+    .unwrap_err();
+    assert!(
+        !format!("{e} {e:?}").contains("987654321") && !format!("{e}").contains("123987"),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .contains("password: wrong type: expected a string, got a number"),
+        "{e}"
+    );
     let e = resolve(
         &json!({"baseUrl": "x", "authToken": "TOKEN-SHOULD-NOT-LEAK"}),
         &NO_ENV,
