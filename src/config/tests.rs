@@ -507,3 +507,19 @@ fn schema_keys_match_the_parser() {
         c.warnings
     );
 }
+
+#[test]
+fn invalid_env_url_is_named_and_overridable() {
+    let env = [
+        ("ROCKETCHAT_URL", "chat.example.com"),
+        ("ROCKETCHAT_AUTH_TOKEN", "t"),
+        ("ROCKETCHAT_USER_ID", "u"),
+    ];
+    let e = resolve(&json!({}), &env).unwrap_err();
+    assert_eq!(
+        e.messages(),
+        vec!["baseUrl: not a valid http(s) URL: \"chat.example.com\" (from ROCKETCHAT_URL)"]
+    );
+    let c = resolve(&json!({"baseUrl": "https://chat.example.com"}), &env).unwrap();
+    assert_eq!(c.accounts[0].base_url.as_str(), "https://chat.example.com");
+}
