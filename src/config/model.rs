@@ -1,0 +1,236 @@
+//! The `channels.rocketchat` object as users write it (camelCase keys).
+//!
+//! Every field is optional here: these are *layers*. The top level is one layer
+//! (the default account, and the base every account inherits from) and each
+//! `accounts.<id>` is another one merged over it. Defaults are applied only
+//! when a layer stack is resolved (see [`super::resolve`]). The JSON Schema
+//! ([`super::json_schema`]) is generated from these types, so the field docs
+//! below are also the schema's descriptions.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::secret::Secret;
+
+/// The whole `channels.rocketchat` object: the default account's keys at the
+/// top level plus named accounts under `accounts`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RocketChatConfig {
+    /// Top-level keys: the `default` account, and the values every account inherits.
+    #[serde(flatten)]
+    pub base: AccountSection,
+    /// Additional accounts by id. Each inherits every top-level key it does not override.
+    pub accounts: Option<BTreeMap<String, AccountSection>>,
+}
+
+/// One account's keys (also the top level). Every key is optional; unset keys
+/// inherit from the top level, then fall back to the documented default.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountSection {
+    /// Whether this account (or, at the top level, the channel) runs. Default `true`.
+    pub enabled: Option<bool>,
+    /// Display name of the account (for status output).
+    pub name: Option<String>,
+    /// Rocket.Chat server URL, `http` or `https`, optionally with a base path. Env: `ROCKETCHAT_URL` (default account only).
+    pub base_url: Option<String>,
+    /// Personal access token (or a session token). Needs `userId`. Env: `ROCKETCHAT_AUTH_TOKEN`.
+    #[schemars(with = "Option<String>")]
+    pub auth_token: Option<Secret>,
+    /// The bot user's id, used with `authToken`. Env: `ROCKETCHAT_USER_ID`.
+    pub user_id: Option<String>,
+    /// Username for password login (alternative to a token). Env: `ROCKETCHAT_USERNAME`.
+    pub username: Option<String>,
+    /// Password for login via `/api/v1/login`; also enables re-login when a token expires. Env: `ROCKETCHAT_PASSWORD`.
+    #[schemars(with = "Option<String>")]
+    pub password: Option<Secret>,
+    /// Direct-message policy. Default `pairing`.
+    pub dm_policy: Option<DmPolicy>,
+    /// Senders allowed in DMs: user ids, usernames, `@username`, `user:…`/`rocketchat:…` prefixes, or `*`. Numbers are read as strings.
+    pub allow_from: Option<Vec<AllowEntry>>,
+    /// Group/channel policy. Default `allowlist`.
+    pub group_policy: Option<GroupPolicy>,
+    /// Senders allowed in groups and channels (falls back to `allowFrom` when empty).
+    pub group_allow_from: Option<Vec<AllowEntry>>,
+    /// When the bot answers in groups. Default `oncall`.
+    pub chatmode: Option<ChatMode>,
+    /// Prefixes that trigger the bot in `onchar` mode. Default `[">", "!"]`.
+    pub onchar_prefixes: Option<Vec<String>>,
+    /// Require an @mention in groups and channels (`oncall` mode). Default `true`.
+    pub require_mention: Option<bool>,
+    /// After the bot is mentioned in a room, answer without a mention for this many minutes. Default `0` (off).
+    pub conversation_window_minutes: Option<i64>,
+    /// Largest inbound or outbound file, in megabytes. Default `8`.
+    pub media_max_mb: Option<f64>,
+    /// Largest outbound text message in characters; longer replies are split. Default `4000`.
+    pub text_chunk_limit: Option<i64>,
+    /// How long replies are split. Default `length`.
+    pub chunk_mode: Option<ChunkMode>,
+    /// Enable (`true`) or disable (`false`) block streaming; unset leaves it to the host.
+    pub block_streaming: Option<bool>,
+    /// Coalescing of streamed blocks.
+    pub block_streaming_coalesce: Option<CoalesceSection>,
+    /// Text put before every reply.
+    pub response_prefix: Option<String>,
+    /// Markdown conversion for outbound text.
+    pub markdown: Option<MarkdownSection>,
+    /// Per-room overrides by room id.
+    pub rooms: Option<BTreeMap<String, RoomSection>>,
+    /// Capabilities declared to the host (kept as given).
+    pub capabilities: Option<serde_json::Value>,
+    /// Whether the host may write config changes for this channel.
+    pub config_writes: Option<bool>,
+    /// Whether `@all` and `@here` count as mentioning the bot. Default `false`.
+    pub mention_all: Option<bool>,
+    /// TLS settings for REST and WebSocket connections.
+    pub tls: Option<TlsSection>,
+    /// Two-factor authentication for password login.
+    pub two_factor: Option<TwoFactorSection>,
+}
+
+/// An `allowFrom` entry: a string, or a number (a numeric id) read as its decimal string.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum AllowEntry {
+    /// A user id, username, `@username`, prefixed id, or `*`.
+    Text(String),
+    /// A number, kept as written.
+    Number(serde_json::Number),
+}
+
+impl AllowEntry {
+    /// The entry as a string.
+    pub fn to_text(&self) -> String {
+        match self {
+            AllowEntry::Text(s) => s.clone(),
+            AllowEntry::Number(n) => n.to_string(),
+        }
+    }
+}
+
+/// `blockStreamingCoalesce`: how streamed blocks are merged before sending.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CoalesceSection {
+    /// Send once at least this many characters are buffered. Default `1500`.
+    pub min_chars: Option<u64>,
+    /// Send after this many milliseconds without a new block. Default `1000`.
+    pub idle_ms: Option<u64>,
+}
+
+/// `markdown`: conversion of outbound markdown.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MarkdownSection {
+    /// How tables are rendered (Rocket.Chat has no table markdown). Unset leaves it to the host.
+    pub tables: Option<TableMode>,
+}
+
+/// `rooms.<roomId>`: overrides for one room.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomSection {
+    /// Conversation window for this room, in minutes (`0` = off).
+    pub conversation_window_minutes: Option<i64>,
+    /// Largest file for this room, in megabytes.
+    pub media_max_mb: Option<f64>,
+    /// Require an @mention in this room.
+    pub require_mention: Option<bool>,
+    /// `false` ignores the room entirely.
+    pub enabled: Option<bool>,
+}
+
+/// `tls`: trust settings for the server's certificate.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsSection {
+    /// Path to a PEM file with extra CA certificates to trust (added to the web PKI roots).
+    pub ca_file: Option<String>,
+    /// Inline PEM with extra CA certificates to trust.
+    pub ca_pem: Option<String>,
+    /// Accept any certificate. Dangerous: for local testing only. Default `false`.
+    pub insecure_skip_verify: Option<bool>,
+}
+
+/// `twoFactor`: second factor for password login.
+///
+/// Rocket.Chat asks for a TOTP code on `POST /api/v1/login` when the account has
+/// 2FA enabled. A code is valid for about 30 seconds, so `totpCode` only helps
+/// for a login right after it is set (for example from a secret manager that
+/// renders it at start). Bots with 2FA should prefer a personal access token.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TwoFactorSection {
+    /// A current TOTP code, sent as `x-2fa-code` with `x-2fa-method: totp` on login.
+    #[schemars(with = "Option<String>")]
+    pub totp_code: Option<Secret>,
+}
+
+/// `dmPolicy`: who may talk to the bot in direct messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum DmPolicy {
+    /// Unknown senders get a pairing request; allowlisted ones are admitted.
+    #[default]
+    Pairing,
+    /// Only senders in `allowFrom` (or the host's pairing store).
+    Allowlist,
+    /// Everyone (requires `"*"` in `allowFrom`).
+    Open,
+    /// No direct messages.
+    Disabled,
+}
+
+/// `groupPolicy`: who may trigger the bot in groups and channels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum GroupPolicy {
+    /// Only senders in `groupAllowFrom` (or `allowFrom`).
+    #[default]
+    Allowlist,
+    /// Everyone.
+    Open,
+    /// No group messages.
+    Disabled,
+}
+
+/// `chatmode`: when the bot answers in groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ChatMode {
+    /// When mentioned (subject to `requireMention`).
+    #[default]
+    Oncall,
+    /// Every message.
+    Onmessage,
+    /// Messages starting with one of `oncharPrefixes`.
+    Onchar,
+}
+
+/// `chunkMode`: how long replies are split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ChunkMode {
+    /// At `textChunkLimit` characters (preferring whitespace).
+    #[default]
+    Length,
+    /// At newlines, each chunk still at most `textChunkLimit`.
+    Newline,
+}
+
+/// `markdown.tables`: how tables are rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum TableMode {
+    /// Leave tables as written.
+    Off,
+    /// Turn rows into bullet lists.
+    Bullets,
+    /// Put tables in a code block.
+    Code,
+    /// Render tables as a block.
+    Block,
+}

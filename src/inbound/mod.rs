@@ -1,0 +1,12 @@
+//! The inbound pipeline: turning Rocket.Chat messages into [`InboundMessage`]s.
+//!
+//! [`normalize`] reads one raw message (DDP or REST form) into the event
+//! contract's [`InboundMessage`]; gating and delivery build on it.
+
+pub mod normalize;
+
+pub use crate::event::InboundMessage;
+pub use normalize::{
+    mentions_username, normalize_message, parse_date_ms, stream_message_args, NormalizeContext,
+    NormalizeError, RoomMeta,
+};
