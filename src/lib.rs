@@ -17,6 +17,7 @@ pub mod auth;
 pub mod config;
 pub mod ddp;
 pub mod event;
+pub mod event_queue;
 pub mod inbound;
 pub mod rest;
 pub mod secret;

@@ -3,6 +3,7 @@
 //! [`normalize`] reads one raw message (DDP or REST form) into the event
 //! contract's [`InboundMessage`]; gating and delivery build on it.
 
+pub mod dedupe;
 pub mod normalize;
 
 pub use crate::event::InboundMessage;
