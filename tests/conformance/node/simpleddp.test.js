@@ -17,12 +17,25 @@ before(async () => {
     SocketConstructor: WebSocket, // simpleddp needs the constructor passed in on Node
     reconnectInterval: 200,
   }, [simpleDDPLogin]);
-  await server.connect();
+  await connectWithin(server, 5000);
 });
 after(async () => {
   if (server) await server.disconnect();
   await sim?.stop();
 });
+
+// simpleddp's connect() never settles while the server does not answer `connected`
+// (it keeps retrying), so bound it; disconnect() in after() also stops the retries.
+async function connectWithin(client, ms) {
+  let timer;
+  try {
+    await Promise.race([client.connect(), new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`simpleddp: no 'connected' within ${ms} ms`)), ms);
+    })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Resolves with the next event `name` whose payload satisfies pred. Register before acting. */
 function next(name, pred = () => true, ms = 2000) {
@@ -83,8 +96,8 @@ test('login {resume}, sub ready, changed frame, reconnect + auto-resume', async 
 test('login with an unknown token rejects with the 403 error', async () => {
   const other = new SimpleDDP({ endpoint: sim.wsUrl, SocketConstructor: WebSocket, autoReconnect: false },
     [simpleDDPLogin]);
-  await other.connect();
   try {
+    await connectWithin(other, 5000);
     await assert.rejects(other.login({ resume: 'not-a-valid-token' }), (err) => {
       assert.equal(err.error, 403);
       assert.equal(err.reason, seed.LOGGED_OUT_REASON);
