@@ -1,0 +1,17 @@
+"""The simulator's default seed (ARCHITECTURE.md, "Default seed")."""
+MYBOT_ID = "Bq7dYg4KxWnZcT3rA"
+MYBOT_PASSWORD = "s3cret"
+MYBOT_TOKEN = "9HqLlyZOugoStsXCUfD_0YdwnNnunAJF8V47U3QHXSq"
+MYBOT_PAT = "Ra2-pCvh7QfE1GmbXW9yZk0sLtNnIuOdJ8Te4wVxY3c"
+ALICE_ID = "k9ZfTqW2mHs8PxLcE"
+ALICE_PASSWORD = "alice-pass"
+ALICE_TOKEN = "alice-token-000000000000000000000000000000"
+BOB_ID = "Yh3nR6vPq2XzMt8Ws"
+BOB_TOKEN = "bob-token-00000000000000000000000000000000"
+
+GENERAL = "GENERAL"
+OPS_TEAM = "pX7aQmTz4cK9rWn2H"
+RANDOM = "RandomRoom0000001"
+DM_BOT_ALICE = "Bq7dYg4KxWnZcT3rAk9ZfTqW2mHs8PxLcE"
+
+LOGGED_OUT_REASON = "You've been logged out by the server. Please log in again."
