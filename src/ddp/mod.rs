@@ -1,1 +1,11 @@
-//! (being written)
+//! The DDP realtime client for Rocket.Chat.
+//!
+//! - [`frame`]: the wire codec (server and client frames, Meteor errors, EJSON dates).
+//! - [`stream`]: Rocket.Chat stream events decoded from `changed` frames.
+//!
+//! Nothing here knows about config files or hosts: callers hand in URLs, a TLS config and a
+//! [`crate::auth::TokenSource`].
+#![warn(missing_docs)]
+
+pub mod frame;
+pub mod stream;
