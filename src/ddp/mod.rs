@@ -2,10 +2,15 @@
 //!
 //! - [`frame`]: the wire codec (server and client frames, Meteor errors, EJSON dates).
 //! - [`stream`]: Rocket.Chat stream events decoded from `changed` frames.
+//! - [`connection`]: one live DDP connection: calls, subscriptions, heartbeats, watchdog.
 //!
 //! Nothing here knows about config files or hosts: callers hand in URLs, a TLS config and a
 //! [`crate::auth::TokenSource`].
 #![warn(missing_docs)]
 
+pub mod connection;
 pub mod frame;
 pub mod stream;
+
+#[cfg(test)]
+mod testing;
