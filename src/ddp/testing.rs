@@ -19,7 +19,6 @@ use super::frame::ClientFrame;
 pub const STEP: Duration = Duration::from_secs(5);
 
 /// A listening server; every connection runs `script(peer, index)` (index from 0).
-#[allow(dead_code)] // not every test reads every field
 pub struct ScriptServer {
     pub url: String,
     pub connections: Arc<AtomicUsize>,
