@@ -492,28 +492,25 @@ impl Supervisor {
         stream_rx: &mut mpsc::Receiver<StreamEvent>,
         started: Instant,
     ) -> SessionEnd {
-        let unstable =
-            |reason: String, started: Instant, stable_after: Duration| SessionEnd::Lost {
-                reason,
-                stable: started.elapsed() >= stable_after,
-                min_delay: Duration::ZERO,
-            };
+        // Before authentication, only a connection that stayed up long enough resets the
+        // backoff (a server that accepts sockets but fails logins must not be hammered).
+        let stable = started.elapsed() >= self.config.stable_after;
         let user_id = tokio::select! {
             _ = self.shutdown.changed() => return SessionEnd::Shutdown,
             r = login(&self.config, conn, token) => match r {
                 Ok(uid) => uid,
                 Err(SessionEnd::Lost { reason, min_delay, .. }) => {
-                    let mut end = unstable(reason, started, self.config.stable_after);
-                    if let SessionEnd::Lost { min_delay: m, .. } = &mut end {
-                        *m = min_delay;
-                    }
-                    return end;
+                    return SessionEnd::Lost { reason, stable, min_delay };
                 }
                 Err(end) => return end,
             },
         };
         if let Err(reason) = self.subscribe_all(conn, &user_id).await {
-            return unstable(reason, started, self.config.stable_after);
+            return SessionEnd::Lost {
+                reason,
+                stable: started.elapsed() >= self.config.stable_after,
+                min_delay: Duration::ZERO,
+            };
         }
         *lock(&self.live) = Some(conn.clone());
         let resumed = self.ever_authenticated;
