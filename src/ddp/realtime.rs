@@ -494,12 +494,12 @@ impl Supervisor {
     ) -> SessionEnd {
         // Before authentication, only a connection that stayed up long enough resets the
         // backoff (a server that accepts sockets but fails logins must not be hammered).
-        let stable = started.elapsed() >= self.config.stable_after;
         let user_id = tokio::select! {
             _ = self.shutdown.changed() => return SessionEnd::Shutdown,
             r = login(&self.config, conn, token) => match r {
                 Ok(uid) => uid,
                 Err(SessionEnd::Lost { reason, min_delay, .. }) => {
+                    let stable = started.elapsed() >= self.config.stable_after;
                     return SessionEnd::Lost { reason, stable, min_delay };
                 }
                 Err(end) => return end,
