@@ -1,0 +1,707 @@
+//! One live DDP connection over a WebSocket: handshake, method calls, subscriptions,
+//! heartbeats, the idle watchdog, and stream events delivered on a channel.
+//!
+//! Two tasks per connection:
+//! - the **reader** reads the socket, answers server pings, resolves calls and subscriptions,
+//!   sends our own pings, runs the watchdog, and pushes stream events to the caller;
+//! - the **writer** owns the socket's write half and sends whatever is queued for it, so a
+//!   caller never waits on a socket write while holding anything the reader needs.
+//!
+//! # Slow consumers: backpressure, not loss
+//!
+//! Stream events go to a bounded `mpsc` channel supplied by the caller. Dropping events when
+//! it is full would lose chat messages, so the reader applies backpressure instead, in two
+//! steps:
+//! 1. While the channel is full the reader keeps reading the socket, handles every control
+//!    frame at once (`ping` → `pong`, `result`, `ready`, `nosub`), and parks stream events
+//!    in a small local queue (`max_buffered_events`).
+//! 2. When that queue is full too, the reader stops reading the socket (TCP pushes back on
+//!    the server), logs a warning and counts a stall in [`ConnectionStats::event_stalls`].
+//!    The watchdog is suspended during a stall (the silence is ours, not the server's), and
+//!    our own pings keep going out: Meteor resets its heartbeat timer on *any* inbound frame,
+//!    so the server does not drop us while we catch up. Server pings are answered late in
+//!    this state; a consumer stuck for longer than the server's heartbeat timeout (~30 s)
+//!    is a bug that a disconnect + catch-up then repairs.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot, watch, Notify};
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{
+    connect_async_tls_with_config, Connector, MaybeTlsStream, WebSocketStream,
+};
+
+use super::frame::{ClientFrame, DdpError, ServerFrame};
+use super::stream::StreamEvent;
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Timers and limits of one connection.
+#[derive(Clone, Debug)]
+pub struct ConnectionConfig {
+    /// How often we send our own `ping` (default 25 s: below Meteor's 30 s idle close, so
+    /// the server never needs to ping us).
+    pub ping_interval: Duration,
+    /// Close the socket when nothing at all was received for this long (default 60 s). With
+    /// pings every `ping_interval` a live server always answers well within it, so hitting
+    /// it means a half-open socket.
+    pub idle_timeout: Duration,
+    /// Limit for the WebSocket connect plus the DDP handshake (default 15 s).
+    pub connect_timeout: Duration,
+    /// Stream events parked while the event channel is full, before reading stops.
+    pub max_buffered_events: usize,
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        ConnectionConfig {
+            ping_interval: Duration::from_secs(25),
+            idle_timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(15),
+            max_buffered_events: 256,
+        }
+    }
+}
+
+/// Why a connection ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DisconnectReason {
+    /// The server closed the WebSocket (or the stream ended).
+    Closed {
+        /// The WebSocket close code, when there was a close frame.
+        code: Option<u16>,
+        /// The close reason text.
+        reason: String,
+    },
+    /// Nothing was received for this long: the watchdog closed a (probably half-open) socket.
+    IdleTimeout(Duration),
+    /// A network or protocol error on the socket.
+    Io(String),
+    /// [`Connection::close`] was called (or every handle was dropped).
+    ClosedByUs,
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DisconnectReason::Closed {
+                code: Some(code),
+                reason,
+            } => write!(f, "closed by server ({code} {reason})"),
+            DisconnectReason::Closed { code: None, reason } => {
+                write!(f, "closed by server ({reason})")
+            }
+            DisconnectReason::IdleTimeout(d) => {
+                write!(f, "nothing received for {} ms", d.as_millis())
+            }
+            DisconnectReason::Io(e) => write!(f, "socket error: {e}"),
+            DisconnectReason::ClosedByUs => f.write_str("closed locally"),
+        }
+    }
+}
+
+/// Why [`Connection::connect`] failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectError {
+    /// The WebSocket could not be opened (DNS, TCP, TLS, HTTP upgrade).
+    #[error("websocket connect failed: {0}")]
+    WebSocket(String),
+    /// The server refused our DDP version (`failed`).
+    #[error("server refused DDP version 1 (it proposes {server_version:?})")]
+    VersionRejected {
+        /// The version the server proposed.
+        server_version: Option<String>,
+    },
+    /// The socket closed before `connected`.
+    #[error("connection closed during the DDP handshake: {0}")]
+    Closed(String),
+    /// No `connected` within the connect timeout.
+    #[error("no DDP handshake within {0:?}")]
+    Timeout(Duration),
+}
+
+/// Why a method call failed.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum CallError {
+    /// There is no live connection (realtime handle between connections).
+    #[error("not connected")]
+    NotConnected,
+    /// The connection ended before the result arrived.
+    #[error("disconnected: {0}")]
+    Disconnected(DisconnectReason),
+    /// No result within the timeout.
+    #[error("no result within {0:?}")]
+    Timeout(Duration),
+    /// The method threw a Meteor.Error.
+    #[error("server error: {0}")]
+    Server(DdpError),
+    /// The server's `result` frame was malformed.
+    #[error("malformed result: {0}")]
+    Protocol(String),
+}
+
+/// Why a subscription failed.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum SubError {
+    /// The connection ended before `ready`.
+    #[error("disconnected: {0}")]
+    Disconnected(DisconnectReason),
+    /// No `ready` within the timeout.
+    #[error("no ready within {0:?}")]
+    Timeout(Duration),
+    /// The server answered `nosub` (not allowed, not found, rate limited).
+    #[error("subscription refused: {}", .0.as_ref().map(|e| e.to_string()).unwrap_or_else(|| "no reason".into()))]
+    NoSub(Option<DdpError>),
+}
+
+/// Counters for status reporting.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConnectionStats {
+    /// Text frames received.
+    pub frames_received: u64,
+    /// Frames that could not be parsed (logged and skipped).
+    pub malformed_frames: u64,
+    /// Times reading stopped because the event consumer was too slow.
+    pub event_stalls: u64,
+}
+
+type CallReply = oneshot::Sender<Result<Option<Value>, CallError>>;
+type SubReply = oneshot::Sender<Result<(), SubError>>;
+
+#[derive(Default)]
+struct Pending {
+    calls: HashMap<String, CallReply>,
+    subs: HashMap<String, SubReply>,
+    /// Set once, when the reader ends; checked under the same lock as the inserts so a call
+    /// can never be registered after the final drain (it would wait for its whole timeout).
+    closed: Option<DisconnectReason>,
+}
+
+struct Shared {
+    out: mpsc::UnboundedSender<Message>,
+    pending: Mutex<Pending>,
+    next_id: AtomicU64,
+    last_frame_ms: AtomicU64,
+    frames: AtomicU64,
+    malformed: AtomicU64,
+    stalls: AtomicU64,
+    close_requested: Notify,
+    write_error: Mutex<Option<String>>,
+    closed_tx: watch::Sender<Option<DisconnectReason>>,
+    session: String,
+}
+
+impl Shared {
+    fn pending(&self) -> MutexGuard<'_, Pending> {
+        // A poisoned lock only means another thread panicked mid-update; the maps are still
+        // usable, and refusing to continue would turn one bug into a dead connection.
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn send(&self, frame: &ClientFrame) {
+        // Fails only once the writer is gone, i.e. the connection is closing anyway.
+        let _ = self.out.send(Message::text(frame.to_text()));
+    }
+}
+
+/// Tells the tasks to stop when the last [`Connection`] clone is dropped; the tasks
+/// themselves hold only `Shared`, so they do not keep the connection alive.
+struct CloseOnDrop(Arc<Shared>);
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        self.0.close_requested.notify_one();
+    }
+}
+
+/// A live DDP connection. Cheap to clone; the socket closes when [`Connection::close`] is
+/// called or the last clone is dropped.
+#[derive(Clone)]
+pub struct Connection {
+    shared: Arc<Shared>,
+    _guard: Arc<CloseOnDrop>,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("session", &self.shared.session)
+            .finish_non_exhaustive()
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl Connection {
+    /// Open the WebSocket at `url` (`ws://` or `wss://…/websocket`), run the DDP handshake
+    /// (`connect` → `connected`; `failed` is an error) and start the reader and writer.
+    ///
+    /// `tls` is the shared rustls config; it is required for `wss://` (without it
+    /// tokio-tungstenite would use an empty root store). Stream events go to `events`.
+    pub async fn connect(
+        url: &str,
+        tls: Option<Arc<rustls::ClientConfig>>,
+        config: ConnectionConfig,
+        events: mpsc::Sender<StreamEvent>,
+    ) -> Result<Connection, ConnectError> {
+        let limit = config.connect_timeout;
+        let (sink, stream, session) = tokio::time::timeout(limit, handshake(url, tls))
+            .await
+            .map_err(|_| ConnectError::Timeout(limit))??;
+        let (out_tx, out_rx) = mpsc::unbounded_channel();
+        let (closed_tx, _) = watch::channel(None);
+        let shared = Arc::new(Shared {
+            out: out_tx,
+            pending: Mutex::new(Pending::default()),
+            next_id: AtomicU64::new(1),
+            last_frame_ms: AtomicU64::new(now_ms()),
+            frames: AtomicU64::new(0),
+            malformed: AtomicU64::new(0),
+            stalls: AtomicU64::new(0),
+            close_requested: Notify::new(),
+            write_error: Mutex::new(None),
+            closed_tx,
+            session,
+        });
+        let writer_stop = Arc::new(Notify::new());
+        tokio::spawn(writer_loop(
+            sink,
+            out_rx,
+            Arc::clone(&shared),
+            Arc::clone(&writer_stop),
+        ));
+        let reader_shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let mut parked = VecDeque::new();
+            let reason = reader_loop(&reader_shared, stream, &events, &config, &mut parked).await;
+            tracing::info!(%reason, "ddp connection ended");
+            // Events received before the end are still chat messages: hand them over before
+            // announcing the end, so a consumer that drains after `closed()` sees them all.
+            // Bounded, because a consumer that stopped reading must not keep us here.
+            if reason != DisconnectReason::ClosedByUs && !parked.is_empty() {
+                let flush = async {
+                    for event in parked.drain(..) {
+                        if events.send(event).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                if tokio::time::timeout(config.idle_timeout, flush)
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!("ddp events dropped at disconnect: consumer not reading");
+                }
+            }
+            finish(&reader_shared, reason);
+            writer_stop.notify_one();
+        });
+        Ok(Connection {
+            _guard: Arc::new(CloseOnDrop(Arc::clone(&shared))),
+            shared,
+        })
+    }
+
+    /// The server's DDP session id.
+    pub fn session(&self) -> &str {
+        &self.shared.session
+    }
+
+    /// Call a method and wait for its `result` (`updated` is not awaited: it may come before
+    /// or after, and a bot never needs the write fence). `Ok(None)` means the server omitted
+    /// `result` (the method returned `undefined`).
+    pub async fn call(
+        &self,
+        method: &str,
+        params: Vec<Value>,
+        timeout: Duration,
+    ) -> Result<Option<Value>, CallError> {
+        let id = self.next_id();
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut pending = self.shared.pending();
+            if let Some(reason) = &pending.closed {
+                return Err(CallError::Disconnected(reason.clone()));
+            }
+            pending.calls.insert(id.clone(), tx);
+        }
+        self.shared.send(&ClientFrame::Method {
+            id: id.clone(),
+            method: method.to_owned(),
+            params,
+        });
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_)) => Err(CallError::Disconnected(self.closed_reason())),
+            Err(_) => {
+                self.shared.pending().calls.remove(&id);
+                Err(CallError::Timeout(timeout))
+            }
+        }
+    }
+
+    /// Subscribe and wait for `ready`; `nosub` is an error. Returns the subscription id
+    /// (for [`Connection::unsubscribe`]).
+    pub async fn subscribe(
+        &self,
+        name: &str,
+        params: Vec<Value>,
+        timeout: Duration,
+    ) -> Result<String, SubError> {
+        let id = self.next_id();
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut pending = self.shared.pending();
+            if let Some(reason) = &pending.closed {
+                return Err(SubError::Disconnected(reason.clone()));
+            }
+            pending.subs.insert(id.clone(), tx);
+        }
+        self.shared.send(&ClientFrame::Sub {
+            id: id.clone(),
+            name: name.to_owned(),
+            params,
+        });
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(outcome)) => outcome.map(|()| id),
+            Ok(Err(_)) => Err(SubError::Disconnected(self.closed_reason())),
+            Err(_) => {
+                self.shared.pending().subs.remove(&id);
+                Err(SubError::Timeout(timeout))
+            }
+        }
+    }
+
+    /// End a subscription (fire and forget; the server acknowledges with a bare `nosub`).
+    pub fn unsubscribe(&self, id: &str) {
+        self.shared.send(&ClientFrame::Unsub { id: id.to_owned() });
+    }
+
+    /// Close the socket. Pending calls fail with [`DisconnectReason::ClosedByUs`].
+    pub fn close(&self) {
+        self.shared.close_requested.notify_one();
+    }
+
+    /// True once the connection has ended.
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed_tx.borrow().is_some()
+    }
+
+    /// Wait until the connection ends and say why. Stream events received before the end
+    /// are already in the event channel when this returns.
+    pub async fn closed(&self) -> DisconnectReason {
+        let mut rx = self.shared.closed_tx.subscribe();
+        let reason = match rx.wait_for(Option::is_some).await {
+            Ok(reason) => reason.clone(),
+            Err(_) => None,
+        };
+        reason.unwrap_or(DisconnectReason::ClosedByUs)
+    }
+
+    /// Wall-clock time (epoch ms) of the last frame received, for REST catch-up after a gap.
+    pub fn last_frame_at_ms(&self) -> u64 {
+        self.shared.last_frame_ms.load(Ordering::Relaxed)
+    }
+
+    /// Counters for status reporting.
+    pub fn stats(&self) -> ConnectionStats {
+        ConnectionStats {
+            frames_received: self.shared.frames.load(Ordering::Relaxed),
+            malformed_frames: self.shared.malformed.load(Ordering::Relaxed),
+            event_stalls: self.shared.stalls.load(Ordering::Relaxed),
+        }
+    }
+
+    fn next_id(&self) -> String {
+        self.shared
+            .next_id
+            .fetch_add(1, Ordering::Relaxed)
+            .to_string()
+    }
+
+    fn closed_reason(&self) -> DisconnectReason {
+        self.shared
+            .pending()
+            .closed
+            .clone()
+            .unwrap_or(DisconnectReason::ClosedByUs)
+    }
+}
+
+/// Open the socket and run `connect` → `connected`.
+async fn handshake(
+    url: &str,
+    tls: Option<Arc<rustls::ClientConfig>>,
+) -> Result<(SplitSink<Ws, Message>, SplitStream<Ws>, String), ConnectError> {
+    let connector = tls.map(Connector::Rustls);
+    let (ws, _response) = connect_async_tls_with_config(url, None, true, connector)
+        .await
+        .map_err(|e| ConnectError::WebSocket(e.to_string()))?;
+    let (mut sink, mut stream) = ws.split();
+    sink.send(Message::text(ClientFrame::connect().to_text()))
+        .await
+        .map_err(|e| ConnectError::WebSocket(e.to_string()))?;
+    loop {
+        let msg = match stream.next().await {
+            None => return Err(ConnectError::Closed("stream ended".into())),
+            Some(Err(e)) => return Err(ConnectError::Closed(e.to_string())),
+            Some(Ok(msg)) => msg,
+        };
+        let text = match msg {
+            Message::Text(t) => t,
+            Message::Close(frame) => {
+                return Err(ConnectError::Closed(
+                    frame.map(|f| f.reason.to_string()).unwrap_or_default(),
+                ))
+            }
+            _ => continue,
+        };
+        match ServerFrame::parse(text.as_str()) {
+            Ok(ServerFrame::Connected { session }) => return Ok((sink, stream, session)),
+            Ok(ServerFrame::Failed { version }) => {
+                return Err(ConnectError::VersionRejected {
+                    server_version: version,
+                })
+            }
+            Ok(ServerFrame::Ping { id }) => {
+                let _ = sink
+                    .send(Message::text(ClientFrame::Pong { id }.to_text()))
+                    .await;
+            }
+            // The `server_id` greeting, errors and anything else before `connected` carry
+            // nothing we need.
+            Ok(other) => tracing::debug!(?other, "ignored frame before connected"),
+            Err(e) => tracing::warn!(error = %e, "malformed frame during handshake"),
+        }
+    }
+}
+
+async fn writer_loop(
+    mut sink: SplitSink<Ws, Message>,
+    mut rx: mpsc::UnboundedReceiver<Message>,
+    shared: Arc<Shared>,
+    stop: Arc<Notify>,
+) {
+    loop {
+        tokio::select! {
+            biased;
+            _ = stop.notified() => break,
+            msg = rx.recv() => {
+                let Some(msg) = msg else { break };
+                if let Err(e) = sink.send(msg).await {
+                    *shared.write_error.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some(e.to_string());
+                    shared.close_requested.notify_one();
+                    break;
+                }
+            }
+        }
+    }
+    // A polite close frame, but never wait long: on a half-open socket it cannot arrive
+    // anyway, and dropping the sink (with the reader's half) closes the TCP connection.
+    let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
+}
+
+async fn reader_loop(
+    shared: &Shared,
+    mut stream: SplitStream<Ws>,
+    events: &mpsc::Sender<StreamEvent>,
+    config: &ConnectionConfig,
+    parked: &mut VecDeque<StreamEvent>,
+) -> DisconnectReason {
+    let mut last_rx = Instant::now();
+    let mut ping_timer =
+        tokio::time::interval_at(Instant::now() + config.ping_interval, config.ping_interval);
+    ping_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ping_seq: u64 = 0;
+    let mut consumer_gone = false;
+    let mut was_stalled = false;
+    loop {
+        let stalled = parked.len() >= config.max_buffered_events.max(1);
+        if stalled {
+            if !was_stalled {
+                shared.stalls.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(
+                    parked = parked.len(),
+                    "ddp event consumer is slow; pausing socket reads (backpressure)"
+                );
+            }
+            // Our own pause is not server silence: restart the watchdog from now.
+            last_rx = Instant::now();
+        }
+        was_stalled = stalled;
+        let watchdog = tokio::time::sleep_until(last_rx + config.idle_timeout);
+        tokio::select! {
+            biased;
+            _ = shared.close_requested.notified() => {
+                let write_error = shared.write_error.lock().unwrap_or_else(|p| p.into_inner()).take();
+                return match write_error {
+                    Some(e) => DisconnectReason::Io(e),
+                    None => DisconnectReason::ClosedByUs,
+                };
+            }
+            permit = events.reserve(), if !parked.is_empty() => match permit {
+                Ok(permit) => {
+                    if let Some(event) = parked.pop_front() {
+                        permit.send(event);
+                    }
+                }
+                Err(_) => {
+                    // Nobody listens any more; keep serving calls, stop queueing events.
+                    consumer_gone = true;
+                    parked.clear();
+                }
+            },
+            msg = stream.next(), if !stalled => {
+                let msg = match msg {
+                    None => return DisconnectReason::Closed { code: None, reason: "stream ended".into() },
+                    Some(Err(e)) => return DisconnectReason::Io(e.to_string()),
+                    Some(Ok(msg)) => msg,
+                };
+                last_rx = Instant::now();
+                shared.last_frame_ms.store(now_ms(), Ordering::Relaxed);
+                match msg {
+                    Message::Text(text) => {
+                        shared.frames.fetch_add(1, Ordering::Relaxed);
+                        if let Some(event) = handle_text(shared, text.as_str()) {
+                            if !consumer_gone {
+                                parked.push_back(event);
+                            }
+                        }
+                    }
+                    Message::Close(frame) => {
+                        return DisconnectReason::Closed {
+                            code: frame.as_ref().map(|f| u16::from(f.code)),
+                            reason: frame.map(|f| f.reason.to_string()).unwrap_or_default(),
+                        }
+                    }
+                    // WebSocket-level pings are answered by tungstenite itself; DDP does not
+                    // use binary frames.
+                    _ => {}
+                }
+            }
+            _ = ping_timer.tick() => {
+                ping_seq += 1;
+                shared.send(&ClientFrame::Ping { id: Some(format!("p{ping_seq}")) });
+            }
+            _ = watchdog, if !stalled => return DisconnectReason::IdleTimeout(config.idle_timeout),
+        }
+    }
+}
+
+/// Handle one text frame; returns a stream event to deliver, if it was one.
+fn handle_text(shared: &Shared, text: &str) -> Option<StreamEvent> {
+    let frame = match ServerFrame::parse(text) {
+        Ok(frame) => frame,
+        Err(e) => {
+            shared.malformed.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(error = %e, "malformed ddp frame skipped");
+            fail_malformed_result(shared, text, &e.to_string());
+            return None;
+        }
+    };
+    match frame {
+        ServerFrame::Ping { id } => shared.send(&ClientFrame::Pong { id }),
+        ServerFrame::Result { id, result, error } => {
+            let reply = shared.pending().calls.remove(&id);
+            match reply {
+                Some(tx) => {
+                    let _ = tx.send(match error {
+                        Some(e) => Err(CallError::Server(e)),
+                        None => Ok(result),
+                    });
+                }
+                None => tracing::debug!(%id, "result for an unknown or timed-out call"),
+            }
+        }
+        ServerFrame::Ready { subs } => {
+            let mut pending = shared.pending();
+            for id in subs {
+                if let Some(tx) = pending.subs.remove(&id) {
+                    let _ = tx.send(Ok(()));
+                }
+            }
+        }
+        ServerFrame::NoSub { id, error } => {
+            let reply = shared.pending().subs.remove(&id);
+            match reply {
+                Some(tx) => {
+                    let _ = tx.send(Err(SubError::NoSub(error)));
+                }
+                None => tracing::warn!(%id, ?error, "server ended a subscription"),
+            }
+        }
+        ServerFrame::Changed {
+            collection, fields, ..
+        } => match StreamEvent::from_changed(&collection, &fields) {
+            Ok(event) => return event,
+            Err(e) => {
+                shared.malformed.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(error = %e, %collection, "malformed stream event skipped");
+            }
+        },
+        ServerFrame::Error {
+            reason,
+            offending_message,
+        } => tracing::warn!(%reason, ?offending_message, "ddp error frame from server"),
+        // `added` appears for `useCollection: true` subscriptions; `updated` is the write
+        // fence we do not wait for; the rest carry nothing for us after the handshake.
+        other => tracing::trace!(?other, "ignored ddp frame"),
+    }
+    None
+}
+
+/// A `result` frame we could not parse still names its call: fail that call now instead of
+/// leaving it to time out.
+fn fail_malformed_result(shared: &Shared, text: &str, error: &str) {
+    let Ok(value) = serde_json::from_str::<Value>(text) else {
+        return;
+    };
+    if value.get("msg").and_then(Value::as_str) != Some("result") {
+        return;
+    }
+    let Some(id) = value.get("id").and_then(Value::as_str) else {
+        return;
+    };
+    let reply = shared.pending().calls.remove(id);
+    if let Some(tx) = reply {
+        let _ = tx.send(Err(CallError::Protocol(error.to_owned())));
+    }
+}
+
+/// Record the end of the connection and fail everything still waiting.
+fn finish(shared: &Shared, reason: DisconnectReason) {
+    let (calls, subs) = {
+        let mut pending = shared.pending();
+        pending.closed = Some(reason.clone());
+        (
+            std::mem::take(&mut pending.calls),
+            std::mem::take(&mut pending.subs),
+        )
+    };
+    for (_, tx) in calls {
+        let _ = tx.send(Err(CallError::Disconnected(reason.clone())));
+    }
+    for (_, tx) in subs {
+        let _ = tx.send(Err(SubError::Disconnected(reason.clone())));
+    }
+    shared.closed_tx.send_replace(Some(reason));
+}
+
+#[cfg(test)]
+#[path = "connection_tests.rs"]
+mod tests;

@@ -1,0 +1,795 @@
+//! The DDP frame codec: server frames parsed from text, client frames serialized to text,
+//! the Meteor.Error shape and EJSON date helpers.
+//!
+//! Parsing goes through `serde_json::Value` and checks each field by hand instead of a
+//! derived `Deserialize`: the server is outside our control, and a frame with a wrong
+//! type must turn into a [`FrameError`] that names the field, never a panic and never a
+//! silently half-filled struct.
+
+use std::fmt;
+
+use serde_json::{json, Map, Value};
+
+/// The DDP protocol version we propose, and the versions we accept, most preferred first.
+pub const DDP_VERSION: &str = "1";
+/// The `support` list sent with `connect` (same as Meteor's own client).
+pub const DDP_SUPPORT: [&str; 3] = ["1", "pre2", "pre1"];
+
+/// Why a text frame could not be understood.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    /// The text is not JSON at all.
+    #[error("frame is not valid JSON: {0}")]
+    NotJson(String),
+    /// The JSON is valid but is not an object.
+    #[error("frame is not a JSON object")]
+    NotAnObject,
+    /// A field the frame kind requires is absent.
+    #[error("`{msg}` frame has no `{field}` field")]
+    MissingField {
+        /// The frame's `msg` value.
+        msg: String,
+        /// The missing field.
+        field: &'static str,
+    },
+    /// A field has the wrong JSON type.
+    #[error("`{msg}` frame: field `{field}` should be {expected}")]
+    WrongType {
+        /// The frame's `msg` value.
+        msg: String,
+        /// The offending field.
+        field: &'static str,
+        /// What the field should have been.
+        expected: &'static str,
+    },
+}
+
+/// The `error` member of a Meteor.Error: a number (HTTP-like status) or a string code.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ErrorCode {
+    /// A numeric code such as `403` or `404`.
+    Number(i64),
+    /// A string code such as `"too-many-requests"` or `"totp-required"`.
+    Text(String),
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorCode::Number(n) => write!(f, "{n}"),
+            ErrorCode::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+/// A Meteor.Error as sent over DDP in `result.error` and `nosub.error`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DdpError {
+    /// The code: `403`, `404`, `"not-allowed"`, ...
+    pub error: ErrorCode,
+    /// Human readable reason, when the server gave one.
+    pub reason: Option<String>,
+    /// `"<reason> [<error>]"` as Meteor formats it.
+    pub message: Option<String>,
+    /// Normally `"Meteor.Error"`.
+    pub error_type: Option<String>,
+    /// Extra data (for example `{timeToReset}` on rate limits, `{method}` on 2FA).
+    pub details: Option<Value>,
+}
+
+impl DdpError {
+    /// True when the code is this number (for example `is_code(403)` for a refused login).
+    pub fn is_code(&self, code: i64) -> bool {
+        self.error == ErrorCode::Number(code)
+    }
+
+    /// True when the code is this string (for example `"too-many-requests"`).
+    pub fn is_text_code(&self, code: &str) -> bool {
+        matches!(&self.error, ErrorCode::Text(t) if t == code)
+    }
+
+    /// Milliseconds until a rate limit resets (`details.timeToReset`), when present.
+    pub fn time_to_reset_ms(&self) -> Option<u64> {
+        self.details.as_ref()?.get("timeToReset")?.as_u64()
+    }
+
+    /// Parse the error object of a `result` or `nosub` frame. `frame_msg` names the frame
+    /// in error messages.
+    pub fn from_value(value: &Value, frame_msg: &str) -> Result<Self, FrameError> {
+        let wrong = |field, expected| FrameError::WrongType {
+            msg: frame_msg.to_owned(),
+            field,
+            expected,
+        };
+        let obj = value
+            .as_object()
+            .ok_or_else(|| wrong("error", "an object"))?;
+        let error = match obj.get("error") {
+            Some(Value::Number(n)) => ErrorCode::Number(
+                n.as_i64()
+                    .ok_or_else(|| wrong("error.error", "an integer"))?,
+            ),
+            Some(Value::String(s)) => ErrorCode::Text(s.clone()),
+            Some(_) => return Err(wrong("error.error", "a number or a string")),
+            None => {
+                return Err(FrameError::MissingField {
+                    msg: frame_msg.to_owned(),
+                    field: "error.error",
+                })
+            }
+        };
+        Ok(DdpError {
+            error,
+            reason: opt_str(obj, "reason", frame_msg, "error.reason")?,
+            message: opt_str(obj, "message", frame_msg, "error.message")?,
+            error_type: opt_str(obj, "errorType", frame_msg, "error.errorType")?,
+            details: obj.get("details").cloned(),
+        })
+    }
+
+    /// The Meteor.Error object, as a server would send it (used by tests and simulators).
+    pub fn to_value(&self) -> Value {
+        let mut obj = Map::new();
+        obj.insert(
+            "error".into(),
+            match &self.error {
+                ErrorCode::Number(n) => json!(n),
+                ErrorCode::Text(t) => json!(t),
+            },
+        );
+        if let Some(r) = &self.reason {
+            obj.insert("reason".into(), json!(r));
+        }
+        if let Some(d) = &self.details {
+            obj.insert("details".into(), d.clone());
+        }
+        if let Some(m) = &self.message {
+            obj.insert("message".into(), json!(m));
+        }
+        if let Some(t) = &self.error_type {
+            obj.insert("errorType".into(), json!(t));
+        }
+        Value::Object(obj)
+    }
+}
+
+impl fmt::Display for DdpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.reason {
+            Some(r) => write!(f, "{r} [{}]", self.error),
+            None => write!(f, "[{}]", self.error),
+        }
+    }
+}
+
+impl std::error::Error for DdpError {}
+
+/// A frame received from the server.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ServerFrame {
+    /// The greeting: bare `{"server_id":"0"}` (Meteor 2) or `{"msg":"server_id"}`
+    /// (EE ddp-streamer). Carries nothing useful; ignored.
+    ServerId,
+    /// Handshake accepted.
+    Connected {
+        /// The server's session id.
+        session: String,
+    },
+    /// Handshake refused; the server proposes this version and closes.
+    Failed {
+        /// The version the server would have accepted.
+        version: Option<String>,
+    },
+    /// Heartbeat request; answer with `pong` carrying the same id.
+    Ping {
+        /// Echo this id back, when present.
+        id: Option<String>,
+    },
+    /// Heartbeat answer.
+    Pong {
+        /// The id of our ping, when we sent one.
+        id: Option<String>,
+    },
+    /// The outcome of a method call.
+    Result {
+        /// The method call id.
+        id: String,
+        /// The return value; `None` when the key is absent (the method returned `undefined`).
+        result: Option<Value>,
+        /// Set when the method threw.
+        error: Option<DdpError>,
+    },
+    /// The writes of these method calls are visible. May come before or after `result`.
+    Updated {
+        /// Method call ids.
+        methods: Vec<String>,
+    },
+    /// These subscriptions have their initial data.
+    Ready {
+        /// Subscription ids.
+        subs: Vec<String>,
+    },
+    /// A subscription was refused or ended.
+    NoSub {
+        /// The subscription id.
+        id: String,
+        /// Why, when it was refused (absent for an acknowledged `unsub`).
+        error: Option<DdpError>,
+    },
+    /// A document was added to a collection.
+    Added {
+        /// Collection name.
+        collection: String,
+        /// Document id.
+        id: String,
+        /// Document fields (empty when absent).
+        fields: Map<String, Value>,
+    },
+    /// A document changed; streams (`stream-*`) deliver every event this way.
+    Changed {
+        /// Collection name, e.g. `stream-room-messages`.
+        collection: String,
+        /// Document id (literally `"id"` for streams).
+        id: String,
+        /// Changed fields (for streams: `eventName` and `args`).
+        fields: Map<String, Value>,
+        /// Removed field names.
+        cleared: Vec<String>,
+    },
+    /// A document was removed.
+    Removed {
+        /// Collection name.
+        collection: String,
+        /// Document id.
+        id: String,
+    },
+    /// A connection-level protocol error; the socket stays open.
+    Error {
+        /// `Parse error`, `Bad request`, `Must connect first`, ...
+        reason: String,
+        /// The frame the server objected to.
+        offending_message: Option<Value>,
+    },
+    /// A `msg` we do not know. Ignored, so newer servers do not break us.
+    Unknown {
+        /// The unknown `msg` value.
+        msg: String,
+    },
+}
+
+impl ServerFrame {
+    /// Parse one text frame.
+    pub fn parse(text: &str) -> Result<Self, FrameError> {
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| FrameError::NotJson(e.to_string()))?;
+        Self::from_value(&value)
+    }
+
+    /// Parse one frame that is already JSON.
+    pub fn from_value(value: &Value) -> Result<Self, FrameError> {
+        let obj = value.as_object().ok_or(FrameError::NotAnObject)?;
+        let msg = match obj.get("msg") {
+            None if obj.contains_key("server_id") => return Ok(ServerFrame::ServerId),
+            None => {
+                return Err(FrameError::MissingField {
+                    msg: String::new(),
+                    field: "msg",
+                })
+            }
+            Some(Value::String(s)) => s.as_str(),
+            Some(_) => {
+                return Err(FrameError::WrongType {
+                    msg: String::new(),
+                    field: "msg",
+                    expected: "a string",
+                })
+            }
+        };
+        let f = Fields { obj, msg };
+        Ok(match msg {
+            "server_id" => ServerFrame::ServerId,
+            "connected" => ServerFrame::Connected {
+                session: f.req_str("session")?,
+            },
+            "failed" => ServerFrame::Failed {
+                version: f.opt_str("version")?,
+            },
+            "ping" => ServerFrame::Ping {
+                id: f.opt_str("id")?,
+            },
+            "pong" => ServerFrame::Pong {
+                id: f.opt_str("id")?,
+            },
+            "result" => ServerFrame::Result {
+                id: f.req_str("id")?,
+                result: obj.get("result").cloned(),
+                error: f.opt_error()?,
+            },
+            "updated" => ServerFrame::Updated {
+                methods: f.str_list("methods")?,
+            },
+            "ready" => ServerFrame::Ready {
+                subs: f.str_list("subs")?,
+            },
+            "nosub" => ServerFrame::NoSub {
+                id: f.req_str("id")?,
+                error: f.opt_error()?,
+            },
+            "added" => ServerFrame::Added {
+                collection: f.req_str("collection")?,
+                id: f.req_str("id")?,
+                fields: f.opt_map("fields")?,
+            },
+            "changed" => ServerFrame::Changed {
+                collection: f.req_str("collection")?,
+                id: f.req_str("id")?,
+                fields: f.opt_map("fields")?,
+                cleared: match obj.get("cleared") {
+                    None => Vec::new(),
+                    Some(_) => f.str_list("cleared")?,
+                },
+            },
+            "removed" => ServerFrame::Removed {
+                collection: f.req_str("collection")?,
+                id: f.req_str("id")?,
+            },
+            "error" => ServerFrame::Error {
+                reason: f.opt_str("reason")?.unwrap_or_default(),
+                offending_message: obj.get("offendingMessage").cloned(),
+            },
+            other => ServerFrame::Unknown {
+                msg: other.to_owned(),
+            },
+        })
+    }
+}
+
+/// Field access with errors that name the frame and the field.
+struct Fields<'a> {
+    obj: &'a Map<String, Value>,
+    msg: &'a str,
+}
+
+impl Fields<'_> {
+    fn wrong(&self, field: &'static str, expected: &'static str) -> FrameError {
+        FrameError::WrongType {
+            msg: self.msg.to_owned(),
+            field,
+            expected,
+        }
+    }
+
+    fn req_str(&self, field: &'static str) -> Result<String, FrameError> {
+        self.opt_str(field)?
+            .ok_or_else(|| FrameError::MissingField {
+                msg: self.msg.to_owned(),
+                field,
+            })
+    }
+
+    fn opt_str(&self, field: &'static str) -> Result<Option<String>, FrameError> {
+        opt_str(self.obj, field, self.msg, field)
+    }
+
+    fn str_list(&self, field: &'static str) -> Result<Vec<String>, FrameError> {
+        let list = self
+            .obj
+            .get(field)
+            .ok_or_else(|| FrameError::MissingField {
+                msg: self.msg.to_owned(),
+                field,
+            })?
+            .as_array()
+            .ok_or_else(|| self.wrong(field, "an array of strings"))?;
+        list.iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| self.wrong(field, "an array of strings"))
+            })
+            .collect()
+    }
+
+    fn opt_map(&self, field: &'static str) -> Result<Map<String, Value>, FrameError> {
+        match self.obj.get(field) {
+            None | Some(Value::Null) => Ok(Map::new()),
+            Some(Value::Object(m)) => Ok(m.clone()),
+            Some(_) => Err(self.wrong(field, "an object")),
+        }
+    }
+
+    fn opt_error(&self) -> Result<Option<DdpError>, FrameError> {
+        match self.obj.get("error") {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => DdpError::from_value(v, self.msg).map(Some),
+        }
+    }
+}
+
+fn opt_str(
+    obj: &Map<String, Value>,
+    key: &str,
+    msg: &str,
+    field: &'static str,
+) -> Result<Option<String>, FrameError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(FrameError::WrongType {
+            msg: msg.to_owned(),
+            field,
+            expected: "a string",
+        }),
+    }
+}
+
+/// A frame we send to the server.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClientFrame {
+    /// Handshake: `{"msg":"connect","version":..,"support":[..]}`.
+    Connect {
+        /// Proposed version.
+        version: String,
+        /// Versions we can speak, most preferred first.
+        support: Vec<String>,
+    },
+    /// A method call.
+    Method {
+        /// Call id, echoed in `result` and `updated`.
+        id: String,
+        /// Method name.
+        method: String,
+        /// Positional parameters.
+        params: Vec<Value>,
+    },
+    /// Subscribe to a publication.
+    Sub {
+        /// Subscription id, echoed in `ready` / `nosub`.
+        id: String,
+        /// Publication name, e.g. `stream-room-messages`.
+        name: String,
+        /// Positional parameters.
+        params: Vec<Value>,
+    },
+    /// End a subscription.
+    Unsub {
+        /// Subscription id.
+        id: String,
+    },
+    /// Heartbeat request.
+    Ping {
+        /// Id the server echoes in its `pong`.
+        id: Option<String>,
+    },
+    /// Heartbeat answer (echoes the server ping's id).
+    Pong {
+        /// The server ping's id, when it had one.
+        id: Option<String>,
+    },
+}
+
+impl ClientFrame {
+    /// The handshake we always send: version `"1"`, support `["1","pre2","pre1"]`.
+    pub fn connect() -> Self {
+        ClientFrame::Connect {
+            version: DDP_VERSION.to_owned(),
+            support: DDP_SUPPORT.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    /// The frame as JSON.
+    pub fn to_value(&self) -> Value {
+        let with_id = |msg: &str, id: &Option<String>| match id {
+            Some(id) => json!({"msg": msg, "id": id}),
+            None => json!({"msg": msg}),
+        };
+        match self {
+            ClientFrame::Connect { version, support } => {
+                json!({"msg": "connect", "version": version, "support": support})
+            }
+            ClientFrame::Method { id, method, params } => {
+                json!({"msg": "method", "method": method, "id": id, "params": params})
+            }
+            ClientFrame::Sub { id, name, params } => {
+                json!({"msg": "sub", "id": id, "name": name, "params": params})
+            }
+            ClientFrame::Unsub { id } => json!({"msg": "unsub", "id": id}),
+            ClientFrame::Ping { id } => with_id("ping", id),
+            ClientFrame::Pong { id } => with_id("pong", id),
+        }
+    }
+
+    /// The frame as the text sent on the socket.
+    pub fn to_text(&self) -> String {
+        self.to_value().to_string()
+    }
+
+    /// Parse a client frame (the inverse of [`ClientFrame::to_value`]); used by tests and by
+    /// scripted servers to check what a client sent.
+    pub fn from_value(value: &Value) -> Result<Self, FrameError> {
+        let obj = value.as_object().ok_or(FrameError::NotAnObject)?;
+        let msg = obj
+            .get("msg")
+            .and_then(Value::as_str)
+            .ok_or(FrameError::MissingField {
+                msg: String::new(),
+                field: "msg",
+            })?;
+        let f = Fields { obj, msg };
+        let params = |f: &Fields<'_>| match obj.get("params") {
+            None => Ok(Vec::new()),
+            Some(Value::Array(a)) => Ok(a.clone()),
+            Some(_) => Err(f.wrong("params", "an array")),
+        };
+        Ok(match msg {
+            "connect" => ClientFrame::Connect {
+                version: f.req_str("version")?,
+                support: f.str_list("support")?,
+            },
+            "method" => ClientFrame::Method {
+                id: f.req_str("id")?,
+                method: f.req_str("method")?,
+                params: params(&f)?,
+            },
+            "sub" => ClientFrame::Sub {
+                id: f.req_str("id")?,
+                name: f.req_str("name")?,
+                params: params(&f)?,
+            },
+            "unsub" => ClientFrame::Unsub {
+                id: f.req_str("id")?,
+            },
+            "ping" => ClientFrame::Ping {
+                id: f.opt_str("id")?,
+            },
+            "pong" => ClientFrame::Pong {
+                id: f.opt_str("id")?,
+            },
+            _ => {
+                return Err(FrameError::WrongType {
+                    msg: msg.to_owned(),
+                    field: "msg",
+                    expected: "a client message kind",
+                })
+            }
+        })
+    }
+}
+
+/// EJSON helpers. DDP carries dates as `{"$date": <epoch ms>}`; REST uses ISO strings instead.
+pub mod ejson {
+    use serde_json::{json, Value};
+
+    /// `{"$date": ms}` for an epoch-milliseconds timestamp.
+    pub fn date(ms: i64) -> Value {
+        json!({ "$date": ms })
+    }
+
+    /// The epoch milliseconds of an EJSON date, or `None` when `value` is not one.
+    /// A fractional value is truncated (some serializers emit `1.7e12`).
+    pub fn date_ms(value: &Value) -> Option<i64> {
+        let obj = value.as_object()?;
+        if obj.len() != 1 {
+            return None;
+        }
+        let d = obj.get("$date")?;
+        d.as_i64().or_else(|| {
+            d.as_f64()
+                .filter(|f| f.is_finite() && f.abs() < 9.0e15)
+                .map(|f| f as i64)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vectors() -> Value {
+        let text = include_str!("testdata/vectors-ddp.json");
+        serde_json::from_str(text).expect("vectors.json parses")
+    }
+
+    /// Every `{dir, frame}` entry under `ddp.session_*` and `ddp.errors`.
+    fn session_frames(v: &Value) -> Vec<(String, Value)> {
+        let ddp = &v["ddp"];
+        let mut out = Vec::new();
+        let mut push_list = |list: &Value| {
+            for entry in list.as_array().expect("a list of frames") {
+                out.push((
+                    entry["dir"].as_str().expect("dir").to_owned(),
+                    entry["frame"].clone(),
+                ));
+            }
+        };
+        for (key, list) in ddp.as_object().expect("ddp object") {
+            if key.starts_with("session_") {
+                push_list(list);
+            }
+        }
+        for list in ddp["errors"].as_object().expect("errors").values() {
+            push_list(list);
+        }
+        out
+    }
+
+    #[test]
+    fn every_server_frame_in_the_vectors_parses() {
+        let v = vectors();
+        let mut n = 0;
+        for (dir, frame) in session_frames(&v) {
+            if dir == "s2c" {
+                let text = frame.to_string();
+                let parsed = ServerFrame::parse(&text);
+                assert!(parsed.is_ok(), "{text}: {parsed:?}");
+                assert!(!matches!(parsed, Ok(ServerFrame::Unknown { .. })), "{text}");
+                n += 1;
+            }
+        }
+        for (name, entry) in v["ddp"]["stream_events"].as_object().expect("streams") {
+            let frames = match entry {
+                Value::Array(list) => list.iter().map(|e| e["frame"].clone()).collect(),
+                other => vec![other.clone()],
+            };
+            for frame in frames {
+                let parsed = ServerFrame::from_value(&frame);
+                assert!(parsed.is_ok(), "{name}: {parsed:?}");
+                n += 1;
+            }
+        }
+        assert!(n > 40, "only {n} server frames found");
+    }
+
+    #[test]
+    fn client_frames_in_the_vectors_round_trip() {
+        let v = vectors();
+        let mut ours = 0;
+        for (dir, frame) in session_frames(&v) {
+            if dir != "c2s" {
+                continue;
+            }
+            match ClientFrame::from_value(&frame) {
+                Ok(parsed) => {
+                    assert_eq!(parsed.to_value(), frame, "round trip of {frame}");
+                    let reparsed: Value = serde_json::from_str(&parsed.to_text()).expect("json");
+                    assert_eq!(reparsed, frame);
+                    ours += 1;
+                }
+                // The vectors also show frames a broken client sends (`"not json"`, numeric
+                // method id, `{"msg":"bogus"}`); those must be refused, not mangled.
+                Err(_) => assert!(
+                    frame.is_string()
+                        || frame["msg"] == "bogus"
+                        || (frame["msg"] == "method" && !frame["id"].is_string()),
+                    "unexpected refusal of {frame}"
+                ),
+            }
+        }
+        assert!(ours >= 15, "only {ours} client frames round-tripped");
+    }
+
+    #[test]
+    fn connect_frame_is_the_meteor_one() {
+        assert_eq!(
+            ClientFrame::connect().to_value(),
+            json!({"msg":"connect","version":"1","support":["1","pre2","pre1"]})
+        );
+        assert_eq!(
+            ClientFrame::Pong { id: None }.to_text(),
+            r#"{"msg":"pong"}"#.to_owned()
+        );
+    }
+
+    #[test]
+    fn greetings_are_server_id() {
+        assert_eq!(
+            ServerFrame::parse(r#"{"server_id":"0"}"#),
+            Ok(ServerFrame::ServerId)
+        );
+        assert_eq!(
+            ServerFrame::parse(r#"{"msg":"server_id","server_id":"0"}"#),
+            Ok(ServerFrame::ServerId)
+        );
+    }
+
+    #[test]
+    fn result_without_result_key_is_none_and_null_is_some() {
+        assert_eq!(
+            ServerFrame::parse(r#"{"msg":"result","id":"5"}"#),
+            Ok(ServerFrame::Result {
+                id: "5".into(),
+                result: None,
+                error: None
+            })
+        );
+        assert_eq!(
+            ServerFrame::parse(r#"{"msg":"result","id":"5","result":null}"#),
+            Ok(ServerFrame::Result {
+                id: "5".into(),
+                result: Some(Value::Null),
+                error: None
+            })
+        );
+    }
+
+    #[test]
+    fn meteor_errors_parse_with_both_code_kinds() {
+        let frame = ServerFrame::parse(
+            r#"{"msg":"result","id":"1","error":{"isClientSafe":true,"error":403,"reason":"nope","message":"nope [403]","errorType":"Meteor.Error"}}"#,
+        )
+        .expect("parses");
+        let ServerFrame::Result { error: Some(e), .. } = frame else {
+            panic!("no error in {frame:?}")
+        };
+        assert!(e.is_code(403));
+        assert_eq!(e.to_string(), "nope [403]");
+        let e = DdpError::from_value(
+            &json!({"error":"too-many-requests","details":{"timeToReset":6512}}),
+            "result",
+        )
+        .expect("parses");
+        assert!(e.is_text_code("too-many-requests"));
+        assert_eq!(e.time_to_reset_ms(), Some(6512));
+        assert_eq!(e.to_string(), "[too-many-requests]");
+        assert_eq!(DdpError::from_value(&e.to_value(), "result"), Ok(e));
+    }
+
+    #[test]
+    fn malformed_frames_give_errors_not_panics() {
+        let cases = [
+            ("{not json", "not valid JSON"),
+            ("[1,2]", "not a JSON object"),
+            ("42", "not a JSON object"),
+            (r#"{"foo":1}"#, "no `msg`"),
+            (r#"{"msg":7}"#, "`msg` should be"),
+            (r#"{"msg":"connected"}"#, "no `session`"),
+            (r#"{"msg":"result","id":5}"#, "`id` should be a string"),
+            (r#"{"msg":"result","id":"5","error":"boom"}"#, "`error`"),
+            (
+                r#"{"msg":"result","id":"5","error":{"error":[1]}}"#,
+                "error.error",
+            ),
+            (r#"{"msg":"ready","subs":"2"}"#, "array of strings"),
+            (r#"{"msg":"ready","subs":[2]}"#, "array of strings"),
+            (r#"{"msg":"updated"}"#, "no `methods`"),
+            (
+                r#"{"msg":"changed","collection":"c","id":"i","fields":[]}"#,
+                "`fields`",
+            ),
+            (r#"{"msg":"ping","id":{}}"#, "`id`"),
+        ];
+        for (text, expected) in cases {
+            let err = ServerFrame::parse(text).expect_err(text);
+            assert!(err.to_string().contains(expected), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn unknown_msg_is_tolerated() {
+        assert_eq!(
+            ServerFrame::parse(r#"{"msg":"something-new","x":1}"#),
+            Ok(ServerFrame::Unknown {
+                msg: "something-new".into()
+            })
+        );
+    }
+
+    #[test]
+    fn ejson_dates() {
+        assert_eq!(
+            ejson::date(1763980801000),
+            json!({"$date": 1763980801000_i64})
+        );
+        assert_eq!(
+            ejson::date_ms(&json!({"$date": 1763980801000_i64})),
+            Some(1763980801000)
+        );
+        assert_eq!(ejson::date_ms(&json!({"$date": 1.5e3})), Some(1500));
+        assert_eq!(ejson::date_ms(&json!({"$date": "x"})), None);
+        assert_eq!(ejson::date_ms(&json!({"$date": 1, "b": 2})), None);
+        assert_eq!(ejson::date_ms(&json!("2025-11-24T10:40:00.000Z")), None);
+        for ms in [0_i64, -1, 1763980800000, i64::from(i32::MAX) * 1000] {
+            assert_eq!(ejson::date_ms(&ejson::date(ms)), Some(ms));
+        }
+    }
+}
