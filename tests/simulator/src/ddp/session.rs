@@ -31,6 +31,12 @@ pub const PRE_CONNECT_IDLE: Duration = Duration::from_secs(45);
 /// Close code for a connection that cannot keep up with the events (as ddp-streamer uses).
 pub const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
 
+/// A frame that cannot be written for this long means the client stopped reading. The
+/// bus receiver's lag (close 1013, as ddp-streamer treats slow consumers) only shows while
+/// the loop runs, so a writer stuck on a full socket is dropped here instead: a stalled
+/// socket could not take the close frame anyway.
+pub const SEND_STALL: Duration = Duration::from_secs(10);
+
 /// What the loop does after a handler.
 enum Out {
     Frame(Value),
@@ -152,20 +158,20 @@ impl Session {
                 // Half-open: whatever was queued is lost, as on a dead link.
                 continue;
             }
-            let r = match o {
-                Out::Frame(v) => socket.send(Message::Text(v.to_string().into())).await,
-                Out::Raw(t) => socket.send(Message::Text(t.into())).await,
+            let text = match o {
+                Out::Frame(v) => v.to_string(),
+                Out::Raw(t) => t,
                 Out::Close(code, reason) => {
-                    let _ = socket
-                        .send(Message::Close(Some(CloseFrame {
-                            code,
-                            reason: reason.into(),
-                        })))
-                        .await;
+                    let close = Message::Close(Some(CloseFrame {
+                        code,
+                        reason: reason.into(),
+                    }));
+                    let _ = tokio::time::timeout(SEND_STALL, socket.send(close)).await;
                     return false;
                 }
             };
-            if r.is_err() {
+            let sent = tokio::time::timeout(SEND_STALL, socket.send(Message::Text(text.into())));
+            if !matches!(sent.await, Ok(Ok(()))) {
                 return false;
             }
         }
@@ -236,6 +242,11 @@ impl Session {
         let kind = match &msg["msg"] {
             Value::String(s) if !s.is_empty() => s.clone(),
             Value::Null | Value::Bool(false) => {
+                // Meteor's `!msg.msg`: a missing or falsy `msg` is a bad request.
+                self.error_frame("Bad request", Some(&msg));
+                return;
+            }
+            Value::Number(n) if n.as_f64() == Some(0.0) => {
                 self.error_frame("Bad request", Some(&msg));
                 return;
             }
