@@ -35,16 +35,16 @@ fn bad_request(e: ApiError) -> Response {
         .into_response()
 }
 
-fn user_id(state: &AppState, username: &str) -> Result<String, Response> {
+fn user_id(state: &AppState, username: &str) -> Result<String, Box<Response>> {
     state
         .store
         .user_by_username(username)
         .map(|u| u.id)
         .ok_or_else(|| {
-            bad_request(ApiError::new(
+            Box::new(bad_request(ApiError::new(
                 "error-invalid-user",
                 &format!("no user {username:?}"),
-            ))
+            )))
         })
 }
 
@@ -69,7 +69,7 @@ struct PostBody {
 async fn post_message(State(state): State<AppState>, Json(b): Json<PostBody>) -> Response {
     let uid = match user_id(&state, &b.user) {
         Ok(uid) => uid,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let new = NewMessage {
         id: b.id,
@@ -105,7 +105,7 @@ async fn edit(State(state): State<AppState>, Json(b): Json<EditBody>) -> Respons
     let editor = match (&b.user, author) {
         (Some(u), _) => match user_id(&state, u) {
             Ok(id) => id,
-            Err(r) => return r,
+            Err(r) => return *r,
         },
         (None, Some(a)) => a,
         (None, None) => return bad_request(ApiError::plain("no such message")),
@@ -129,7 +129,7 @@ struct ReactBody {
 async fn react(State(state): State<AppState>, Json(b): Json<ReactBody>) -> Response {
     let uid = match user_id(&state, &b.user) {
         Ok(uid) => uid,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match state.store.react(&uid, &b.msg_id, &b.emoji, None) {
         Ok(doc) => {

@@ -1025,7 +1025,7 @@ impl Store {
         let editor = self
             .user(editor_id)
             .ok_or_else(|| ApiError::new("error-invalid-user", "Invalid user"))?;
-        if current["u"]["_id"] != editor_id.as_ref() as &str && !editor.has_role("admin") {
+        if current["u"]["_id"] != editor_id && !editor.has_role("admin") {
             return Err(ApiError::new(
                 "error-action-not-allowed",
                 "Message editing not allowed",
