@@ -13,12 +13,14 @@
 //! - [`event`]: the one event enum every host receives.
 //! - [`secret`]: a string that never prints.
 
+pub mod account;
 pub mod auth;
 pub mod config;
 pub mod ddp;
 pub mod event;
 pub mod event_queue;
 pub mod inbound;
+pub mod outbound;
 pub mod rest;
 pub mod secret;
 pub mod tls;

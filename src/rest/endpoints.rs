@@ -400,13 +400,16 @@ impl RestClient {
         })
     }
 
-    /// `channels|groups|im.history` by room type (`c`, `p`, `d`), messages after `oldest`
-    /// (exclusive, ISO date), at most `count`; returned oldest first.
+    /// `channels|groups|im.history` by room type (`c`, `p`, `d`): messages after `oldest` and
+    /// before `latest` (both exclusive, ISO dates), at most `count`; returned oldest first.
+    /// The server picks the newest `count` in the range, so callers page backwards by passing
+    /// the oldest `ts` they got as the next `latest`.
     pub async fn history(
         &self,
         room_type: &str,
         room_id: &str,
         oldest: Option<&str>,
+        latest: Option<&str>,
         count: u32,
     ) -> Result<Vec<Value>, RestError> {
         let endpoint = match room_type {
@@ -422,7 +425,13 @@ impl RestClient {
         let count = count.to_string();
         let mut query = q(&[("roomId", room_id), ("count", &count)]);
         if let Some(oldest) = oldest {
-            query.extend(q(&[("oldest", oldest), ("inclusive", "false")]));
+            query.extend(q(&[("oldest", oldest)]));
+        }
+        if let Some(latest) = latest {
+            query.extend(q(&[("latest", latest)]));
+        }
+        if oldest.is_some() || latest.is_some() {
+            query.extend(q(&[("inclusive", "false")]));
         }
         let body = self
             .call_json(
@@ -441,12 +450,22 @@ impl RestClient {
 
     /// `GET /api/v1/rooms.info?roomId=`; returns the room.
     pub async fn rooms_info(&self, room_id: &str) -> Result<Value, RestError> {
+        self.rooms_info_by("roomId", room_id).await
+    }
+
+    /// `GET /api/v1/rooms.info?roomName=`; returns the room.
+    pub async fn rooms_info_by_name(&self, name: &str) -> Result<Value, RestError> {
+        self.rooms_info_by("roomName", name.trim_start_matches('#'))
+            .await
+    }
+
+    async fn rooms_info_by(&self, key: &str, value: &str) -> Result<Value, RestError> {
         let body = self
             .call_json(
                 Method::GET,
                 "rooms.info",
                 &["rooms.info"],
-                q(&[("roomId", room_id)]),
+                q(&[(key, value)]),
                 None,
                 Retry::Idempotent,
             )

@@ -454,12 +454,12 @@ async fn two_step_upload_and_history_order() {
         .unwrap();
     assert_eq!(m["_id"], "M1");
     let h = c
-        .history("p", "G1", Some("2025-11-24T10:40:00.000Z"), 50)
+        .history("p", "G1", Some("2025-11-24T10:40:00.000Z"), None, 50)
         .await
         .unwrap();
     assert_eq!(h[0]["_id"], "old");
     assert!(matches!(
-        c.history("l", "x", None, 1).await,
+        c.history("l", "x", None, None, 1).await,
         Err(RestError::Invalid(_))
     ));
 }

@@ -1,0 +1,524 @@
+//! One bot account on one server: its REST client, its realtime connection, and the
+//! supervisor task that turns realtime events into host events.
+//!
+//! Accounts are independent: each has its own task, credentials, rate-limit state and
+//! inbound pipeline, so starting, stopping or failing one never disturbs another.
+
+mod catchup;
+mod credentials;
+mod pipeline;
+mod rooms;
+mod status;
+
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+pub use catchup::{missed_messages, OVERLAP_MS};
+pub use pipeline::Identity;
+pub use rooms::RoomDirectory;
+pub use status::{AccountStatus, ConnectionState};
+
+use crate::auth::AuthError;
+use crate::config::AccountConfig;
+use crate::ddp::realtime::{Backoff, Realtime, RealtimeConfig, RealtimeEvent, Via};
+use crate::event::{now_ms, Event, MessageSource, RoomType};
+use crate::event_queue::EventQueue;
+use crate::inbound::RoomMeta;
+use crate::outbound::target::{Target, TargetError};
+use crate::rest::{RestClient, RestError, RestOptions};
+use crate::tls::{self, TlsError, TlsOptions};
+
+use pipeline::Inbound;
+
+/// Why an account could not be started or could not act.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// The TLS options are unusable (unreadable CA file, bad PEM).
+    #[error("account {account}: {source}")]
+    Tls {
+        /// Account id.
+        account: String,
+        /// The problem.
+        source: TlsError,
+    },
+    /// A REST call failed.
+    #[error("account {account}: {source}")]
+    Rest {
+        /// Account id.
+        account: String,
+        /// The problem.
+        source: RestError,
+    },
+    /// The send target is not one we understand.
+    #[error("account {account}: {source}")]
+    Target {
+        /// Account id.
+        account: String,
+        /// The problem.
+        source: TargetError,
+    },
+}
+
+/// Timings of an account's supervisor; the defaults suit real servers, tests shorten them.
+#[derive(Clone, Debug)]
+pub struct AccountOptions {
+    /// REST timeouts and retries.
+    pub rest: RestOptions,
+    /// Our DDP ping interval.
+    pub ping_interval: Duration,
+    /// Close a socket that was silent this long (half-open detection).
+    pub idle_timeout: Duration,
+    /// Reconnect delays.
+    pub backoff: Backoff,
+    /// Delay before retrying credentials the server refused.
+    pub auth_failure_delay: Duration,
+}
+
+impl Default for AccountOptions {
+    fn default() -> Self {
+        let rt = RealtimeConfig::new("", Arc::new(NoToken));
+        AccountOptions {
+            rest: RestOptions::default(),
+            ping_interval: rt.ping_interval,
+            idle_timeout: rt.idle_timeout,
+            backoff: rt.backoff,
+            auth_failure_delay: rt.auth_failure_delay,
+        }
+    }
+}
+
+/// A placeholder token source, only to read [`RealtimeConfig`]'s defaults.
+struct NoToken;
+
+impl crate::auth::TokenSource for NoToken {
+    fn current(&self) -> crate::auth::BoxFuture<'_, Result<crate::auth::AuthToken, AuthError>> {
+        Box::pin(async { Err(AuthError::Rejected("none".into())) })
+    }
+    fn invalidate<'a>(&'a self, _: &'a crate::auth::AuthToken) -> crate::auth::BoxFuture<'a, ()> {
+        Box::pin(async {})
+    }
+}
+
+/// What the supervisor shares with the [`Account`] handle.
+struct Shared {
+    id: String,
+    rest: RestClient,
+    queue: Arc<EventQueue>,
+    status: Arc<Mutex<AccountStatus>>,
+    identity: RwLock<Option<Identity>>,
+}
+
+/// A running account.
+pub struct Account {
+    shared: Arc<Shared>,
+    config: AccountConfig,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Account {
+    /// Start an account: build its TLS config, credentials and REST client, and spawn its
+    /// supervisor on `runtime`. Connection problems are not errors here: the supervisor keeps
+    /// retrying and reports them as events.
+    pub fn start(
+        config: AccountConfig,
+        options: AccountOptions,
+        queue: Arc<EventQueue>,
+        runtime: &tokio::runtime::Handle,
+    ) -> Result<Account, AccountError> {
+        let id = config.account_id.clone();
+        let tls = tls::client_config(&TlsOptions {
+            ca_pem: config.tls.ca_pem.clone(),
+            ca_file: config.tls.ca_file.clone().map(Into::into),
+            insecure_skip_verify: config.tls.insecure_skip_verify,
+        })
+        .map_err(|source| AccountError::Tls {
+            account: id.clone(),
+            source,
+        })?;
+        let rest_err = |source| AccountError::Rest {
+            account: id.clone(),
+            source,
+        };
+        let tokens = credentials::token_source(&config, tls.clone(), &options.rest).map_err(rest_err)?;
+        let rest = RestClient::new(config.base_url.as_str(), tls.clone(), tokens, options.rest.clone())
+            .map_err(rest_err)?;
+        let status = Arc::new(Mutex::new(AccountStatus::new(
+            &id,
+            config.base_url.as_str(),
+            config.enabled,
+        )));
+        let shared = Arc::new(Shared {
+            id,
+            rest,
+            queue,
+            status,
+            identity: RwLock::new(None),
+        });
+        let (stop, stop_rx) = watch::channel(false);
+        let task = runtime.spawn(supervise(shared.clone(), config.clone(), options, tls, stop_rx));
+        Ok(Account {
+            shared,
+            config,
+            stop,
+            task,
+        })
+    }
+
+    /// The account id.
+    pub fn id(&self) -> &str {
+        &self.shared.id
+    }
+
+    /// The configuration it runs with.
+    pub fn config(&self) -> &AccountConfig {
+        &self.config
+    }
+
+    /// The REST client (for hosts that need a call the core does not wrap).
+    pub fn rest(&self) -> &RestClient {
+        &self.shared.rest
+    }
+
+    /// The bot's identity, once the server told it.
+    pub fn identity(&self) -> Option<Identity> {
+        self.shared.identity.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// A snapshot of the account's status.
+    pub fn status(&self) -> AccountStatus {
+        self.shared.status.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Stop: close the realtime connection and end the supervisor. Idempotent.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+
+    /// Send `text` to `target` (see [`Target`]), in a thread when `thread_id` is set.
+    /// Returns the stored message. The send is idempotent: a retry never posts twice.
+    pub async fn send_text(&self, target: &str, text: &str, thread_id: Option<&str>) -> Result<Value, AccountError> {
+        let target = Target::parse(target).map_err(|source| AccountError::Target {
+            account: self.shared.id.clone(),
+            source,
+        })?;
+        let rest_err = |source| AccountError::Rest {
+            account: self.shared.id.clone(),
+            source,
+        };
+        let rid = match target.resolve(&self.shared.rest).await {
+            Ok(rid) => rid,
+            Err(e) => {
+                self.report_send_failure(&target.to_string(), &e);
+                return Err(rest_err(e));
+            }
+        };
+        match self.shared.rest.send_message(&rid, text, thread_id, false).await {
+            Ok(message) => {
+                {
+                    let mut st = self.shared.status.lock().unwrap_or_else(|e| e.into_inner());
+                    st.sent += 1;
+                    st.last_outbound_at = Some(now_ms());
+                }
+                self.shared.queue.push(
+                    Some(&self.shared.id),
+                    Event::Sent {
+                        room_id: rid,
+                        message_id: message.get("_id").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                        thread_id: thread_id.map(str::to_owned),
+                        chunk_index: 0,
+                        chunk_count: 1,
+                    },
+                );
+                Ok(message)
+            }
+            Err(e) => {
+                self.report_send_failure(&rid, &e);
+                Err(rest_err(e))
+            }
+        }
+    }
+
+    fn report_send_failure(&self, room: &str, e: &RestError) {
+        self.shared.queue.push(
+            Some(&self.shared.id),
+            Event::SendFailed {
+                room_id: room.to_owned(),
+                error: e.to_string(),
+            },
+        );
+    }
+}
+
+fn set_state(shared: &Shared, state: ConnectionState, error: Option<String>) {
+    let mut st = shared.status.lock().unwrap_or_else(|e| e.into_inner());
+    st.state = state;
+    if error.is_some() {
+        st.last_error = error;
+    }
+}
+
+/// Wait for the stop signal or the duration, whichever comes first. True when stopped.
+async fn stopped_during(stop: &mut watch::Receiver<bool>, d: Duration) -> bool {
+    let stopped = tokio::select! {
+        _ = stop.wait_for(|s| *s) => true,
+        _ = tokio::time::sleep(d) => false,
+    };
+    stopped || *stop.borrow()
+}
+
+/// Who the bot is, asked until the server answers (or the account is stopped).
+async fn fetch_identity(shared: &Shared, options: &AccountOptions, stop: &mut watch::Receiver<bool>) -> Option<Identity> {
+    let mut failures = 0;
+    loop {
+        let result = tokio::select! {
+            _ = stop.wait_for(|s| *s) => return None,
+            r = shared.rest.me() => r,
+        };
+        let (event, state, delay) = match result {
+            Ok(me) => {
+                return Some(Identity {
+                    username: me.username.unwrap_or_default(),
+                    user_id: me.id,
+                })
+            }
+            Err(RestError::Auth(e @ (AuthError::Rejected(_) | AuthError::TwoFactorRequired(_)))) => {
+                let reason = e.to_string();
+                (
+                    Event::AuthFailed {
+                        reason,
+                        retrying: true,
+                    },
+                    ConnectionState::AuthFailed,
+                    options.auth_failure_delay,
+                )
+            }
+            Err(e) => {
+                failures += 1;
+                let delay = options.backoff.next_delay(failures);
+                (
+                    Event::Disconnected {
+                        reason: e.to_string(),
+                        retry_in_ms: Some(delay.as_millis() as u64),
+                    },
+                    ConnectionState::Disconnected,
+                    delay,
+                )
+            }
+        };
+        let reason = match &event {
+            Event::AuthFailed { reason, .. } | Event::Disconnected { reason, .. } => reason.clone(),
+            _ => String::new(),
+        };
+        set_state(shared, state, Some(reason));
+        shared.queue.push(Some(&shared.id), event);
+        if stopped_during(stop, delay).await {
+            return None;
+        }
+    }
+}
+
+async fn supervise(
+    shared: Arc<Shared>,
+    config: AccountConfig,
+    options: AccountOptions,
+    tls: Arc<rustls::ClientConfig>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let id = shared.id.clone();
+    shared.queue.push(Some(&id), Event::AccountStarted);
+    let Some(identity) = fetch_identity(&shared, &options, &mut stop).await else {
+        finish(&shared, "stopped");
+        return;
+    };
+    {
+        let mut st = shared.status.lock().unwrap_or_else(|e| e.into_inner());
+        st.user_id = Some(identity.user_id.clone());
+        st.username = Some(identity.username.clone());
+    }
+    *shared.identity.write().unwrap_or_else(|e| e.into_inner()) = Some(identity.clone());
+
+    let mut inbound = Inbound::new(&id, identity.clone(), config.mention_all, shared.queue.clone(), shared.status.clone());
+    match shared.rest.subscriptions_get(None).await {
+        Ok(subs) => inbound.rooms.load_subscriptions(&subs.update),
+        // Not fatal: `__my_messages__` still covers the rooms, and the per-room streams are
+        // added as `subscriptions-changed` reports them.
+        Err(e) => tracing::warn!(account = %id, "cannot list the bot's rooms: {e}"),
+    }
+    let mut extra = inbound.rooms.private_rooms();
+    extra.extend(config.rooms.keys().filter(|r| r.as_str() != "*").cloned());
+    extra.sort();
+    extra.dedup();
+
+    let mut rt_config = RealtimeConfig::new(config.base_url.ws_url(), shared.rest.token_source().clone());
+    rt_config.tls = Some(tls);
+    rt_config.ping_interval = options.ping_interval;
+    rt_config.idle_timeout = options.idle_timeout;
+    rt_config.backoff = options.backoff.clone();
+    rt_config.auth_failure_delay = options.auth_failure_delay;
+    rt_config.extra_room_ids = extra;
+    let (tx, mut rx) = mpsc::channel(1024);
+    let realtime = Realtime::spawn(rt_config, tx);
+
+    // Where a catch-up starts when no message has been seen yet: the first login.
+    let mut first_ready_ms: Option<i64> = None;
+    loop {
+        let event = tokio::select! {
+            _ = stop.wait_for(|s| *s) => break,
+            e = rx.recv() => match e {
+                Some(e) => e,
+                None => break,
+            },
+        };
+        match event {
+            RealtimeEvent::Connecting { attempt } => {
+                set_state(&shared, ConnectionState::Connecting, None);
+                shared.queue.push(Some(&id), Event::Connecting { attempt });
+            }
+            RealtimeEvent::Connected => {
+                set_state(&shared, ConnectionState::Connected, None);
+                shared.queue.push(Some(&id), Event::Connected);
+            }
+            RealtimeEvent::Authenticated {
+                resumed_after_gap, ..
+            } => {
+                set_state(&shared, ConnectionState::Ready, None);
+                shared.queue.push(
+                    Some(&id),
+                    Event::Authenticated {
+                        user_id: identity.user_id.clone(),
+                        username: identity.username.clone(),
+                    },
+                );
+                let now = now_ms() as i64;
+                let since = inbound.watermark_ms.or(first_ready_ms).unwrap_or(now);
+                first_ready_ms.get_or_insert(now);
+                if resumed_after_gap {
+                    shared.status.lock().unwrap_or_else(|e| e.into_inner()).reconnects += 1;
+                    catch_up(&shared, &mut inbound, since, &mut stop).await;
+                }
+            }
+            RealtimeEvent::Disconnected { reason, retry_in_ms } => {
+                set_state(&shared, ConnectionState::Disconnected, Some(reason.clone()));
+                shared.queue.push(
+                    Some(&id),
+                    Event::Disconnected {
+                        reason,
+                        retry_in_ms: Some(retry_in_ms),
+                    },
+                );
+            }
+            RealtimeEvent::AuthFailed { reason, .. } => {
+                set_state(&shared, ConnectionState::AuthFailed, Some(reason.clone()));
+                shared.queue.push(
+                    Some(&id),
+                    Event::AuthFailed {
+                        reason,
+                        retrying: true,
+                    },
+                );
+            }
+            RealtimeEvent::SubscribeFailed { event_name, reason, .. } => {
+                tracing::warn!(account = %id, "subscription {event_name} refused: {reason}");
+            }
+            RealtimeEvent::RoomMessage { message, meta, via } => {
+                let meta = match via {
+                    Via::MyMessages => meta.map(|m| RoomMeta {
+                        room_type: RoomType::from_code(m.room_type.as_deref().unwrap_or("c")),
+                        room_name: m.room_name,
+                        participant: m.room_participant,
+                    }),
+                    Via::Room(_) => None,
+                };
+                inbound.handle(&message, meta, MessageSource::Live).await;
+            }
+            RealtimeEvent::RoomsChanged { action, room } => inbound.rooms.apply_room(&action, &room),
+            RealtimeEvent::SubscriptionsChanged { action, subscription } => {
+                if let Some(rid) = inbound.rooms.apply_subscription(&action, &subscription) {
+                    let private = inbound
+                        .rooms
+                        .get(&rid)
+                        .is_some_and(|m| matches!(m.room_type, RoomType::Private | RoomType::Direct));
+                    if private {
+                        realtime.watch_room(rid);
+                    }
+                }
+            }
+            RealtimeEvent::UserActivity {
+                rid,
+                username,
+                activities,
+                tmid,
+            } => {
+                if !username.eq_ignore_ascii_case(&identity.username) {
+                    shared.queue.push(
+                        Some(&id),
+                        Event::Typing {
+                            room_id: rid,
+                            username,
+                            thread_id: tmid,
+                            active: activities.iter().any(|a| a == "user-typing"),
+                        },
+                    );
+                }
+            }
+            RealtimeEvent::MessageDeleted { rid, id: message_id } => {
+                shared.queue.push(
+                    Some(&id),
+                    Event::MessageDeleted {
+                        room_id: rid,
+                        message_id,
+                    },
+                );
+            }
+        }
+    }
+    realtime.shutdown().await;
+    finish(&shared, "stopped");
+}
+
+/// Deliver what was missed since `since_ms`, retrying a failed fetch a few times before
+/// reporting that messages may be missing.
+async fn catch_up(shared: &Shared, inbound: &mut Inbound, since_ms: i64, stop: &mut watch::Receiver<bool>) {
+    const ATTEMPTS: u32 = 4;
+    for attempt in 1..=ATTEMPTS {
+        match missed_messages(&shared.rest, since_ms).await {
+            Ok(messages) => {
+                for m in &messages {
+                    inbound.handle(m, None, MessageSource::CatchUp).await;
+                }
+                return;
+            }
+            Err(e) if attempt < ATTEMPTS => {
+                tracing::warn!(account = %shared.id, "catch-up failed (attempt {attempt}): {e}");
+                if stopped_during(stop, Duration::from_millis(500 * u64::from(attempt))).await {
+                    return;
+                }
+            }
+            Err(e) => {
+                shared.queue.push(
+                    Some(&shared.id),
+                    Event::Error {
+                        message: format!("catch-up after reconnect failed, messages posted while disconnected may be missing: {e}"),
+                        code: Some("catchUpFailed".into()),
+                    },
+                );
+            }
+        }
+    }
+}
+
+fn finish(shared: &Shared, reason: &str) {
+    set_state(shared, ConnectionState::Stopped, None);
+    shared.queue.push(
+        Some(&shared.id),
+        Event::AccountStopped {
+            reason: reason.to_owned(),
+        },
+    );
+}

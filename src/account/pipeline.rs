@@ -1,0 +1,164 @@
+//! The inbound pipeline of one account: every message from the realtime streams or the
+//! catch-up passes here once, in order: de-duplicate, describe the room, filter (own, system,
+//! rooms the bot has not joined), normalise, and hand to the host.
+//!
+//! Messages go to the event queue with [`EventQueue::push_wait`]: a slow host slows this
+//! pipeline down rather than losing anything. Drops are counted by reason in the status and
+//! (except plain duplicates, which are the normal double delivery) reported as `dropped` events.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+use crate::event::{now_ms, DropReason, Event, MessageSource, RoomType};
+use crate::event_queue::EventQueue;
+use crate::inbound::dedupe::{Dedupe, Seen};
+use crate::inbound::{normalize_message, parse_date_ms, NormalizeContext, RoomMeta};
+
+use super::rooms::RoomDirectory;
+use super::status::AccountStatus;
+
+/// The bot's identity on its server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// User id.
+    pub user_id: String,
+    /// Username.
+    pub username: String,
+}
+
+/// Per-account inbound state.
+pub struct Inbound {
+    account_id: String,
+    bot: Identity,
+    mention_all: bool,
+    dedupe: Dedupe,
+    /// Room facts, shared with the supervisor that keeps them current.
+    pub rooms: RoomDirectory,
+    /// Newest server `ts` seen on any message (epoch ms): where a catch-up starts.
+    pub watermark_ms: Option<i64>,
+    queue: Arc<EventQueue>,
+    status: Arc<Mutex<AccountStatus>>,
+}
+
+impl Inbound {
+    /// A pipeline for an account whose identity is known.
+    pub fn new(
+        account_id: &str,
+        bot: Identity,
+        mention_all: bool,
+        queue: Arc<EventQueue>,
+        status: Arc<Mutex<AccountStatus>>,
+    ) -> Self {
+        Inbound {
+            account_id: account_id.to_owned(),
+            bot,
+            mention_all,
+            dedupe: Dedupe::default(),
+            rooms: RoomDirectory::default(),
+            watermark_ms: None,
+            queue,
+            status,
+        }
+    }
+
+    fn status(&self) -> std::sync::MutexGuard<'_, AccountStatus> {
+        self.status.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn drop_message(&self, rid: &str, id: &str, reason: DropReason) {
+        self.status().count_drop(reason);
+        if reason != DropReason::Duplicate {
+            self.queue.push(
+                Some(&self.account_id),
+                Event::Dropped {
+                    room_id: rid.to_owned(),
+                    message_id: id.to_owned(),
+                    reason,
+                },
+            );
+        }
+    }
+
+    /// Process one delivered message document (DDP or REST form). `stream_meta` is the
+    /// `__my_messages__` meta when the message came that way.
+    pub async fn handle(&mut self, raw: &Value, stream_meta: Option<RoomMeta>, source: MessageSource) {
+        let (Some(id), Some(rid)) = (
+            raw.get("_id").and_then(Value::as_str),
+            raw.get("rid").and_then(Value::as_str),
+        ) else {
+            self.drop_message("", "", DropReason::Malformed);
+            return;
+        };
+        if let Some(ts) = raw.get("ts").and_then(parse_date_ms).map(|v| v as i64) {
+            self.watermark_ms = Some(self.watermark_ms.map_or(ts, |w| w.max(ts)));
+        }
+        let edited_at = raw
+            .get("editedAt")
+            .and_then(parse_date_ms)
+            .and_then(|ms| u64::try_from(ms).ok());
+        let seen = self.dedupe.observe(id, edited_at);
+        if seen == Seen::Repeat {
+            self.drop_message(rid, id, DropReason::Duplicate);
+            return;
+        }
+        if raw.pointer("/u/_id").and_then(Value::as_str) == Some(self.bot.user_id.as_str()) {
+            self.drop_message(rid, id, DropReason::Own);
+            return;
+        }
+        if raw.get("t").and_then(Value::as_str).is_some_and(|t| !t.is_empty()) {
+            self.drop_message(rid, id, DropReason::System);
+            return;
+        }
+        let room = match stream_meta {
+            Some(meta) => {
+                // Keep what the stream says about rooms we are in; never let a non-member
+                // delivery overwrite a membership we know of.
+                if meta.participant || self.rooms.get(rid).is_none() {
+                    self.rooms.remember(rid, meta.clone());
+                }
+                meta
+            }
+            None => self.rooms.get(rid).cloned().unwrap_or(RoomMeta {
+                // Delivered on a per-room stream we subscribed to: we are in it.
+                room_type: RoomType::Channel,
+                room_name: None,
+                participant: true,
+            }),
+        };
+        if !room.participant {
+            self.drop_message(rid, id, DropReason::NotParticipant);
+            return;
+        }
+        let ctx = NormalizeContext {
+            account_id: &self.account_id,
+            bot_user_id: &self.bot.user_id,
+            bot_username: &self.bot.username,
+            room,
+            source,
+            mention_all: self.mention_all,
+        };
+        let message = match normalize_message(raw, &ctx) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(account = %self.account_id, message_id = id, "unreadable message: {e}");
+                self.drop_message(rid, id, DropReason::Malformed);
+                return;
+            }
+        };
+        let event = if seen == Seen::Edited {
+            self.status().edits += 1;
+            Event::MessageEdited { message }
+        } else {
+            let mut st = self.status();
+            st.delivered += 1;
+            if source == MessageSource::CatchUp {
+                st.caught_up += 1;
+            }
+            st.last_inbound_at = Some(now_ms());
+            drop(st);
+            Event::Message { message }
+        };
+        self.queue.push_wait(Some(&self.account_id), event).await;
+    }
+}

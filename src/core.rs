@@ -1,0 +1,277 @@
+//! [`Core`]: what a host holds. One tokio runtime for every account, one event queue,
+//! accounts started, stopped and reloaded by id.
+//!
+//! Every async method runs its work on the core's own runtime (whatever runtime the caller
+//! awaits from, e.g. napi's), so account tasks always live on the core's threads. Blocking
+//! hosts (the C ABI) call [`Core::block_on`] from their own threads.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use crate::account::{Account, AccountError, AccountOptions, AccountStatus};
+use crate::config::{self, AccountConfig, ConfigErrors, EnvSource};
+use crate::event_queue::{EventQueue, DEFAULT_CAPACITY};
+
+/// How to build a [`Core`].
+#[derive(Clone, Debug)]
+pub struct CoreOptions {
+    /// Runtime worker threads (2 suits hundreds of accounts: the work is I/O).
+    pub worker_threads: usize,
+    /// Events held for the host before producers wait or overflow.
+    pub event_capacity: usize,
+    /// Supervisor timings for every account.
+    pub account: AccountOptions,
+}
+
+impl Default for CoreOptions {
+    fn default() -> Self {
+        CoreOptions {
+            worker_threads: 2,
+            event_capacity: DEFAULT_CAPACITY,
+            account: AccountOptions::default(),
+        }
+    }
+}
+
+/// Errors of the core's API.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// The runtime could not be created.
+    #[error("cannot start the runtime: {0}")]
+    Runtime(std::io::Error),
+    /// The configuration is invalid (one line per problem).
+    #[error("{0}")]
+    Config(#[from] ConfigErrors),
+    /// No account with this id is running.
+    #[error("no running account {0:?}")]
+    UnknownAccount(String),
+    /// An account failed to start or act.
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    /// The core was closed.
+    #[error("the core is closed")]
+    Closed,
+}
+
+/// What [`Core::apply_config`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReloadReport {
+    /// Accounts started that were not running.
+    pub started: Vec<String>,
+    /// Accounts restarted because their configuration changed.
+    pub restarted: Vec<String>,
+    /// Accounts stopped (removed or disabled).
+    pub stopped: Vec<String>,
+    /// Accounts left running untouched.
+    pub unchanged: Vec<String>,
+    /// Configuration warnings (one line each).
+    pub warnings: Vec<String>,
+}
+
+/// The core: runtime, event queue and accounts.
+pub struct Core {
+    runtime: Option<tokio::runtime::Runtime>,
+    handle: tokio::runtime::Handle,
+    queue: Arc<EventQueue>,
+    accounts: Arc<Mutex<BTreeMap<String, Account>>>,
+    options: CoreOptions,
+}
+
+impl Core {
+    /// Start a core (its runtime threads are named `rocketchat-core`).
+    pub fn new(options: CoreOptions) -> Result<Core, CoreError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(options.worker_threads.max(1))
+            .thread_name("rocketchat-core")
+            .enable_all()
+            .build()
+            .map_err(CoreError::Runtime)?;
+        Ok(Core {
+            handle: runtime.handle().clone(),
+            runtime: Some(runtime),
+            queue: Arc::new(EventQueue::new(options.event_capacity)),
+            accounts: Arc::default(),
+            options,
+        })
+    }
+
+    /// The event queue hosts pull from.
+    pub fn events(&self) -> &Arc<EventQueue> {
+        &self.queue
+    }
+
+    /// The runtime handle (for bindings that spawn their own tasks on it).
+    pub fn runtime_handle(&self) -> &tokio::runtime::Handle {
+        &self.handle
+    }
+
+    /// Run a future to completion on the core's runtime, blocking this thread. Not for use
+    /// from inside a runtime (it would panic); the C ABI calls it from host threads.
+    pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        self.handle.block_on(fut)
+    }
+
+    /// Run `f` on the core's runtime and await it from anywhere.
+    async fn on_runtime<T, F>(&self, fut: F) -> T
+    where
+        F: Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        match self.handle.spawn(fut).await {
+            Ok(v) => v,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => unreachable!("core tasks are never cancelled while awaited"),
+        }
+    }
+
+    /// Start an account (or restart it when one with the same id runs).
+    pub async fn start_account(&self, config: AccountConfig) -> Result<(), CoreError> {
+        if self.queue.is_closed() {
+            return Err(CoreError::Closed);
+        }
+        let accounts = self.accounts.clone();
+        let queue = self.queue.clone();
+        let options = self.options.account.clone();
+        let handle = self.handle.clone();
+        self.on_runtime(async move {
+            let mut accounts = accounts.lock().await;
+            if let Some(old) = accounts.remove(&config.account_id) {
+                old.stop().await;
+            }
+            let id = config.account_id.clone();
+            let account = Account::start(config, options, queue, &handle)?;
+            accounts.insert(id, account);
+            Ok(())
+        })
+        .await
+    }
+
+    /// Stop an account. Returns false when none ran with that id.
+    pub async fn stop_account(&self, account_id: &str) -> bool {
+        let accounts = self.accounts.clone();
+        let id = account_id.to_owned();
+        self.on_runtime(async move {
+            let account = accounts.lock().await.remove(&id);
+            match account {
+                Some(a) => {
+                    a.stop().await;
+                    true
+                }
+                None => false,
+            }
+        })
+        .await
+    }
+
+    /// Apply a whole `channels.rocketchat` object: start new accounts, restart changed ones,
+    /// stop removed or disabled ones, leave the rest running untouched. Invalid configuration
+    /// changes nothing and returns every problem.
+    pub async fn apply_config(&self, section: &Value, env: &(impl EnvSource + ?Sized)) -> Result<ReloadReport, CoreError> {
+        let resolved = config::resolve(section, env)?;
+        let mut report = ReloadReport {
+            warnings: resolved.warnings.iter().map(ToString::to_string).collect(),
+            ..Default::default()
+        };
+        let wanted: BTreeMap<String, AccountConfig> = resolved
+            .accounts
+            .into_iter()
+            .filter(|a| a.enabled)
+            .map(|a| (a.account_id.clone(), a))
+            .collect();
+        let running: Vec<(String, AccountConfig)> = {
+            let accounts = self.accounts.lock().await;
+            accounts.iter().map(|(id, a)| (id.clone(), a.config().clone())).collect()
+        };
+        for (id, old) in &running {
+            match wanted.get(id) {
+                None => {
+                    self.stop_account(id).await;
+                    report.stopped.push(id.clone());
+                }
+                Some(new) if new != old => {
+                    self.start_account(new.clone()).await?;
+                    report.restarted.push(id.clone());
+                }
+                Some(_) => report.unchanged.push(id.clone()),
+            }
+        }
+        for (id, config) in wanted {
+            if !running.iter().any(|(r, _)| r == &id) {
+                self.start_account(config).await?;
+                report.started.push(id);
+            }
+        }
+        Ok(report)
+    }
+
+    /// Ids of the running accounts.
+    pub async fn account_ids(&self) -> Vec<String> {
+        self.accounts.lock().await.keys().cloned().collect()
+    }
+
+    /// One account's status.
+    pub async fn status(&self, account_id: &str) -> Option<AccountStatus> {
+        self.accounts.lock().await.get(account_id).map(Account::status)
+    }
+
+    /// Every running account's status.
+    pub async fn statuses(&self) -> Vec<AccountStatus> {
+        self.accounts.lock().await.values().map(Account::status).collect()
+    }
+
+    /// Send text through an account (see [`Account::send_text`]).
+    pub async fn send_text(
+        &self,
+        account_id: &str,
+        target: &str,
+        text: &str,
+        thread_id: Option<&str>,
+    ) -> Result<Value, CoreError> {
+        let accounts = self.accounts.clone();
+        let (id, target, text, thread) = (
+            account_id.to_owned(),
+            target.to_owned(),
+            text.to_owned(),
+            thread_id.map(str::to_owned),
+        );
+        self.on_runtime(async move {
+            // Clone what the send needs so the accounts lock is not held across the network.
+            let guard = accounts.lock().await;
+            let account = guard.get(&id).ok_or_else(|| CoreError::UnknownAccount(id.clone()))?;
+            let fut = account.send_text_owned(target, text, thread);
+            drop(guard);
+            Ok(fut.await?)
+        })
+        .await
+    }
+
+    /// Stop every account and close the event queue (consumers drain it, then get `None`).
+    /// Idempotent.
+    pub async fn close(&self) {
+        let accounts = self.accounts.clone();
+        self.on_runtime(async move {
+            let all: Vec<Account> = std::mem::take(&mut *accounts.lock().await).into_values().collect();
+            for a in all {
+                a.stop().await;
+            }
+        })
+        .await;
+        self.queue.close();
+    }
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        self.queue.close();
+        if let Some(rt) = self.runtime.take() {
+            // Dropping a runtime inside another runtime panics; never block the caller long.
+            rt.shutdown_timeout(Duration::from_secs(2));
+        }
+    }
+}

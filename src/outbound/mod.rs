@@ -1,0 +1,3 @@
+//! Outbound: from "the host has a reply" to "the reply is in the room".
+
+pub mod target;
