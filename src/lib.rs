@@ -17,6 +17,7 @@ pub mod auth;
 pub mod config;
 pub mod ddp;
 pub mod event;
+pub mod outbound;
 pub mod rest;
 pub mod secret;
 pub mod tls;
