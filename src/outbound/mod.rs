@@ -16,8 +16,10 @@
 //! (streamed replies), which calls `chunk_text` itself.
 
 pub mod chunk;
+pub mod tables;
 
 pub use chunk::{chunk_text, utf16_len, ChunkMode};
+pub use tables::{convert_tables, TableMode};
 
 #[cfg(test)]
 pub(crate) mod testutil;
