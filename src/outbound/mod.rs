@@ -16,9 +16,11 @@
 //! (streamed replies), which calls `chunk_text` itself.
 
 pub mod chunk;
+pub mod coalesce;
 pub mod tables;
 
 pub use chunk::{chunk_text, utf16_len, ChunkMode};
+pub use coalesce::{Action, CoalesceConfig, Coalescer, Strategy};
 pub use tables::{convert_tables, TableMode};
 
 #[cfg(test)]
