@@ -23,6 +23,16 @@ const FENCES: &[(&str, &str)] = &[
     ("````js", "````"),
 ];
 
+/// Property-test size and seed: `OUTBOUND_PROPTEST_CASES` and
+/// `OUTBOUND_PROPTEST_SEED` override the defaults for longer local runs.
+pub(crate) fn proptest_params(default_cases: usize, default_seed: u64) -> (usize, u64) {
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    (
+        env("OUTBOUND_PROPTEST_CASES").map_or(default_cases, |n| n as usize),
+        env("OUTBOUND_PROPTEST_SEED").unwrap_or(default_seed),
+    )
+}
+
 fn word(rng: &mut StdRng, min: usize, max: usize) -> String {
     let n = rng.random_range(min..=max);
     (0..n)

@@ -1,5 +1,5 @@
 use super::*;
-use crate::outbound::testutil::{check_chunks, random_text};
+use crate::outbound::testutil::{check_chunks, proptest_params, random_text};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -199,8 +199,9 @@ fn chunks_are_stable_under_rechunking() {
 
 #[test]
 fn property_random_texts_and_limits() {
-    let mut rng = StdRng::seed_from_u64(0x5eed_c0de);
-    for case in 0..600 {
+    let (cases, seed) = proptest_params(600, 0x5eed_c0de);
+    let mut rng = StdRng::seed_from_u64(seed);
+    for case in 0..cases {
         let tokens = rng.random_range(0..250);
         let text = random_text(&mut rng, tokens);
         let limit = match case % 4 {
