@@ -22,5 +22,8 @@ pub mod event_queue;
 pub mod inbound;
 pub mod outbound;
 pub mod rest;
+pub mod runtime;
 pub mod secret;
 pub mod tls;
+
+pub use runtime::{Core, CoreError, CoreOptions, ReloadReport};

@@ -39,11 +39,18 @@ pub async fn missed_messages(rest: &RestClient, since_ms: i64) -> Result<Vec<Val
 }
 
 /// One room's messages after `since`, paging backwards from the newest.
-async fn room_history(rest: &RestClient, t: &str, rid: &str, since: &str) -> Result<Vec<Value>, RestError> {
+async fn room_history(
+    rest: &RestClient,
+    t: &str,
+    rid: &str,
+    since: &str,
+) -> Result<Vec<Value>, RestError> {
     let mut out: Vec<Value> = Vec::new();
     let mut latest: Option<String> = None;
     for _ in 0..MAX_PAGES_PER_ROOM {
-        let page = rest.history(t, rid, Some(since), latest.as_deref(), PAGE).await?;
+        let page = rest
+            .history(t, rid, Some(since), latest.as_deref(), PAGE)
+            .await?;
         let full = page.len() as u32 >= PAGE;
         let oldest = page
             .first()

@@ -50,8 +50,8 @@ pub enum AccountError {
     Rest {
         /// Account id.
         account: String,
-        /// The problem.
-        source: RestError,
+        /// The problem (boxed: REST errors carry the server's whole answer).
+        source: Box<RestError>,
     },
     /// The send target is not one we understand.
     #[error("account {account}: {source}")]
@@ -142,11 +142,17 @@ impl Account {
         })?;
         let rest_err = |source| AccountError::Rest {
             account: id.clone(),
-            source,
+            source: Box::new(source),
         };
-        let tokens = credentials::token_source(&config, tls.clone(), &options.rest).map_err(rest_err)?;
-        let rest = RestClient::new(config.base_url.as_str(), tls.clone(), tokens, options.rest.clone())
-            .map_err(rest_err)?;
+        let tokens =
+            credentials::token_source(&config, tls.clone(), &options.rest).map_err(rest_err)?;
+        let rest = RestClient::new(
+            config.base_url.as_str(),
+            tls.clone(),
+            tokens,
+            options.rest.clone(),
+        )
+        .map_err(rest_err)?;
         let status = Arc::new(Mutex::new(AccountStatus::new(
             &id,
             config.base_url.as_str(),
@@ -160,7 +166,13 @@ impl Account {
             identity: RwLock::new(None),
         });
         let (stop, stop_rx) = watch::channel(false);
-        let task = runtime.spawn(supervise(shared.clone(), config.clone(), options, tls, stop_rx));
+        let task = runtime.spawn(supervise(
+            shared.clone(),
+            config.clone(),
+            options,
+            tls,
+            stop_rx,
+        ));
         Ok(Account {
             shared,
             config,
@@ -186,12 +198,20 @@ impl Account {
 
     /// The bot's identity, once the server told it.
     pub fn identity(&self) -> Option<Identity> {
-        self.shared.identity.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.shared
+            .identity
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// A snapshot of the account's status.
     pub fn status(&self) -> AccountStatus {
-        self.shared.status.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.shared
+            .status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Stop: close the realtime connection and end the supervisor. Idempotent.
@@ -202,57 +222,87 @@ impl Account {
 
     /// Send `text` to `target` (see [`Target`]), in a thread when `thread_id` is set.
     /// Returns the stored message. The send is idempotent: a retry never posts twice.
-    pub async fn send_text(&self, target: &str, text: &str, thread_id: Option<&str>) -> Result<Value, AccountError> {
-        let target = Target::parse(target).map_err(|source| AccountError::Target {
-            account: self.shared.id.clone(),
-            source,
-        })?;
-        let rest_err = |source| AccountError::Rest {
-            account: self.shared.id.clone(),
-            source,
-        };
-        let rid = match target.resolve(&self.shared.rest).await {
-            Ok(rid) => rid,
-            Err(e) => {
-                self.report_send_failure(&target.to_string(), &e);
-                return Err(rest_err(e));
-            }
-        };
-        match self.shared.rest.send_message(&rid, text, thread_id, false).await {
-            Ok(message) => {
-                {
-                    let mut st = self.shared.status.lock().unwrap_or_else(|e| e.into_inner());
-                    st.sent += 1;
-                    st.last_outbound_at = Some(now_ms());
-                }
-                self.shared.queue.push(
-                    Some(&self.shared.id),
-                    Event::Sent {
-                        room_id: rid,
-                        message_id: message.get("_id").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                        thread_id: thread_id.map(str::to_owned),
-                        chunk_index: 0,
-                        chunk_count: 1,
-                    },
-                );
-                Ok(message)
-            }
-            Err(e) => {
-                self.report_send_failure(&rid, &e);
-                Err(rest_err(e))
-            }
-        }
+    pub async fn send_text(
+        &self,
+        target: &str,
+        text: &str,
+        thread_id: Option<&str>,
+    ) -> Result<Value, AccountError> {
+        send_text(&self.shared, target, text, thread_id).await
     }
 
-    fn report_send_failure(&self, room: &str, e: &RestError) {
-        self.shared.queue.push(
-            Some(&self.shared.id),
-            Event::SendFailed {
-                room_id: room.to_owned(),
-                error: e.to_string(),
-            },
-        );
+    /// [`Account::send_text`] as a future that owns its inputs, so a caller can release the
+    /// accounts lock before the network round trips.
+    pub fn send_text_owned(
+        &self,
+        target: String,
+        text: String,
+        thread_id: Option<String>,
+    ) -> impl std::future::Future<Output = Result<Value, AccountError>> + Send + 'static {
+        let shared = self.shared.clone();
+        async move { send_text(&shared, &target, &text, thread_id.as_deref()).await }
     }
+}
+
+async fn send_text(
+    shared: &Shared,
+    target: &str,
+    text: &str,
+    thread_id: Option<&str>,
+) -> Result<Value, AccountError> {
+    let target = Target::parse(target).map_err(|source| AccountError::Target {
+        account: shared.id.clone(),
+        source,
+    })?;
+    let rest_err = |source| AccountError::Rest {
+        account: shared.id.clone(),
+        source: Box::new(source),
+    };
+    let rid = match target.resolve(&shared.rest).await {
+        Ok(rid) => rid,
+        Err(e) => {
+            report_send_failure(shared, &target.to_string(), &e);
+            return Err(rest_err(e));
+        }
+    };
+    match shared.rest.send_message(&rid, text, thread_id, false).await {
+        Ok(message) => {
+            {
+                let mut st = shared.status.lock().unwrap_or_else(|e| e.into_inner());
+                st.sent += 1;
+                st.last_outbound_at = Some(now_ms());
+            }
+            shared.queue.push(
+                Some(&shared.id),
+                Event::Sent {
+                    room_id: rid,
+                    message_id: message
+                        .get("_id")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    thread_id: thread_id.map(str::to_owned),
+                    chunk_index: 0,
+                    chunk_count: 1,
+                },
+            );
+            Ok(message)
+        }
+        Err(e) => {
+            report_send_failure(shared, &rid, &e);
+            Err(rest_err(e))
+        }
+    }
+}
+
+fn report_send_failure(shared: &Shared, room: &str, e: &RestError) {
+    shared.queue.push(
+        Some(&shared.id),
+        Event::SendFailed {
+            room_id: room.to_owned(),
+            error: e.to_string(),
+        },
+    );
 }
 
 fn set_state(shared: &Shared, state: ConnectionState, error: Option<String>) {
@@ -273,7 +323,11 @@ async fn stopped_during(stop: &mut watch::Receiver<bool>, d: Duration) -> bool {
 }
 
 /// Who the bot is, asked until the server answers (or the account is stopped).
-async fn fetch_identity(shared: &Shared, options: &AccountOptions, stop: &mut watch::Receiver<bool>) -> Option<Identity> {
+async fn fetch_identity(
+    shared: &Shared,
+    options: &AccountOptions,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<Identity> {
     let mut failures = 0;
     loop {
         let result = tokio::select! {
@@ -287,7 +341,9 @@ async fn fetch_identity(shared: &Shared, options: &AccountOptions, stop: &mut wa
                     user_id: me.id,
                 })
             }
-            Err(RestError::Auth(e @ (AuthError::Rejected(_) | AuthError::TwoFactorRequired(_)))) => {
+            Err(RestError::Auth(
+                e @ (AuthError::Rejected(_) | AuthError::TwoFactorRequired(_)),
+            )) => {
                 let reason = e.to_string();
                 (
                     Event::AuthFailed {
@@ -343,7 +399,13 @@ async fn supervise(
     }
     *shared.identity.write().unwrap_or_else(|e| e.into_inner()) = Some(identity.clone());
 
-    let mut inbound = Inbound::new(&id, identity.clone(), config.mention_all, shared.queue.clone(), shared.status.clone());
+    let mut inbound = Inbound::new(
+        &id,
+        identity.clone(),
+        config.mention_all,
+        shared.queue.clone(),
+        shared.status.clone(),
+    );
     match shared.rest.subscriptions_get(None).await {
         Ok(subs) => inbound.rooms.load_subscriptions(&subs.update),
         // Not fatal: `__my_messages__` still covers the rooms, and the per-room streams are
@@ -355,11 +417,12 @@ async fn supervise(
     extra.sort();
     extra.dedup();
 
-    let mut rt_config = RealtimeConfig::new(config.base_url.ws_url(), shared.rest.token_source().clone());
+    let mut rt_config =
+        RealtimeConfig::new(config.base_url.ws_url(), shared.rest.token_source().clone());
     rt_config.tls = Some(tls);
     rt_config.ping_interval = options.ping_interval;
     rt_config.idle_timeout = options.idle_timeout;
-    rt_config.backoff = options.backoff.clone();
+    rt_config.backoff = options.backoff;
     rt_config.auth_failure_delay = options.auth_failure_delay;
     rt_config.extra_room_ids = extra;
     let (tx, mut rx) = mpsc::channel(1024);
@@ -399,11 +462,18 @@ async fn supervise(
                 let since = inbound.watermark_ms.or(first_ready_ms).unwrap_or(now);
                 first_ready_ms.get_or_insert(now);
                 if resumed_after_gap {
-                    shared.status.lock().unwrap_or_else(|e| e.into_inner()).reconnects += 1;
+                    shared
+                        .status
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .reconnects += 1;
                     catch_up(&shared, &mut inbound, since, &mut stop).await;
                 }
             }
-            RealtimeEvent::Disconnected { reason, retry_in_ms } => {
+            RealtimeEvent::Disconnected {
+                reason,
+                retry_in_ms,
+            } => {
                 set_state(&shared, ConnectionState::Disconnected, Some(reason.clone()));
                 shared.queue.push(
                     Some(&id),
@@ -423,7 +493,9 @@ async fn supervise(
                     },
                 );
             }
-            RealtimeEvent::SubscribeFailed { event_name, reason, .. } => {
+            RealtimeEvent::SubscribeFailed {
+                event_name, reason, ..
+            } => {
                 tracing::warn!(account = %id, "subscription {event_name} refused: {reason}");
             }
             RealtimeEvent::RoomMessage { message, meta, via } => {
@@ -437,13 +509,17 @@ async fn supervise(
                 };
                 inbound.handle(&message, meta, MessageSource::Live).await;
             }
-            RealtimeEvent::RoomsChanged { action, room } => inbound.rooms.apply_room(&action, &room),
-            RealtimeEvent::SubscriptionsChanged { action, subscription } => {
+            RealtimeEvent::RoomsChanged { action, room } => {
+                inbound.rooms.apply_room(&action, &room)
+            }
+            RealtimeEvent::SubscriptionsChanged {
+                action,
+                subscription,
+            } => {
                 if let Some(rid) = inbound.rooms.apply_subscription(&action, &subscription) {
-                    let private = inbound
-                        .rooms
-                        .get(&rid)
-                        .is_some_and(|m| matches!(m.room_type, RoomType::Private | RoomType::Direct));
+                    let private = inbound.rooms.get(&rid).is_some_and(|m| {
+                        matches!(m.room_type, RoomType::Private | RoomType::Direct)
+                    });
                     if private {
                         realtime.watch_room(rid);
                     }
@@ -467,7 +543,10 @@ async fn supervise(
                     );
                 }
             }
-            RealtimeEvent::MessageDeleted { rid, id: message_id } => {
+            RealtimeEvent::MessageDeleted {
+                rid,
+                id: message_id,
+            } => {
                 shared.queue.push(
                     Some(&id),
                     Event::MessageDeleted {
@@ -484,7 +563,12 @@ async fn supervise(
 
 /// Deliver what was missed since `since_ms`, retrying a failed fetch a few times before
 /// reporting that messages may be missing.
-async fn catch_up(shared: &Shared, inbound: &mut Inbound, since_ms: i64, stop: &mut watch::Receiver<bool>) {
+async fn catch_up(
+    shared: &Shared,
+    inbound: &mut Inbound,
+    since_ms: i64,
+    stop: &mut watch::Receiver<bool>,
+) {
     const ATTEMPTS: u32 = 4;
     for attempt in 1..=ATTEMPTS {
         match missed_messages(&shared.rest, since_ms).await {

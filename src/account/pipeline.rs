@@ -82,7 +82,12 @@ impl Inbound {
 
     /// Process one delivered message document (DDP or REST form). `stream_meta` is the
     /// `__my_messages__` meta when the message came that way.
-    pub async fn handle(&mut self, raw: &Value, stream_meta: Option<RoomMeta>, source: MessageSource) {
+    pub async fn handle(
+        &mut self,
+        raw: &Value,
+        stream_meta: Option<RoomMeta>,
+        source: MessageSource,
+    ) {
         let (Some(id), Some(rid)) = (
             raw.get("_id").and_then(Value::as_str),
             raw.get("rid").and_then(Value::as_str),
@@ -93,10 +98,7 @@ impl Inbound {
         if let Some(ts) = raw.get("ts").and_then(parse_date_ms).map(|v| v as i64) {
             self.watermark_ms = Some(self.watermark_ms.map_or(ts, |w| w.max(ts)));
         }
-        let edited_at = raw
-            .get("editedAt")
-            .and_then(parse_date_ms)
-            .and_then(|ms| u64::try_from(ms).ok());
+        let edited_at = raw.get("editedAt").and_then(parse_date_ms);
         let seen = self.dedupe.observe(id, edited_at);
         if seen == Seen::Repeat {
             self.drop_message(rid, id, DropReason::Duplicate);
@@ -106,7 +108,11 @@ impl Inbound {
             self.drop_message(rid, id, DropReason::Own);
             return;
         }
-        if raw.get("t").and_then(Value::as_str).is_some_and(|t| !t.is_empty()) {
+        if raw
+            .get("t")
+            .and_then(Value::as_str)
+            .is_some_and(|t| !t.is_empty())
+        {
             self.drop_message(rid, id, DropReason::System);
             return;
         }

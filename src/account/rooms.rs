@@ -118,7 +118,11 @@ mod tests {
             json!({"rid": "g1", "t": "p", "name": "ops"}),
             json!({"rid": "ab", "t": "d", "name": "alice"}),
         ]);
-        assert_eq!(d.get("ab").unwrap().room_name, None, "a DM has no room name");
+        assert_eq!(
+            d.get("ab").unwrap().room_name,
+            None,
+            "a DM has no room name"
+        );
         assert_eq!(d.private_rooms(), ["ab", "g1"]);
         assert_eq!(
             d.apply_subscription("inserted", &json!({"rid": "new", "t": "p", "name": "x"})),
@@ -127,6 +131,9 @@ mod tests {
         d.apply_subscription("removed", &json!({"rid": "g1"}));
         assert!(!d.get("g1").unwrap().participant);
         d.apply_room("updated", &json!({"_id": "GENERAL", "name": "lobby"}));
-        assert_eq!(d.get("GENERAL").unwrap().room_name.as_deref(), Some("lobby"));
+        assert_eq!(
+            d.get("GENERAL").unwrap().room_name.as_deref(),
+            Some("lobby")
+        );
     }
 }

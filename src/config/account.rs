@@ -107,7 +107,7 @@ pub struct RoomConfig {
 }
 
 /// One fully resolved account.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AccountConfig {
     /// `default` for the top level, else the key under `accounts`.
     pub account_id: String,

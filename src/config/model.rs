@@ -210,27 +210,4 @@ pub enum ChatMode {
     Onchar,
 }
 
-/// `chunkMode`: how long replies are split.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum ChunkMode {
-    /// At `textChunkLimit` characters (preferring whitespace).
-    #[default]
-    Length,
-    /// At newlines, each chunk still at most `textChunkLimit`.
-    Newline,
-}
-
-/// `markdown.tables`: how tables are rendered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum TableMode {
-    /// Leave tables as written.
-    Off,
-    /// Turn rows into bullet lists.
-    Bullets,
-    /// Put tables in a code block.
-    Code,
-    /// Render tables as a block.
-    Block,
-}
+pub use crate::outbound::{ChunkMode, TableMode};

@@ -172,7 +172,11 @@ impl Core {
     /// Apply a whole `channels.rocketchat` object: start new accounts, restart changed ones,
     /// stop removed or disabled ones, leave the rest running untouched. Invalid configuration
     /// changes nothing and returns every problem.
-    pub async fn apply_config(&self, section: &Value, env: &(impl EnvSource + ?Sized)) -> Result<ReloadReport, CoreError> {
+    pub async fn apply_config(
+        &self,
+        section: &Value,
+        env: &(impl EnvSource + ?Sized),
+    ) -> Result<ReloadReport, CoreError> {
         let resolved = config::resolve(section, env)?;
         let mut report = ReloadReport {
             warnings: resolved.warnings.iter().map(ToString::to_string).collect(),
@@ -186,7 +190,10 @@ impl Core {
             .collect();
         let running: Vec<(String, AccountConfig)> = {
             let accounts = self.accounts.lock().await;
-            accounts.iter().map(|(id, a)| (id.clone(), a.config().clone())).collect()
+            accounts
+                .iter()
+                .map(|(id, a)| (id.clone(), a.config().clone()))
+                .collect()
         };
         for (id, old) in &running {
             match wanted.get(id) {
@@ -217,12 +224,21 @@ impl Core {
 
     /// One account's status.
     pub async fn status(&self, account_id: &str) -> Option<AccountStatus> {
-        self.accounts.lock().await.get(account_id).map(Account::status)
+        self.accounts
+            .lock()
+            .await
+            .get(account_id)
+            .map(Account::status)
     }
 
     /// Every running account's status.
     pub async fn statuses(&self) -> Vec<AccountStatus> {
-        self.accounts.lock().await.values().map(Account::status).collect()
+        self.accounts
+            .lock()
+            .await
+            .values()
+            .map(Account::status)
+            .collect()
     }
 
     /// Send text through an account (see [`Account::send_text`]).
@@ -243,7 +259,9 @@ impl Core {
         self.on_runtime(async move {
             // Clone what the send needs so the accounts lock is not held across the network.
             let guard = accounts.lock().await;
-            let account = guard.get(&id).ok_or_else(|| CoreError::UnknownAccount(id.clone()))?;
+            let account = guard
+                .get(&id)
+                .ok_or_else(|| CoreError::UnknownAccount(id.clone()))?;
             let fut = account.send_text_owned(target, text, thread);
             drop(guard);
             Ok(fut.await?)
@@ -256,7 +274,9 @@ impl Core {
     pub async fn close(&self) {
         let accounts = self.accounts.clone();
         self.on_runtime(async move {
-            let all: Vec<Account> = std::mem::take(&mut *accounts.lock().await).into_values().collect();
+            let all: Vec<Account> = std::mem::take(&mut *accounts.lock().await)
+                .into_values()
+                .collect();
             for a in all {
                 a.stop().await;
             }
