@@ -14,6 +14,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
@@ -47,7 +48,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/websocket", get(crate::ddp::ws_handler))
         .route("/websocket/", get(crate::ddp::ws_handler))
-        .merge(crate::rest::router())
+        .merge(crate::rest::router(state.clone()))
         .nest("/_sim", crate::control::router())
         .layer(middleware::from_fn_with_state(state.clone(), http_faults))
         .with_state(state)
@@ -152,16 +153,22 @@ pub fn serve(listener: TcpListener, state: AppState) -> Running {
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let faults = state.faults.clone();
     let app = router(state);
+    // `tap_io` only to get axum's `ConnectInfo<SocketAddr>` for a custom listener: the REST
+    // rate limiter keys its buckets by client IP.
     let listener = FaultyListener {
         inner: listener,
         faults,
-    };
+    }
+    .tap_io(|_| {});
     let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stop_rx.await;
-            })
-            .await;
+        let _ = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = stop_rx.await;
+        })
+        .await;
     });
     Running {
         stop: Some(stop_tx),

@@ -482,6 +482,41 @@ impl Store {
         }
     }
 
+    /// Register a new account (REST `users.create`/`users.register`). Usernames are unique
+    /// case-insensitively, as Rocket.Chat's index.
+    pub fn create_user(
+        &self,
+        username: &str,
+        name: &str,
+        password: &str,
+        roles: Vec<String>,
+    ) -> Result<User, ApiError> {
+        let mut st = self.lock();
+        if st
+            .users
+            .values()
+            .any(|u| u.username.eq_ignore_ascii_case(username))
+        {
+            return Err(ApiError::new(
+                "error-field-unavailable",
+                &format!("{username} is already in use :("),
+            )
+            .with_details(json!({"field": "username"})));
+        }
+        let user = User {
+            id: random_id(),
+            username: username.into(),
+            name: name.into(),
+            password: password.into(),
+            roles,
+            tokens: Vec::new(),
+            totp_code: None,
+            active: true,
+        };
+        st.users.insert(user.id.clone(), user.clone());
+        Ok(user)
+    }
+
     /// Fault: mark a token expired. Returns whether it existed.
     pub fn expire_token(&self, token: &str) -> bool {
         let mut owner = None;
