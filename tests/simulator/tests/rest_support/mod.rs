@@ -57,6 +57,9 @@ pub async fn start_with(profile: Profile, settings: Settings) -> Sim {
     })
     .await
     .expect("simulator starts");
+    // In a workspace build reqwest is compiled with the core's `rustls-no-provider`
+    // feature, so a client needs a process-wide crypto provider even for plain HTTP.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     Sim {
         sim,
         http: Client::new(),
