@@ -115,7 +115,7 @@ pub async fn post_message(
     let target_key = if branch == 0 { "roomId" } else { "channel" };
     let target = first_target(body.get(target_key))
         .ok_or_else(|| invalid_params("must be string".into()))?;
-    let (room, channel) = resolve_target(&state, &auth.user, &target)?;
+    let (room, _) = resolve_target(&state, &auth.user, &target)?;
     let doc = state.store.send_message(
         &auth.user.id,
         NewMessage {
@@ -133,7 +133,9 @@ pub async fn post_message(
     )?;
     Ok(ok(json!({
         "ts": doc["ts"]["$date"],
-        "channel": channel,
+        // `processWebhookMessage` returns the target as the caller wrote it (`#general`,
+        // `@alice` or an id); ROCKETCHAT.md §4.3 says so, though one vector shows `general`.
+        "channel": target,
         "message": render(&doc, DateForm::Iso),
     })))
 }
