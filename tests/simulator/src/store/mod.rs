@@ -135,6 +135,14 @@ impl ApiError {
     }
 }
 
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
 /// What the store publishes. Each DDP connection decides what its subscriptions see.
 #[derive(Clone, Debug)]
 pub enum BusEvent {
