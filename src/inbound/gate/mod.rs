@@ -216,10 +216,7 @@ impl Policy {
     }
 
     fn room_enabled(&self, room: &str) -> bool {
-        self.rooms
-            .get(room)
-            .and_then(|r| r.enabled)
-            .unwrap_or(true)
+        self.rooms.get(room).and_then(|r| r.enabled).unwrap_or(true)
     }
 
     fn require_mention_in(&self, room: &str) -> bool {
