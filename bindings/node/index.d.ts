@@ -157,7 +157,9 @@ export declare class RocketChatCore {
   /**
    * Receive events in batches of JSON strings (`parseEvents` parses them), in order, each
    * once. Return quickly: while the callback is slow the core holds events back. The callback
-   * does not keep Node alive. Throws CLOSED after `close()`.
+   * is weak (it does not keep Node alive, so keep your process alive by other means while you
+   * wait for events); a promise it returns is not awaited, and an exception it throws becomes
+   * an uncaught exception. Throws CLOSED after `close()`.
    */
   onEvent(callback: (events: string[]) => void): EventSubscription
   /** Whether `close()` was called. */

@@ -174,7 +174,7 @@ describe('RocketChatCore without a server', () => {
   test('after close: calls reject with CLOSED, onEvent throws, close is idempotent', async () => {
     const core = new RocketChatCore()
     assert.equal(core.closed, false)
-    await core.close()
+    await Promise.all([core.close(), core.close()])
     assert.equal(core.closed, true)
     await core.close()
     await assert.rejects(core.applyConfig({}), { code: 'CLOSED' })

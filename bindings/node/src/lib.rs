@@ -14,7 +14,7 @@
 //!   every callback, so Node exits by itself. The GC is not what stops background work.
 //!
 //! New core functions slot in the same way: an `async`-looking method that clones the
-//! [`Shared`] handle, runs its body with [`RocketChatCore::spawn`] (on the core runtime, with
+//! `Shared` handle, runs its body with `RocketChatCore::spawn` (on the core runtime, with
 //! errors mapped through [`BindingError`]) and converts the result to JSON.
 
 pub mod error;
@@ -65,10 +65,13 @@ pub struct Shared {
     core: CoreCell,
     hub: Arc<Hub>,
     closed: AtomicBool,
+    /// Becomes true once `close()` finished, so concurrent `close()` calls all wait for it.
+    close_done: tokio::sync::watch::Sender<bool>,
 }
 
-/// Owns the [`Core`] and makes sure it is never dropped on a runtime thread (dropping a tokio
-/// runtime there panics): the last owner may be a finishing napi task.
+/// Owns the [`Core`] and drops it on a thread of its own: dropping a tokio runtime on a
+/// runtime thread panics (the last owner may be a finishing napi task), and on the JS thread
+/// (a GC finalizer) the runtime's shutdown could block the event loop for up to two seconds.
 struct CoreCell(Option<Core>);
 
 impl std::ops::Deref for CoreCell {
@@ -83,10 +86,12 @@ impl std::ops::Deref for CoreCell {
 impl Drop for CoreCell {
     fn drop(&mut self) {
         if let Some(core) = self.0.take() {
-            if tokio::runtime::Handle::try_current().is_ok() {
-                std::thread::spawn(move || drop(core));
-            } else {
-                drop(core);
+            let spawned = std::thread::Builder::new()
+                .name("rocketchat-core-drop".into())
+                .spawn(move || drop(core));
+            if let Err(e) = spawned {
+                // No thread to spare: leak the core rather than risk a panic here.
+                eprintln!("openclaw-rocketchat: cannot drop the core on its own thread: {e}");
             }
         }
     }
@@ -138,7 +143,7 @@ impl RocketChatCore {
                         )),
                     },
                 };
-                drop(shared); // never the last owner of the core on a runtime thread: see CoreCell
+                drop(shared);
                 Ok(outcome.map_err(|e| e.redacted(&redactor)))
             },
             |env, outcome| outcome.map_err(|e| e.into_rejection(env)),
@@ -181,6 +186,7 @@ impl RocketChatCore {
                 core: CoreCell(Some(core)),
                 hub,
                 closed: AtomicBool::new(false),
+                close_done: tokio::sync::watch::Sender::new(false),
             }),
         })
     }
@@ -295,6 +301,7 @@ impl RocketChatCore {
         let shared = self.shared.clone();
         let first = !shared.closed.swap(true, Ordering::AcqRel);
         let handle = shared.core.runtime_handle().clone();
+        let mut done = shared.close_done.subscribe();
         env.spawn_future_with_callback(
             async move {
                 if first {
@@ -305,9 +312,12 @@ impl RocketChatCore {
                             inner.hub.close(CLOSE_GRACE).await;
                         })
                         .await;
+                    // Also covers a pump that ended without `Hub::close` (a panic).
+                    shared.hub.release_all();
+                    shared.close_done.send_replace(true);
+                } else {
+                    let _ = done.wait_for(|d| *d).await;
                 }
-                // Also covers a pump that ended without `Hub::close` (a panic).
-                shared.hub.release_all();
                 drop(shared);
                 Ok(Value::Null)
             },
