@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Build the Node binding and the simulator (debug), then run the Node tests.
+#   tests/node/run.sh [extra node --test args]
+# Honours CARGO_TARGET_DIR; ROCKETCHAT_SIM_BIN and ROCKETCHAT_NODE_BINDING override the paths.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+bash bindings/node/build.sh >/dev/null
+cargo build -p rocketchat-sim --bin rocketchat-sim
+exec node --test "$@" tests/node/
