@@ -9,12 +9,13 @@
 //       (gateway stopped) one embedded `agent --local` turn; both must return the fake model's
 //       canned reply. Prints timings.
 //   node tests/e2e/gateway.mjs run --model-url URL [--sim-url URL] [--plugin PATH] [--port N]
-//       writes a temp state dir + config, optionally installs a plugin, starts the gateway, prints
+//       writes a temp state dir + config, optionally installs a plugin (then adds the channel
+//       section: the order matters, see setRocketchat), starts the gateway, prints
 //       `OPENCLAW_GATEWAY_URL=ws://127.0.0.1:PORT` and `OPENCLAW_STATE_DIR=...` once `ready`, and
 //       stops it on SIGINT/SIGTERM.  --sim-url adds a `channels.rocketchat` section for the
 //       simulator's seed bot (needs the rocketchat plugin installed, e.g. --plugin npm/).
 //
-// Library: import { startFakeModel, createStateDir, openclaw, startGateway } from "./gateway.mjs".
+// Library: import { startFakeModel, createStateDir, installPlugin, openclaw, startGateway } from "./gateway.mjs".
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
@@ -130,7 +131,7 @@ export function rocketchatSection(simUrl) {
 
 // A temp state dir with openclaw.json: loopback gateway without auth, the built-in `openai`
 // provider (default agent model openai/gpt-6-astra, Responses API) pointed at the fake model.
-export function createStateDir({ modelBaseUrl, simUrl, port, extraConfig = {} }) {
+export function createStateDir({ modelBaseUrl, port, extraConfig = {} }) {
   const dir = mkdtempSync(path.join(os.tmpdir(), "openclaw-e2e-"));
   const stateDir = path.join(dir, "state");
   const home = path.join(dir, "home");
@@ -141,10 +142,10 @@ export function createStateDir({ modelBaseUrl, simUrl, port, extraConfig = {} })
     gateway: { mode: "local", port, bind: "loopback", auth: { mode: "none" } },
     logging: { file: path.join(stateDir, "logs", "openclaw.log") },
     models: { providers: { openai: { baseUrl: modelBaseUrl, apiKey: "sk-fake-e2e" } } },
-    ...(simUrl ? { channels: { rocketchat: rocketchatSection(simUrl) } } : {}),
     ...extraConfig,
   };
-  writeFileSync(configPath, JSON.stringify(config, null, 2) + "\n");
+  const write = () => writeFileSync(configPath, JSON.stringify(config, null, 2) + "\n");
+  write();
   const env = {
     ...process.env,
     PATH: `${path.dirname(node24)}${path.delimiter}${process.env.PATH}`,
@@ -153,7 +154,21 @@ export function createStateDir({ modelBaseUrl, simUrl, port, extraConfig = {} })
     OPENCLAW_CONFIG_PATH: configPath,
     NO_COLOR: "1",
   };
-  return { dir, stateDir, configPath, config, env, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir, stateDir, configPath, config, env,
+    // Add `channels.rocketchat` later: config validation rejects a section for a channel whose
+    // plugin is not installed yet ("unknown channel id"), and `plugins install` refuses to run
+    // on an invalid config, so the plugin must be installed before the section is written.
+    setRocketchat(simUrlOrSection) {
+      const sectionValue = typeof simUrlOrSection === "string" ? rocketchatSection(simUrlOrSection) : simUrlOrSection;
+      config.channels = { ...(config.channels ?? {}), rocketchat: sectionValue };
+      // An installed (non-bundled) plugin is not started for a configured channel without explicit
+      // trust: the gateway logs "installed without explicit trust. Add plugins.entries.rocketchat.enabled=true".
+      config.plugins = { ...(config.plugins ?? {}), entries: { ...(config.plugins?.entries ?? {}), rocketchat: { enabled: true } } };
+      write();
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 // Run one `openclaw ...` CLI command with the state dir's env. Never throws on exit code.
@@ -173,6 +188,14 @@ export function openclaw(env, args, { timeoutMs = 180000 } = {}) {
       resolve({ code, signal, stdout: stripAnsi(stdout), stderr: stripAnsi(stderr), ms: Math.round(now() - t0) });
     });
   });
+}
+
+// `openclaw plugins install` of a local folder or .tgz: a non-ClawHub source needs --force, and a
+// plugin declaring capabilities (a channel) needs --accept-capabilities, else it is not installed.
+export async function installPlugin(state, source) {
+  const r = await openclaw(state.env, ["plugins", "install", "--force", "--accept-capabilities", path.resolve(source)]);
+  if (r.code !== 0) throw new Error(`plugins install failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  return r;
 }
 
 // Start `openclaw gateway` for a state dir and wait for its `[gateway] ready` log line.
@@ -256,14 +279,12 @@ async function run(argv) {
   if (!modelUrl) throw new Error("run: --model-url URL is required (the fake model's FAKE_MODEL_URL)");
   const state = createStateDir({
     modelBaseUrl: modelUrl.replace(/\/+$/, "").replace(/(\/v1)?$/, "/v1"),
-    simUrl: opt("--sim-url"),
     port: Number(opt("--port") ?? (await freePort())),
   });
   const plugin = opt("--plugin");
-  if (plugin) {
-    const r = await openclaw(state.env, ["plugins", "install", path.resolve(plugin)]);
-    if (r.code !== 0) throw new Error(`plugins install failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-  }
+  if (plugin) await installPlugin(state, plugin);
+  const simUrl = opt("--sim-url");
+  if (simUrl) state.setRocketchat(simUrl);
   const gw = await startGateway(state);
   console.log(`OPENCLAW_GATEWAY_URL=${gw.url}`);
   console.log(`OPENCLAW_STATE_DIR=${state.stateDir}`);
