@@ -144,8 +144,7 @@ export function createStateDir({ modelBaseUrl, port, extraConfig = {} }) {
     models: { providers: { openai: { baseUrl: modelBaseUrl, apiKey: "sk-fake-e2e" } } },
     ...extraConfig,
   };
-  const write = () => writeFileSync(configPath, JSON.stringify(config, null, 2) + "\n");
-  write();
+  writeFileSync(configPath, JSON.stringify(config, null, 2) + "\n"); // before OpenClaw ever touches it
   const env = {
     ...process.env,
     PATH: `${path.dirname(node24)}${path.delimiter}${process.env.PATH}`,
@@ -159,13 +158,20 @@ export function createStateDir({ modelBaseUrl, port, extraConfig = {} }) {
     // Add `channels.rocketchat` later: config validation rejects a section for a channel whose
     // plugin is not installed yet ("unknown channel id"), and `plugins install` refuses to run
     // on an invalid config, so the plugin must be installed before the section is written.
-    setRocketchat(simUrlOrSection) {
+    // Once OpenClaw has written the file (install does), edit it only through `openclaw config
+    // patch`: a direct rewrite is detected as clobbered ("Config observe anomaly ...
+    // missing-meta-vs-last-good") and the gateway restores the previous file, dropping the section.
+    async setRocketchat(simUrlOrSection) {
       const sectionValue = typeof simUrlOrSection === "string" ? rocketchatSection(simUrlOrSection) : simUrlOrSection;
-      config.channels = { ...(config.channels ?? {}), rocketchat: sectionValue };
       // An installed (non-bundled) plugin is not started for a configured channel without explicit
       // trust: the gateway logs "installed without explicit trust. Add plugins.entries.rocketchat.enabled=true".
-      config.plugins = { ...(config.plugins ?? {}), entries: { ...(config.plugins?.entries ?? {}), rocketchat: { enabled: true } } };
-      write();
+      const patch = { channels: { rocketchat: sectionValue }, plugins: { entries: { rocketchat: { enabled: true } } } };
+      const patchFile = path.join(dir, "rocketchat.patch.json");
+      writeFileSync(patchFile, JSON.stringify(patch, null, 2));
+      const r = await openclaw(env, ["config", "patch", "--file", patchFile]);
+      if (r.code !== 0) throw new Error(`config patch failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+      config.channels = { ...(config.channels ?? {}), ...patch.channels };
+      return r;
     },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
@@ -284,7 +290,7 @@ async function run(argv) {
   const plugin = opt("--plugin");
   if (plugin) await installPlugin(state, plugin);
   const simUrl = opt("--sim-url");
-  if (simUrl) state.setRocketchat(simUrl);
+  if (simUrl) await state.setRocketchat(simUrl);
   const gw = await startGateway(state);
   console.log(`OPENCLAW_GATEWAY_URL=${gw.url}`);
   console.log(`OPENCLAW_STATE_DIR=${state.stateDir}`);

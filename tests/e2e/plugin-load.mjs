@@ -53,7 +53,7 @@ try {
   const doc = await openclaw(state.env, ["plugins", "doctor"]);
   check("plugins doctor", doc.code === 0 && /checks passed/.test(doc.stdout), `${doc.ms} ms`);
 
-  state.setRocketchat(opt("--sim-url") ?? "http://127.0.0.1:9");
+  await state.setRocketchat(opt("--sim-url") ?? "http://127.0.0.1:9");
   const val = await openclaw(state.env, ["config", "validate"]);
   check("config validate with channels.rocketchat", val.code === 0, `${val.ms} ms`);
 
