@@ -1,0 +1,253 @@
+#!/usr/bin/env node
+// A tiny OpenAI-compatible model server for end-to-end tests. No dependencies (Node >= 20).
+//
+//   node tests/e2e/fake-model.mjs [--port N]
+//     prints one line `FAKE_MODEL_URL=http://127.0.0.1:PORT` on stdout once listening;
+//     the OpenAI base URL to configure is `${FAKE_MODEL_URL}/v1`.
+//
+// Model API (both streamed SSE and non-streamed):
+//   POST /v1/chat/completions   Chat Completions (`openai-completions` adapter)
+//   POST /v1/responses          Responses API   (`openai-responses` adapter; what OpenClaw's
+//                               built-in `openai` provider calls, verified with 2026.9.6)
+//   GET  /v1/models             model list
+//   POST /v1/embeddings         deterministic vectors (OpenClaw's memory sync calls it at startup)
+// Test control API (JSON):
+//   GET  /_requests             {"requests":[{method,path,body,at,lastUserText,reply}...]} oldest first
+//   POST /_reset                forget recorded requests and added rules
+//   POST /_rules                {"match":"regex","flags"?:"i","reply":"text"} (or an array): added
+//                               before the built-in rules; first match on the last user text wins
+//   GET  /_health               {"ok":true}
+//
+// Built-in rules, matched against the text of the last user message:
+//   contains FAKE_LONG    a ~5 KB reply with a fenced code block longer than 4000 chars (chunking tests)
+//   contains FAKE_PING    "pong"
+//   anything else         "echo: <the last line of the last user message>"
+// The last user message is the last `user` item after removing OpenClaw's internal-context block
+// and timestamp prefix; its last *line* is echoed because channels add metadata lines above it.
+import http from "node:http";
+
+const args = process.argv.slice(2);
+const portArg = args.indexOf("--port");
+const port = portArg >= 0 ? Number(args[portArg + 1]) : 0;
+
+const requests = [];
+let rules = [];
+
+function longReply() {
+  const lines = [];
+  for (let i = 1; lines.join("\n").length < 4300; i++) {
+    lines.push(`    let value_${String(i).padStart(3, "0")} = compute(${i}); // line ${i} of the long block`);
+  }
+  return [
+    "Here is a long answer with a code block, for chunking tests.",
+    "",
+    "```rust",
+    "fn main() {",
+    ...lines,
+    "}",
+    "```",
+    "",
+    "End of the long answer (FAKE_LONG_END).",
+  ].join("\n");
+}
+
+const builtinRules = [
+  { re: /FAKE_LONG/, reply: () => longReply() },
+  { re: /FAKE_PING/, reply: () => "pong" },
+];
+
+function contentText(content) {
+  if (typeof content === "string") return content;
+  if (Array.isArray(content)) {
+    return content
+      .map((p) => (typeof p === "string" ? p : typeof p?.text === "string" ? p.text : ""))
+      .filter(Boolean)
+      .join("\n");
+  }
+  return "";
+}
+
+// Last user text for chat completions (`messages`) and responses (`input`) bodies.
+function lastUserText(body) {
+  const items = Array.isArray(body?.messages)
+    ? body.messages
+    : Array.isArray(body?.input)
+      ? body.input
+      : typeof body?.input === "string"
+        ? [{ role: "user", content: body.input }]
+        : [];
+  for (let i = items.length - 1; i >= 0; i--) {
+    const it = items[i];
+    if (it?.role !== "user") continue;
+    const text = stripInternal(contentText(it.content));
+    if (text) return text;
+  }
+  return "";
+}
+
+// OpenClaw appends a separate user item holding runtime context between these markers, and
+// prefixes the real message with a `[Wed 2026-11-25 03:44 UTC] ` timestamp.
+function stripInternal(text) {
+  return text
+    .replace(/<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>>[\s\S]*?<<<END_OPENCLAW_INTERNAL_CONTEXT>>>/g, "")
+    .replace(/^\[[A-Z][a-z]{2} \d{4}-\d{2}-\d{2} \d{2}:\d{2}[^\]]*\] /gm, "")
+    .trim();
+}
+
+// Deterministic 16-dimension vectors: OpenClaw's memory sync embeds workspace files with the
+// configured OpenAI provider (`text-embedding-3-small`) at startup.
+function embedding(text) {
+  const v = new Array(16).fill(0);
+  for (let i = 0; i < text.length; i++) v[i % 16] += text.charCodeAt(i) % 97;
+  const norm = Math.hypot(...v) || 1;
+  return v.map((x) => x / norm);
+}
+
+function chooseReply(text) {
+  for (const r of rules) if (r.re.test(text)) return r.reply;
+  for (const r of builtinRules) if (r.re.test(text)) return r.reply();
+  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+  return `echo: ${lines.length ? lines[lines.length - 1] : ""}`;
+}
+
+function sendJson(res, status, obj) {
+  const body = JSON.stringify(obj);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function pieces(text, size = 40) {
+  const out = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out.length ? out : [""];
+}
+
+const usage = (text) => ({ prompt: 10, completion: Math.max(1, Math.ceil(text.length / 4)) });
+let seq = 0;
+const newId = (p) => `${p}_fake${Date.now().toString(36)}${(++seq).toString(36)}`;
+
+function chatCompletions(body, reply, res) {
+  const id = newId("chatcmpl");
+  const model = body.model || "fake-model";
+  const created = Math.floor(Date.now() / 1000);
+  const u = usage(reply);
+  const usageObj = { prompt_tokens: u.prompt, completion_tokens: u.completion, total_tokens: u.prompt + u.completion };
+  if (!body.stream) {
+    return sendJson(res, 200, {
+      id, object: "chat.completion", created, model,
+      choices: [{ index: 0, message: { role: "assistant", content: reply }, finish_reason: "stop" }],
+      usage: usageObj,
+    });
+  }
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+  const chunk = (delta, finish = null, extra = {}) =>
+    res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model,
+      choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`);
+  chunk({ role: "assistant", content: "" });
+  for (const p of pieces(reply)) chunk({ content: p });
+  chunk({}, "stop");
+  if (body.stream_options?.include_usage) {
+    res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices: [], usage: usageObj })}\n\n`);
+  }
+  res.end("data: [DONE]\n\n");
+}
+
+function responsesApi(body, reply, res) {
+  const id = newId("resp");
+  const msgId = newId("msg");
+  const model = body.model || "fake-model";
+  const created_at = Math.floor(Date.now() / 1000);
+  const u = usage(reply);
+  const usageObj = { input_tokens: u.prompt, output_tokens: u.completion, total_tokens: u.prompt + u.completion,
+    input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } };
+  const part = { type: "output_text", text: reply, annotations: [] };
+  const item = { id: msgId, type: "message", status: "completed", role: "assistant", content: [part] };
+  const base = { id, object: "response", created_at, model, status: "in_progress", output: [], usage: null };
+  const done = { ...base, status: "completed", output: [item], usage: usageObj };
+  if (!body.stream) return sendJson(res, 200, { ...done, output_text: reply });
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+  let n = 0;
+  const ev = (type, data) =>
+    res.write(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: n++, ...data })}\n\n`);
+  ev("response.created", { response: base });
+  ev("response.in_progress", { response: base });
+  ev("response.output_item.added", { output_index: 0, item: { ...item, status: "in_progress", content: [] } });
+  ev("response.content_part.added", { item_id: msgId, output_index: 0, content_index: 0,
+    part: { type: "output_text", text: "", annotations: [] } });
+  for (const p of pieces(reply)) {
+    ev("response.output_text.delta", { item_id: msgId, output_index: 0, content_index: 0, delta: p, logprobs: [] });
+  }
+  ev("response.output_text.done", { item_id: msgId, output_index: 0, content_index: 0, text: reply, logprobs: [] });
+  ev("response.content_part.done", { item_id: msgId, output_index: 0, content_index: 0, part });
+  ev("response.output_item.done", { output_index: 0, item });
+  ev("response.completed", { response: done });
+  res.end();
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+const server = http.createServer(async (req, res) => {
+  try {
+    const url = new URL(req.url, "http://localhost");
+    const path = url.pathname.replace(/\/+$/, "") || "/";
+    const raw = await readBody(req);
+    let body = null;
+    if (raw) {
+      try { body = JSON.parse(raw); } catch { body = raw; }
+    }
+    if (path === "/_health") return sendJson(res, 200, { ok: true });
+    if (path === "/_requests") return sendJson(res, 200, { requests });
+    if (path === "/_reset" && req.method === "POST") {
+      requests.length = 0;
+      rules = [];
+      return sendJson(res, 200, { ok: true });
+    }
+    if (path === "/_rules" && req.method === "POST") {
+      for (const r of Array.isArray(body) ? body : [body]) {
+        if (!r || typeof r.match !== "string" || typeof r.reply !== "string") {
+          return sendJson(res, 400, { error: "expected {match, reply} strings" });
+        }
+        rules.push({ re: new RegExp(r.match, r.flags ?? ""), reply: r.reply });
+      }
+      return sendJson(res, 200, { ok: true, rules: rules.length });
+    }
+
+    const rec = { method: req.method, path, at: new Date().toISOString(), body };
+    requests.push(rec);
+    const p = path.replace(/^\/v1/, "");
+    if (req.method === "GET" && p === "/models") {
+      return sendJson(res, 200, { object: "list", data: [
+        { id: "fake-model", object: "model", created: 0, owned_by: "fake" },
+      ] });
+    }
+    if (req.method === "POST" && p === "/embeddings") {
+      const inputs = Array.isArray(body?.input) ? body.input : [body?.input ?? ""];
+      return sendJson(res, 200, { object: "list", model: body?.model ?? "fake-embedding",
+        data: inputs.map((t, index) => ({ object: "embedding", index, embedding: embedding(String(t)) })),
+        usage: { prompt_tokens: inputs.length, total_tokens: inputs.length } });
+    }
+    if (req.method === "POST" && (p === "/chat/completions" || p === "/responses")) {
+      rec.lastUserText = lastUserText(body);
+      rec.reply = chooseReply(rec.lastUserText);
+      return p === "/responses" ? responsesApi(body ?? {}, rec.reply, res) : chatCompletions(body ?? {}, rec.reply, res);
+    }
+    process.stderr.write(`fake-model: unhandled ${req.method} ${req.url}\n`);
+    return sendJson(res, 404, { error: { message: `fake-model: no route ${req.method} ${path}`, type: "not_found" } });
+  } catch (err) {
+    process.stderr.write(`fake-model: ${err?.stack ?? err}\n`);
+    if (!res.headersSent) sendJson(res, 500, { error: { message: String(err), type: "server_error" } });
+    else res.end();
+  }
+});
+
+server.listen(port, "127.0.0.1", () => {
+  process.stdout.write(`FAKE_MODEL_URL=http://127.0.0.1:${server.address().port}\n`);
+});
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => server.close(() => process.exit(0)));

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// Proves the load path of the npm/ plugin package in a real OpenClaw (no model turn needed):
+//   npm pack npm/ -> plugins install <tgz> -> plugins list / inspect --runtime / doctor ->
+//   channels.rocketchat + plugins.entries.rocketchat.enabled -> config validate -> gateway start ->
+//   the host calls gateway.startAccount, status.probeAccount and outbound.sendText of the plugin.
+// While npm/ is the skeleton, those three must fail with "native core not built yet": that is the
+// expected outcome here and proves the host reaches the plugin's code. Once the native core is
+// wired in, replace those expectations with real ones (see README.md).
+//
+//   node tests/e2e/plugin-load.mjs [--source npm/|path.tgz] [--sim-url URL] [--keep]
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createStateDir, freePort, installPlugin, openclaw, root, startGateway } from "./gateway.mjs";
+
+const argv = process.argv.slice(2);
+const opt = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+const keep = argv.includes("--keep");
+const SKELETON = /native core not built yet/;
+
+const t0 = performance.now();
+const results = [];
+function check(name, ok, detail = "") {
+  results.push({ name, ok });
+  console.log(`${ok ? "ok  " : "FAIL"} ${name}${detail ? ` (${detail})` : ""}`);
+}
+
+let source = opt("--source");
+let packDir;
+if (!source || !source.endsWith(".tgz")) {
+  packDir = mkdtempSync(path.join(os.tmpdir(), "rocketchat-pack-"));
+  const folder = path.resolve(source ?? path.join(root, "npm"));
+  const name = execFileSync("npm", ["pack", "--silent", "--pack-destination", packDir], { cwd: folder, encoding: "utf8" }).trim().split("\n").pop();
+  source = path.join(packDir, name);
+  console.log(`packed ${path.relative(root, folder) || "."} -> ${source}`);
+}
+
+// No model is needed: nothing here runs an agent turn.
+const state = createStateDir({ modelBaseUrl: "http://127.0.0.1:9/v1", port: await freePort() });
+let gw;
+try {
+  const inst = await installPlugin(state, source);
+  check("plugins install --force --accept-capabilities <tgz>", /Installed plugin: rocketchat/.test(inst.stdout), `${inst.ms} ms`);
+
+  const list = await openclaw(state.env, ["plugins", "list", "--json"]);
+  const entry = JSON.parse(list.stdout).plugins.find((p) => p.id === "rocketchat");
+  check("plugins list shows rocketchat enabled", entry?.enabled === true && ["enabled", "loaded"].includes(entry?.status), `status=${entry?.status} origin=${entry?.origin}, ${list.ms} ms`);
+
+  const insp = await openclaw(state.env, ["plugins", "inspect", "rocketchat", "--runtime"]);
+  check("plugins inspect rocketchat --runtime: loaded, channel capability", insp.code === 0 && /Status: loaded/.test(insp.stdout) && /channel: rocketchat/.test(insp.stdout), `${insp.ms} ms`);
+
+  const doc = await openclaw(state.env, ["plugins", "doctor"]);
+  check("plugins doctor", doc.code === 0 && /checks passed/.test(doc.stdout), `${doc.ms} ms`);
+
+  await state.setRocketchat(opt("--sim-url") ?? "http://127.0.0.1:9");
+  const val = await openclaw(state.env, ["config", "validate"]);
+  check("config validate with channels.rocketchat", val.code === 0, `${val.ms} ms`);
+
+  const chl = await openclaw(state.env, ["channels", "list"]);
+  check("channels list: Rocket.Chat configured, enabled", /Rocket\.Chat default: installed, configured, enabled/.test(chl.stdout), `${chl.ms} ms`);
+
+  gw = await startGateway(state);
+  check("gateway ready with the plugin", true, `${gw.readyMs} ms`);
+  const deadline = Date.now() + 15000;
+  while (Date.now() < deadline && !gw.log.some((l) => /\[rocketchat\].*channel exited/.test(l))) await new Promise((r) => setTimeout(r, 250));
+  const exited = gw.log.find((l) => /\[rocketchat\].*channel exited/.test(l)) ?? "";
+  check("gateway called gateway.startAccount", SKELETON.test(exited) && /gateway\.startAccount/.test(exited), exited.replace(/^\S+ /, ""));
+
+  const probe = await openclaw(state.env, ["channels", "status", "--probe"]);
+  check("channels status --probe called status.probeAccount", /status\.probeAccount/.test(probe.stdout), `${probe.ms} ms`);
+
+  const send = await openclaw(state.env, ["message", "send", "--channel", "rocketchat", "--target", "channel:GENERAL", "--message", "hello"]);
+  check("message send called outbound.sendText", send.code !== 0 && /outbound\.sendText/.test(send.stdout + send.stderr), `${send.ms} ms`);
+} finally {
+  if (gw) console.log(`gateway stopped in ${await gw.stop()} ms`);
+  if (keep) console.log(`kept state dir ${state.stateDir}`);
+  else state.remove();
+  if (packDir) rmSync(packDir, { recursive: true, force: true });
+}
+const failed = results.filter((r) => !r.ok).length;
+console.log(`${failed ? "FAILED" : "plugin load path ok"}: ${results.length - failed}/${results.length} checks in ${Math.round(performance.now() - t0)} ms`);
+process.exit(failed ? 1 : 0);
