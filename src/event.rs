@@ -326,6 +326,28 @@ pub struct InboundMessage {
     pub source: MessageSource,
     /// Whether the bot is a member of the room.
     pub room_participant: bool,
+    /// Why the access rules admitted the message, and the text for the agent. Set on every
+    /// `message` the core delivers; absent on a message that was not gated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<Trigger>,
+}
+
+/// How a delivered message passed the access rules (`dmPolicy`, `groupPolicy`, mentions,
+/// `chatmode`), and what the agent should read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Trigger {
+    /// The rule that admitted it: `direct`, `mention`, `onmessage`, `onchar`, `window`,
+    /// `mentionNotRequired` or `controlCommand`.
+    pub reason: String,
+    /// The text for the agent: the `onchar` prefix and the bot's `@username` removed, trimmed.
+    pub body: String,
+    /// The bot was addressed (mentioned, or an `onchar` prefix in a group).
+    pub was_mentioned: bool,
+    /// The body is a control command (`/reset`, …).
+    pub control_command: bool,
+    /// The sender may run control commands (in the effective allowlist).
+    pub command_authorized: bool,
 }
 
 /// Room type, as Rocket.Chat spells it.

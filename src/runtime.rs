@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use crate::account::{Account, AccountError, AccountOptions, AccountStatus};
+use crate::account::{Account, AccountError, AccountOptions, AccountStatus, AllowlistUpdate};
 use crate::config::{self, AccountConfig, ConfigErrors, EnvSource};
 use crate::event_queue::{EventQueue, DEFAULT_CAPACITY};
 
@@ -80,6 +80,9 @@ pub struct Core {
     handle: tokio::runtime::Handle,
     queue: Arc<EventQueue>,
     accounts: Arc<Mutex<BTreeMap<String, Account>>>,
+    /// Allowlist changes per account id, re-applied when an account restarts, so a
+    /// configuration reload never forgets a pairing approval.
+    allowlists: Arc<std::sync::Mutex<BTreeMap<String, Vec<AllowlistUpdate>>>>,
     options: CoreOptions,
 }
 
@@ -97,6 +100,7 @@ impl Core {
             runtime: Some(runtime),
             queue: Arc::new(EventQueue::new(options.event_capacity)),
             accounts: Arc::default(),
+            allowlists: Arc::default(),
             options,
         })
     }
@@ -139,6 +143,13 @@ impl Core {
         let queue = self.queue.clone();
         let options = self.options.account.clone();
         let handle = self.handle.clone();
+        let updates = self
+            .allowlists
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&config.account_id)
+            .cloned()
+            .unwrap_or_default();
         self.on_runtime(async move {
             let mut accounts = accounts.lock().await;
             if let Some(old) = accounts.remove(&config.account_id) {
@@ -146,6 +157,9 @@ impl Core {
             }
             let id = config.account_id.clone();
             let account = Account::start(config, options, queue, &handle)?;
+            for update in &updates {
+                account.update_allowlist(update);
+            }
             accounts.insert(id, account);
             Ok(())
         })
@@ -215,6 +229,27 @@ impl Core {
             }
         }
         Ok(report)
+    }
+
+    /// Change an account's allowlists now (pairing approvals, host edits); kept across
+    /// restarts of that account.
+    pub async fn update_allowlist(
+        &self,
+        account_id: &str,
+        update: AllowlistUpdate,
+    ) -> Result<(), CoreError> {
+        let accounts = self.accounts.lock().await;
+        let account = accounts
+            .get(account_id)
+            .ok_or_else(|| CoreError::UnknownAccount(account_id.to_owned()))?;
+        account.update_allowlist(&update);
+        self.allowlists
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(account_id.to_owned())
+            .or_default()
+            .push(update);
+        Ok(())
     }
 
     /// Ids of the running accounts.

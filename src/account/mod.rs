@@ -27,6 +27,7 @@ use crate::config::AccountConfig;
 use crate::ddp::realtime::{Backoff, Realtime, RealtimeConfig, RealtimeEvent, Via};
 use crate::event::{now_ms, Event, MessageSource, RoomType};
 use crate::event_queue::EventQueue;
+use crate::inbound::gate::Gate;
 use crate::inbound::RoomMeta;
 use crate::outbound::target::{Target, TargetError};
 use crate::rest::{RestClient, RestError, RestOptions};
@@ -110,6 +111,22 @@ struct Shared {
     queue: Arc<EventQueue>,
     status: Arc<Mutex<AccountStatus>>,
     identity: RwLock<Option<Identity>>,
+    gate: Arc<Mutex<Gate>>,
+}
+
+/// A change to an account's allowlists at run time (pairing approvals, host edits), without
+/// a restart. JSON: `{"approve": [...], "revoke": [...], "allowFrom": [...], "groupAllowFrom": [...]}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AllowlistUpdate {
+    /// Senders to admit in addition to the configured lists (ids, `@username`, usernames).
+    pub approve: Vec<String>,
+    /// Approvals to withdraw.
+    pub revoke: Vec<String>,
+    /// Replace the DM allowlist (`allowFrom`).
+    pub allow_from: Option<Vec<String>>,
+    /// Replace the group allowlist (`groupAllowFrom`).
+    pub group_allow_from: Option<Vec<String>>,
 }
 
 /// A running account.
@@ -153,6 +170,7 @@ impl Account {
             options.rest.clone(),
         )
         .map_err(rest_err)?;
+        let gate = Arc::new(Mutex::new(Gate::new(&config)));
         let status = Arc::new(Mutex::new(AccountStatus::new(
             &id,
             config.base_url.as_str(),
@@ -164,6 +182,7 @@ impl Account {
             queue,
             status,
             identity: RwLock::new(None),
+            gate,
         });
         let (stop, stop_rx) = watch::channel(false);
         let task = runtime.spawn(supervise(
@@ -203,6 +222,23 @@ impl Account {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Apply an allowlist change now; later messages are judged by the new lists.
+    pub fn update_allowlist(&self, update: &AllowlistUpdate) {
+        let mut gate = self.shared.gate.lock().unwrap_or_else(|e| e.into_inner());
+        for entry in &update.approve {
+            gate.approve(entry);
+        }
+        for entry in &update.revoke {
+            gate.revoke(entry);
+        }
+        if let Some(list) = &update.allow_from {
+            gate.set_allow_from(list);
+        }
+        if let Some(list) = &update.group_allow_from {
+            gate.set_group_allow_from(list);
+        }
     }
 
     /// A snapshot of the account's status.
@@ -272,6 +308,12 @@ async fn send_text(
                 st.sent += 1;
                 st.last_outbound_at = Some(now_ms());
             }
+            // The bot spoke: keep the conversation going without a new mention for a while.
+            shared
+                .gate
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .note_bot_spoke(&rid, thread_id, now_ms());
             shared.queue.push(
                 Some(&shared.id),
                 Event::Sent {
@@ -398,6 +440,11 @@ async fn supervise(
         st.username = Some(identity.username.clone());
     }
     *shared.identity.write().unwrap_or_else(|e| e.into_inner()) = Some(identity.clone());
+    shared
+        .gate
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .set_bot(&identity.user_id, &identity.username);
 
     let mut inbound = Inbound::new(
         &id,
@@ -405,6 +452,7 @@ async fn supervise(
         config.mention_all,
         shared.queue.clone(),
         shared.status.clone(),
+        shared.gate.clone(),
     );
     match shared.rest.subscriptions_get(None).await {
         Ok(subs) => inbound.rooms.load_subscriptions(&subs.update),

@@ -1,6 +1,7 @@
 //! The inbound pipeline of one account: every message from the realtime streams or the
 //! catch-up passes here once, in order: de-duplicate, describe the room, filter (own, system,
-//! rooms the bot has not joined), normalise, and hand to the host.
+//! rooms the bot has not joined), normalise, apply the access rules ([`Gate`]), and hand to
+//! the host.
 //!
 //! Messages go to the event queue with [`EventQueue::push_wait`]: a slow host slows this
 //! pipeline down rather than losing anything. Drops are counted by reason in the status and
@@ -10,9 +11,10 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use crate::event::{now_ms, DropReason, Event, MessageSource, RoomType};
+use crate::event::{now_ms, DropReason, Event, MessageSource, RoomType, Trigger};
 use crate::event_queue::EventQueue;
 use crate::inbound::dedupe::{Dedupe, Seen};
+use crate::inbound::gate::{Decision, Gate};
 use crate::inbound::{normalize_message, parse_date_ms, NormalizeContext, RoomMeta};
 
 use super::rooms::RoomDirectory;
@@ -39,6 +41,9 @@ pub struct Inbound {
     pub watermark_ms: Option<i64>,
     queue: Arc<EventQueue>,
     status: Arc<Mutex<AccountStatus>>,
+    /// The access rules, shared with the account handle (pairing approvals at run time, and
+    /// the conversation window the bot's own replies extend).
+    gate: Arc<Mutex<Gate>>,
 }
 
 impl Inbound {
@@ -49,8 +54,10 @@ impl Inbound {
         mention_all: bool,
         queue: Arc<EventQueue>,
         status: Arc<Mutex<AccountStatus>>,
+        gate: Arc<Mutex<Gate>>,
     ) -> Self {
         Inbound {
+            gate,
             account_id: account_id.to_owned(),
             bot,
             mention_all,
@@ -152,6 +159,45 @@ impl Inbound {
                 return;
             }
         };
+        let decision = self
+            .gate
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .decide(&message, now_ms());
+        let mut message = message;
+        match decision {
+            Decision::Deliver {
+                text,
+                was_mentioned,
+                reason,
+                control_command,
+                command_authorized,
+            } => {
+                message.trigger = Some(Trigger {
+                    reason: reason.as_str().to_owned(),
+                    body: text,
+                    was_mentioned,
+                    control_command,
+                    command_authorized,
+                });
+            }
+            Decision::Drop(reason) => {
+                self.drop_message(rid, id, reason);
+                return;
+            }
+            Decision::Pair { .. } => {
+                // An edit never asks again; the first message already did.
+                if seen != Seen::Edited {
+                    if let Some(event) = decision.report(&message) {
+                        self.status().pairing_requests += 1;
+                        self.queue.push_wait(Some(&self.account_id), event).await;
+                        return;
+                    }
+                }
+                self.drop_message(rid, id, DropReason::NotAllowed);
+                return;
+            }
+        }
         let event = if seen == Seen::Edited {
             self.status().edits += 1;
             Event::MessageEdited { message }

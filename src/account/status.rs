@@ -64,6 +64,8 @@ pub struct AccountStatus {
     pub edits: u64,
     /// Messages sent.
     pub sent: u64,
+    /// Pairing requests raised for unknown DM senders.
+    pub pairing_requests: u64,
     /// Dropped messages by reason.
     pub dropped: BTreeMap<String, u64>,
 }
@@ -86,6 +88,7 @@ impl AccountStatus {
             caught_up: 0,
             edits: 0,
             sent: 0,
+            pairing_requests: 0,
             dropped: BTreeMap::new(),
         }
     }

@@ -33,6 +33,14 @@ fn inbound(name: &str, room_type: RoomType, room_name: Option<&str>) -> InboundM
 fn samples() -> Vec<(&'static str, Event)> {
     let mut catch_up = inbound("thread_reply", RoomType::Channel, Some("general"));
     catch_up.source = MessageSource::CatchUp;
+    let mut gated = inbound("plain_channel", RoomType::Channel, Some("general"));
+    gated.trigger = Some(Trigger {
+        reason: "mention".into(),
+        body: "hello, what's the status?".into(),
+        was_mentioned: true,
+        control_command: false,
+        command_authorized: true,
+    });
     vec![
         ("accountStarted", Event::AccountStarted),
         (
@@ -158,6 +166,7 @@ fn samples() -> Vec<(&'static str, Event)> {
                 message: "reconnecting in 2s".into(),
             },
         ),
+        ("message-gated", Event::Message { message: gated }),
     ]
 }
 

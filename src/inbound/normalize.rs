@@ -314,6 +314,7 @@ pub fn normalize_message(
         message_type,
         source: ctx.source,
         room_participant: ctx.room.participant,
+        trigger: None,
     })
 }
 

@@ -64,6 +64,7 @@ impl M {
             message_type: None,
             source: MessageSource::Live,
             room_participant: true,
+            trigger: None,
         })
     }
     fn dm() -> M {
