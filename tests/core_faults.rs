@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use openclaw_rocketchat::account::ConnectionState;
-use openclaw_rocketchat::event::{Event, MessageSource};
+use openclaw_rocketchat::event::{Event, MessageSource, RoomType};
 use rocketchat_sim::Fault;
 use support::*;
 
@@ -185,4 +185,52 @@ async fn malformed_frames_do_not_break_delivery() {
     // The core is still fully usable.
     h.reply(GENERAL, "still here", None).await;
     assert_eq!(h.sim.messages_by(BOT).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rooms_joined_while_disconnected_are_caught_up_and_described_right() {
+    let (mut h, before) = before_fault().await;
+    let store = h.sim.store().clone();
+    h.sim.stop().await;
+    // While the bot is away, bob opens a DM with it and alice adds it to a new group.
+    let dm = store
+        .create_direct_message("Yh3nR6vPq2XzMt8Ws", BOT)
+        .unwrap();
+    let group = store.create_room("p", "night-shift", &[BOT_ID.into(), ALICE_ID.into()]);
+    let outage: Posted = vec![
+        (dm.id.clone(), h.post("bob", &dm.id, "are you there?")),
+        (
+            group.id.clone(),
+            h.post("alice", &group.id, "welcome aboard"),
+        ),
+    ];
+    h.sim
+        .restart(Duration::from_millis(300))
+        .await
+        .expect("the simulator listens again");
+    h.events
+        .expect("authenticated again", WAIT, |e| {
+            matches!(e.event, Event::Authenticated { .. })
+        })
+        .await;
+    let m = h.delivered(&outage[0].1).await;
+    assert_eq!(m.room_type, RoomType::Direct, "{m:?}");
+    assert_eq!(m.sender.username, "bob");
+    let m = h.delivered(&outage[1].1).await;
+    assert_eq!(m.room_type, RoomType::Private, "{m:?}");
+    assert_eq!(m.room_name.as_deref(), Some("night-shift"));
+
+    // And the new rooms are live now.
+    let after: Posted = vec![
+        (dm.id.clone(), h.post("bob", &dm.id, "hello again")),
+        (group.id.clone(), h.post("alice", &group.id, "shift starts")),
+    ];
+    for (_, id) in &after {
+        h.delivered(id).await;
+    }
+    h.events
+        .settle(Duration::from_millis(300), Duration::from_secs(3))
+        .await;
+    let all: Posted = before.into_iter().chain(outage).chain(after).collect();
+    h.events.assert_exactly_once_in_order(None, &all);
 }
