@@ -234,3 +234,20 @@ async fn rooms_joined_while_disconnected_are_caught_up_and_described_right() {
     let all: Posted = before.into_iter().chain(outage).chain(after).collect();
     h.events.assert_exactly_once_in_order(None, &all);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_open_longer_than_the_watchdog() {
+    let (mut h, before) = before_fault().await;
+    h.sim.faults().set_half_open(true);
+    let outage = post_round(&h, "outage");
+    h.events
+        .expect("watchdog disconnect", WAIT, |e| {
+            matches!(e.event, Event::Disconnected { .. })
+        })
+        .await;
+    // The server stays silent through the next attempts too (their handshakes go
+    // unanswered), then recovers.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    h.sim.faults().set_half_open(false);
+    after_fault(h, before, outage).await;
+}
