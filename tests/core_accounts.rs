@@ -185,3 +185,73 @@ async fn ten_accounts_on_one_runtime() {
     assert_eq!(statuses.len(), N);
     h.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_and_closing_during_an_outage_are_prompt() {
+    let mut h = Harness::pat().await;
+    h.sim.stop().await;
+    h.events
+        .expect("disconnected", WAIT, |e| is("default", e, "disconnected"))
+        .await;
+    let started = std::time::Instant::now();
+    assert!(h.core().stop_account("default").await);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "stop took {:?}",
+        started.elapsed()
+    );
+    h.events
+        .expect("stopped", WAIT, |e| is("default", e, "accountStopped"))
+        .await;
+    assert!(h.core().account_ids().await.is_empty());
+    assert!(!h.core().stop_account("default").await, "already stopped");
+
+    // An account that cannot reach its server at all stops promptly too, as does close().
+    h.apply(&pat_section(&h.sim.url())).await;
+    h.events
+        .expect("a failed attempt", WAIT, |e| {
+            is("default", e, "disconnected")
+        })
+        .await;
+    let started = std::time::Instant::now();
+    h.close().await;
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(h.core().events().is_closed());
+    let err = h
+        .core()
+        .send_text("default", GENERAL, "after close", None)
+        .await
+        .expect_err("closed");
+    assert!(
+        matches!(err, openclaw_rocketchat::CoreError::UnknownAccount(_)),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_host_loses_no_message() {
+    // Room for 4 events only, and a host that does not read while 60 messages arrive.
+    let mut options = core_options();
+    options.event_capacity = 4;
+    let mut h = Harness::with_options(SimConfig::default(), options).await;
+    h.apply(&pat_section(&h.sim.url())).await;
+    h.ready("default").await;
+    let mut ids = Vec::new();
+    for i in 0..60 {
+        let rid = [GENERAL, OPS, DM][i % 3];
+        ids.push((rid.to_owned(), h.post("alice", rid, &format!("m{i}"))));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Now read everything.
+    let last = ids.last().unwrap().1.clone();
+    h.delivered(&last).await;
+    h.events
+        .settle(Duration::from_millis(300), Duration::from_secs(3))
+        .await;
+    h.events.assert_exactly_once_in_order(None, &ids);
+    let status = h.core().status("default").await.unwrap();
+    assert_eq!(
+        status.state,
+        openclaw_rocketchat::account::ConnectionState::Ready
+    );
+}

@@ -101,8 +101,13 @@ impl Harness {
 
     /// A simulator started with `config` and a core with no account yet.
     pub async fn with_sim(config: SimConfig) -> Harness {
+        Harness::with_options(config, core_options()).await
+    }
+
+    /// A simulator started with `config` and a core built with `options`.
+    pub async fn with_options(config: SimConfig, options: CoreOptions) -> Harness {
         let sim = Simulator::start(config).await.expect("simulator starts");
-        let core = Core::new(core_options()).expect("core starts");
+        let core = Core::new(options).expect("core starts");
         let events = Events::new(core.events().clone());
         Harness {
             sim,
