@@ -16,13 +16,25 @@ const PAGE: u32 = 100;
 /// Upper bound on pages per room, so a very long outage cannot fetch without end.
 const MAX_PAGES_PER_ROOM: usize = 50;
 
-/// Every message posted after `since_ms` in the rooms the bot is a member of, oldest first.
-pub async fn missed_messages(rest: &RestClient, since_ms: i64) -> Result<Vec<Value>, RestError> {
+/// What a catch-up fetched.
+#[derive(Debug, Default)]
+pub struct Missed {
+    /// The room documents (`rooms.get`) of the bot's rooms with activity since then. They
+    /// include rooms the bot joined while disconnected, which the supervisor has not heard
+    /// of (their `subscriptions-changed` event was missed too).
+    pub rooms: Vec<Value>,
+    /// Their messages posted since then, oldest first.
+    pub messages: Vec<Value>,
+}
+
+/// Every message posted after `since_ms` in the rooms the bot is a member of, oldest first,
+/// with those rooms.
+pub async fn missed_messages(rest: &RestClient, since_ms: i64) -> Result<Missed, RestError> {
     let since = iso(since_ms - OVERLAP_MS);
     // Only rooms with activity since then: a room's `_updatedAt` moves with each message.
     let rooms = rest.rooms_get(Some(&since)).await?.update;
     let mut messages = Vec::new();
-    for room in rooms {
+    for room in &rooms {
         let (Some(rid), Some(t)) = (
             room.get("_id").and_then(Value::as_str),
             room.get("t").and_then(Value::as_str),
@@ -35,7 +47,7 @@ pub async fn missed_messages(rest: &RestClient, since_ms: i64) -> Result<Vec<Val
         messages.extend(room_history(rest, t, rid, &since).await?);
     }
     messages.sort_by_key(|m| m.get("ts").and_then(parse_date_ms).unwrap_or(0));
-    Ok(messages)
+    Ok(Missed { rooms, messages })
 }
 
 /// One room's messages after `since`, paging backwards from the newest.

@@ -17,14 +17,14 @@ use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-pub use catchup::{missed_messages, OVERLAP_MS};
+pub use catchup::{missed_messages, Missed, OVERLAP_MS};
 pub use pipeline::Identity;
 pub use rooms::RoomDirectory;
 pub use status::{AccountStatus, ConnectionState};
 
 use crate::auth::AuthError;
 use crate::config::AccountConfig;
-use crate::ddp::realtime::{Backoff, Realtime, RealtimeConfig, RealtimeEvent, Via};
+use crate::ddp::realtime::{Backoff, Realtime, RealtimeConfig, RealtimeEvent, RealtimeHandle, Via};
 use crate::event::{now_ms, Event, MessageSource, RoomType};
 use crate::event_queue::EventQueue;
 use crate::inbound::gate::Gate;
@@ -515,7 +515,7 @@ async fn supervise(
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .reconnects += 1;
-                    catch_up(&shared, &mut inbound, since, &mut stop).await;
+                    catch_up(&shared, &mut inbound, &realtime, since, &mut stop).await;
                 }
             }
             RealtimeEvent::Disconnected {
@@ -614,14 +614,24 @@ async fn supervise(
 async fn catch_up(
     shared: &Shared,
     inbound: &mut Inbound,
+    realtime: &RealtimeHandle,
     since_ms: i64,
     stop: &mut watch::Receiver<bool>,
 ) {
     const ATTEMPTS: u32 = 4;
     for attempt in 1..=ATTEMPTS {
         match missed_messages(&shared.rest, since_ms).await {
-            Ok(messages) => {
-                for m in &messages {
+            Ok(missed) => {
+                // Rooms joined while disconnected are unknown here (their
+                // `subscriptions-changed` was missed): learn them first, or their messages
+                // would be described with the fallback for unknown rooms (a channel), and a
+                // DM would reach the host as a channel message.
+                for room in &missed.rooms {
+                    if let Some(rid) = inbound.rooms.apply_room_document(room) {
+                        realtime.watch_room(rid);
+                    }
+                }
+                for m in &missed.messages {
                     inbound.handle(m, None, MessageSource::CatchUp).await;
                 }
                 return;

@@ -52,6 +52,30 @@ impl RoomDirectory {
         added.then(|| rid.to_owned())
     }
 
+    /// Record a room of the bot from its room document (`rooms.get`: `_id`, `t`, `name`),
+    /// keeping what is known about it. Returns the id of a private group or DM that was not
+    /// known as joined, so that the caller can watch it.
+    pub fn apply_room_document(&mut self, room: &Value) -> Option<String> {
+        let rid = room.get("_id").and_then(Value::as_str)?;
+        if self.rooms.get(rid).is_some_and(|r| r.participant) {
+            return None;
+        }
+        let t = room.get("t").and_then(Value::as_str).unwrap_or("c");
+        let room_type = RoomType::from_code(t);
+        let name = (!room_type.is_direct())
+            .then(|| room.get("name").and_then(Value::as_str).map(str::to_owned))
+            .flatten();
+        self.rooms.insert(
+            rid.to_owned(),
+            RoomMeta {
+                room_type,
+                room_name: name,
+                participant: true,
+            },
+        );
+        matches!(room_type, RoomType::Private | RoomType::Direct).then(|| rid.to_owned())
+    }
+
     /// Apply a `rooms-changed` event (room renamed, removed).
     pub fn apply_room(&mut self, action: &str, room: &Value) {
         let Some(rid) = room.get("_id").and_then(Value::as_str) else {
@@ -131,6 +155,17 @@ mod tests {
         d.apply_subscription("removed", &json!({"rid": "g1"}));
         assert!(!d.get("g1").unwrap().participant);
         d.apply_room("updated", &json!({"_id": "GENERAL", "name": "lobby"}));
+        assert_eq!(
+            d.apply_room_document(&json!({"_id": "dm2", "t": "d", "usernames": ["a", "b"]})),
+            Some("dm2".into()),
+            "a DM joined while away is learned"
+        );
+        assert_eq!(d.get("dm2").unwrap().room_type, RoomType::Direct);
+        assert_eq!(
+            d.apply_room_document(&json!({"_id": "ab", "t": "d"})),
+            None,
+            "known rooms are kept"
+        );
         assert_eq!(
             d.get("GENERAL").unwrap().room_name.as_deref(),
             Some("lobby")

@@ -55,7 +55,8 @@ pub struct ConnectionConfig {
     /// pings every `ping_interval` a live server always answers well within it, so hitting
     /// it means a half-open socket.
     pub idle_timeout: Duration,
-    /// Limit for the WebSocket connect plus the DDP handshake (default 15 s).
+    /// Limit for the WebSocket connect plus the DDP handshake (default 15 s); never more
+    /// than `idle_timeout`.
     pub connect_timeout: Duration,
     /// Stream events parked while the event channel is full, before reading stops.
     pub max_buffered_events: usize,
@@ -258,7 +259,10 @@ impl Connection {
         config: ConnectionConfig,
         events: mpsc::Sender<StreamEvent>,
     ) -> Result<Connection, ConnectError> {
-        let limit = config.connect_timeout;
+        // A server that accepts the socket but never answers the handshake is as dead as a
+        // half-open established socket: give up once it was silent as long as the watchdog
+        // allows (with the defaults, 60 s, the connect timeout is the tighter bound).
+        let limit = config.connect_timeout.min(config.idle_timeout);
         let (sink, stream, session) = tokio::time::timeout(limit, handshake(url, tls))
             .await
             .map_err(|_| ConnectError::Timeout(limit))??;

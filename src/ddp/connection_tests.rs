@@ -48,6 +48,30 @@ async fn handshake_tolerates_greeting_and_reports_session() {
 }
 
 #[tokio::test]
+async fn silent_handshake_gives_up_after_the_idle_timeout() {
+    // The socket opens but `connect` is never answered (a half-open server).
+    let server = ScriptServer::start(|mut peer: Peer, _| async move {
+        peer.drain_until_closed(Duration::from_secs(10)).await;
+    })
+    .await;
+    let (tx, _rx) = mpsc::channel(1);
+    let config = ConnectionConfig {
+        idle_timeout: Duration::from_millis(300),
+        ..quick()
+    };
+    let started = std::time::Instant::now();
+    let err = Connection::connect(&server.url, None, config, tx)
+        .await
+        .expect_err("no handshake");
+    assert!(matches!(err, ConnectError::Timeout(_)), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
 async fn failed_handshake_is_version_rejected() {
     let server = ScriptServer::start(|mut peer: Peer, _| async move {
         let _ = peer.recv().await;
