@@ -70,7 +70,7 @@ fn section(url: &str, renamed: Option<usize>) -> Value {
         }
         accounts.insert(account(i), a);
     }
-    json!({"dmPolicy": "open", "allowFrom": ["*"], "groupPolicy": "open", "accounts": accounts})
+    json!({"dmPolicy": "open", "allowFrom": ["*"], "groupPolicy": "open", "chatmode": "onmessage", "accounts": accounts})
 }
 
 fn is(account_id: &str, e: &EventEnvelope, type_name: &str) -> bool {

@@ -71,6 +71,7 @@ pub fn pat_section(url: &str) -> Value {
         "dmPolicy": "open",
         "allowFrom": ["*"],
         "groupPolicy": "open",
+        "chatmode": "onmessage",
     })
 }
 
@@ -83,6 +84,7 @@ pub fn password_section(url: &str, password: &str) -> Value {
         "dmPolicy": "open",
         "allowFrom": ["*"],
         "groupPolicy": "open",
+        "chatmode": "onmessage",
     })
 }
 
