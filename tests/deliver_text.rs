@@ -5,11 +5,13 @@ mod deliver_support;
 
 use deliver_support::*;
 use openclaw_rocketchat::config::{resolve, NoEnv};
+use openclaw_rocketchat::event::Event;
 use openclaw_rocketchat::outbound::{
     ChunkMode, Deliverer, DeliveryError, DeliverySettings, TableMode,
 };
 use rocketchat_sim::{Profile, Settings, SimConfig};
 use serde_json::json;
+use std::sync::{Arc, Mutex};
 
 #[tokio::test]
 async fn long_reply_with_code_is_chunked_in_order_within_the_limit() {
@@ -143,14 +145,18 @@ async fn a_failure_midway_reports_what_landed() {
         ..Default::default()
     })
     .await;
-    let d = deliverer(
-        &s,
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let d = Deliverer::with_settings(
+        rest(&s),
         DeliverySettings {
             chunk_mode: ChunkMode::Newline,
             server_max_message_size: 400,
             ..Default::default()
         },
-    );
+        None,
+    )
+    .with_event_hook(Arc::new(move |e| seen.lock().unwrap().push(e)));
     let long = "x".repeat(150);
     let err = d
         .send_reply(GENERAL, None, &format!("first\n\n{long}\n\nthird"))
@@ -169,6 +175,11 @@ async fn a_failure_midway_reports_what_landed() {
         "{err}"
     );
     assert_eq!(bot_texts(&s, GENERAL), vec!["first"]);
+    let events = events.lock().unwrap().clone();
+    assert!(
+        matches!(&events[..], [Event::Sent { chunk_index: 0, .. }, Event::SendFailed { room_id, .. }] if room_id == GENERAL),
+        "{events:?}"
+    );
 }
 
 #[tokio::test]

@@ -8,8 +8,8 @@
 //! `chat.update` on the message posted under the same key. Actions run one after the
 //! other, so the room sees the reply in order.
 //!
-//! - Strategy: [`Strategy::Append`] by default (each flushed block is new messages, as
-//!   OpenClaw's block streaming does), [`Strategy::Edit`] as an option
+//! - Strategy: [`Strategy::Append`](super::Strategy::Append) by default (each flushed block is new messages, as
+//!   OpenClaw's block streaming does), [`Strategy::Edit`](super::Strategy::Edit) as an option
 //!   ([`super::deliver::DeliverySettings::stream_strategy`]).
 //! - The response prefix is put in front of the first non-blank piece.
 //! - With `markdown.tables` other than `off`, text is handed to the coalescer a
