@@ -153,3 +153,64 @@ pub fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, Error>
     serde_json::to_string(value)
         .map_err(|e| Error::new(rcc_status::Internal, format!("cannot serialize: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn take(err: *mut rcc_error) -> Box<rcc_error> {
+        assert!(!err.is_null());
+        // SAFETY: from `Error::into_raw` in `run_status`.
+        unsafe { Box::from_raw(err) }
+    }
+
+    #[test]
+    fn panic_message_and_code_are_reported() {
+        let mut err = std::ptr::null_mut();
+        let st = run_status(&mut err, || panic!("boom {}", 42));
+        assert_eq!(st, rcc_status::Panic);
+        let e = take(err);
+        assert_eq!(crate::error::rcc_error_code(&*e), rcc_status::Panic);
+        // SAFETY: the message is borrowed from `e`, alive here.
+        let text = unsafe { CStr::from_ptr(crate::error::rcc_error_message(&*e)) };
+        assert!(text.to_str().unwrap().contains("boom 42"), "{text:?}");
+    }
+
+    #[test]
+    fn success_clears_the_error_and_null_err_is_allowed() {
+        let mut err = std::ptr::dangling_mut::<rcc_error>();
+        assert_eq!(run_status(&mut err, || Ok(())), rcc_status::Ok);
+        assert!(err.is_null());
+        let st = run_status(std::ptr::null_mut(), || {
+            Err(Error::new(rcc_status::NotFound, "x"))
+        });
+        assert_eq!(st, rcc_status::NotFound);
+        assert_eq!(guard(7, || -> i32 { panic!("no") }), 7);
+    }
+
+    #[test]
+    fn string_arguments_are_checked() {
+        // SAFETY: NULL and literal NUL-terminated strings.
+        unsafe {
+            assert_eq!(
+                str_arg(std::ptr::null(), "x").unwrap_err().code,
+                rcc_status::InvalidArgument
+            );
+            let bad = b"a\xffb\0";
+            let e = str_arg(bad.as_ptr().cast(), "name").unwrap_err();
+            assert_eq!(e.code, rcc_status::InvalidUtf8);
+            assert!(e.message.contains("name") && e.message.contains("offset 1"));
+            assert_eq!(opt_str_arg(std::ptr::null(), "x").unwrap(), None);
+            let json = json_arg(c"{".as_ptr(), "cfg").unwrap_err();
+            assert_eq!(json.code, rcc_status::InvalidJson);
+        }
+    }
+
+    #[test]
+    fn strings_with_nul_are_not_truncated_silently() {
+        let p = owned_string("a\0b".to_owned());
+        // SAFETY: from `owned_string`, freed once below.
+        let s = unsafe { CString::from_raw(p) };
+        assert_eq!(s.to_str().unwrap(), "a\u{fffd}b");
+    }
+}
