@@ -2,7 +2,7 @@
 
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rc_core::config::{self, NoEnv, ProcessEnv};
@@ -24,6 +24,8 @@ use crate::events::{rcc_destroy_callback, rcc_event_callback, Callback, Events};
 pub struct rcc_core {
     core: Core,
     events: Arc<Events>,
+    /// Held through a close, so a concurrent second close returns only once it is done.
+    closing: Mutex<()>,
 }
 
 // The ABI promises any function from any thread.
@@ -89,6 +91,13 @@ impl rcc_core {
 
     /// Close: stop the accounts, close the queue, stop the events thread. Idempotent.
     pub(crate) fn close(&self) -> Result<(), Error> {
+        // From the event callback: no waiting on other closers, who may be waiting for the
+        // events thread to end (it ends once the callback returns).
+        let _closing = if self.events.on_events_thread() {
+            None
+        } else {
+            Some(self.closing.lock().unwrap_or_else(|e| e.into_inner()))
+        };
         self.block_on(self.core.close())?;
         self.events.shutdown();
         Ok(())
@@ -159,7 +168,11 @@ pub extern "C" fn rcc_core_new(
         };
         let core = Core::new(options).map_err(Error::from)?;
         let events = Events::new(core.events().clone());
-        let handle = Box::new(rcc_core { core, events });
+        let handle = Box::new(rcc_core {
+            core,
+            events,
+            closing: Mutex::new(()),
+        });
         // SAFETY: checked non-NULL above.
         unsafe { *out = Box::into_raw(handle) };
         Ok(())

@@ -31,6 +31,8 @@
 // Rust code uses the core crate, not this ABI.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+#[cfg(test)]
+mod abi_tests;
 mod boundary;
 mod core;
 mod error;

@@ -1,17 +1,15 @@
 //! Build the C programs in `tests/c/` against the cdylib (and the staticlib, and through
 //! pkg-config), run them, some against an in-process simulator, and check what they say.
 //!
-//! The library comes from this test's own target dir: `cargo test -p rocketchat-c` builds the
-//! package's lib with all its crate types (cdylib and staticlib included) before the tests, so
-//! `libopenclaw_rocketchat.so` sits next to this test binary in `deps/`. When it is not there
-//! (another runner), the test builds it with `cargo build -p rocketchat-c`.
+//! The library comes from this test's own target dir and profile: the test runs
+//! `cargo build -p rocketchat-c` first (see [`lib_dir`]), so it never links a stale copy.
 //!
 //! Skipped, saying so, only when no C compiler (`cc`) is installed.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, OnceLock};
 use std::time::{Duration, Instant};
 
 use rocketchat_sim::{SimConfig, Simulator};
@@ -55,30 +53,47 @@ fn have_cc(test: &str) -> bool {
     ok
 }
 
-/// The directory holding `libopenclaw_rocketchat.so` and `.a` for this build.
+/// The directory holding a fresh `libopenclaw_rocketchat.so` and `.a` for this build.
+///
+/// The package has no rlib (see Cargo.toml), so `cargo test` does not build the C library
+/// for its integration tests; this runs `cargo build -p rocketchat-c` once per test binary,
+/// with the test's own profile and target dir, and lets cargo decide what is stale (a no-op
+/// when the library is up to date).
 fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let deps = exe.parent().expect("deps dir").to_path_buf();
-    let so = |d: &Path| d.join("libopenclaw_rocketchat.so").is_file();
-    if so(&deps) {
-        return deps;
-    }
-    let profile = deps.parent().expect("profile dir").to_path_buf();
-    if !so(&profile) {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test binary path");
+        // <target>/<profile>/deps/c_programs-HASH
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("profile dir")
+            .to_path_buf();
+        let profile = profile_dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("profile name");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "rocketchat-c"])
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "-p", "rocketchat-c"])
             .current_dir(repo_dir())
-            .status()
-            .expect("run cargo build");
+            .env(
+                "CARGO_TARGET_DIR",
+                profile_dir.parent().expect("target dir"),
+            );
+        if profile != "debug" {
+            cmd.args(["--profile", profile]);
+        }
+        let status = cmd.status().expect("run cargo build");
         assert!(status.success(), "cargo build -p rocketchat-c failed");
-    }
-    assert!(
-        so(&profile),
-        "no libopenclaw_rocketchat.so in {}",
-        profile.display()
-    );
-    profile
+        assert!(
+            profile_dir.join("libopenclaw_rocketchat.so").is_file(),
+            "no libopenclaw_rocketchat.so in {}",
+            profile_dir.display()
+        );
+        profile_dir
+    })
+    .clone()
 }
 
 fn run(cmd: &mut Command) -> Output {

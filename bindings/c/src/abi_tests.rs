@@ -1,4 +1,4 @@
-//! The ABI called from Rust through the rlib: callback ownership and threads, buffering before
+//! The ABI called from Rust: callback ownership and threads, buffering before
 //! anyone listens, re-entrant close, and the runtime-thread guard. No server needed: an
 //! account pointed at a closed port produces connection events on its own.
 
@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use openclaw_rocketchat::*;
+use crate::*;
 
 /// What a callback saw.
 #[derive(Default)]
