@@ -91,6 +91,16 @@ export interface RocketChatMessage {
   [key: string]: unknown
 }
 
+/** A message the bot posted. A long text becomes several, in order. */
+export interface SentMessage {
+  id: string
+  roomId: string
+  threadId?: string
+  /** The text the room shows (the caption for a file). */
+  text: string
+  fileName?: string
+}
+
 /** The `code` of every error the core rejects or throws with. */
 export type RocketChatErrorCode =
   | 'CONFIG'
@@ -150,10 +160,11 @@ export declare class RocketChatCore {
   status(accountId: string): Promise<AccountStatus | null>
   /**
    * Send text to `target` (`channel:ROOM_ID`, `room:ROOM_ID`, `#name`, `@username`,
-   * `user:USER_ID` or a bare room id), in a thread when `threadId` is set. Resolves with the
-   * stored message. Rejects NOT_FOUND for an unknown account, INVALID_ARGUMENT for a bad target.
+   * `user:USER_ID` or a bare room id), in a thread when `threadId` is set. Long text is split
+   * as configured. Resolves with the messages posted, in order. Rejects NOT_FOUND for an
+   * unknown account, INVALID_ARGUMENT for a bad target.
    */
-  sendText(accountId: string, target: string, text: string, threadId?: string | null): Promise<RocketChatMessage>
+  sendText(accountId: string, target: string, text: string, threadId?: string | null): Promise<SentMessage[]>
   /**
    * Receive events in batches of JSON strings (`parseEvents` parses them), in order, each
    * once. Return quickly: while the callback is slow the core holds events back. The callback

@@ -253,8 +253,9 @@ impl RocketChatCore {
 
     /// Send `text` to `target` (`channel:ROOM_ID`, `room:ROOM_ID`, `#name`, `@username`,
     /// `user:USER_ID`, or a bare room id), in a thread when `threadId` is set. Long text is
-    /// split as configured. Resolves with the stored message (Rocket.Chat's REST form).
-    #[napi(ts_return_type = "Promise<RocketChatMessage>")]
+    /// split as configured (tables converted, code fences kept whole). Resolves with the
+    /// messages posted, in order: `[{id, roomId, threadId?, text}]`.
+    #[napi(ts_return_type = "Promise<SentMessage[]>")]
     pub fn send_text<'env>(
         &self,
         env: &'env Env,
@@ -264,10 +265,11 @@ impl RocketChatCore {
         thread_id: Option<String>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
         self.spawn(env, Redactor::default(), move |shared| async move {
-            Ok(shared
+            let sent = shared
                 .core
                 .send_text(&account_id, &target, &text, thread_id.as_deref())
-                .await?)
+                .await?;
+            Ok(serde_json::to_value(sent).expect("sent messages serialize"))
         })
     }
 
