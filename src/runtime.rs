@@ -366,6 +366,18 @@ impl Core {
             .await
     }
 
+    /// Download an inbound file (see [`Account::download`]).
+    pub async fn download(
+        &self,
+        account_id: &str,
+        url: &str,
+        room_id: Option<&str>,
+    ) -> Result<crate::rest::Download, CoreError> {
+        let (url, room) = (url.to_owned(), room_id.map(str::to_owned));
+        self.with_account(account_id, move |a| a.download(url, room))
+            .await
+    }
+
     /// Add or remove the bot's reaction on a message.
     pub async fn react(
         &self,

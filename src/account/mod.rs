@@ -381,6 +381,33 @@ impl Account {
         }
     }
 
+    /// Download an inbound file (an attachment's `url`, absolute or server-relative) with the
+    /// account's credentials. Only the server's own origin is fetched (credentials never go
+    /// elsewhere); the body is streamed and refused past `mediaMaxMb` (per room when `room_id`
+    /// is given).
+    pub fn download(
+        &self,
+        url: String,
+        room_id: Option<String>,
+    ) -> impl std::future::Future<Output = Result<crate::rest::Download, AccountError>> + Send + 'static
+    {
+        let shared = self.shared.clone();
+        let max = match &room_id {
+            Some(rid) => self.config.media_max_bytes_in(rid),
+            None => self.config.media_max_bytes_in(""),
+        };
+        async move {
+            shared
+                .rest
+                .download(&url, max)
+                .await
+                .map_err(|e| AccountError::Rest {
+                    account: shared.id.clone(),
+                    source: Box::new(e),
+                })
+        }
+    }
+
     /// Add or remove the bot's reaction on a message.
     pub fn react(
         &self,
