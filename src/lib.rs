@@ -5,13 +5,22 @@
 //! ABI (`bindings/c`) and the Node binding (`bindings/node`) are thin layers
 //! over this crate, so every host gets the same behaviour.
 //!
+//! Start with [`Core`]: it owns the runtime, the event queue hosts pull from, and the accounts.
+//!
 //! Module map (see `ARCHITECTURE.md`):
+//! - [`runtime`]: [`Core`], accounts by id, configuration reloads, the send API.
+//! - [`account`]: one bot account: supervisor, inbound pipeline, catch-up, status.
+//! - [`event`], [`event_queue`]: the one event enum every host receives, and its bounded queue.
+//! - [`inbound`]: normalising, de-duplicating and gating inbound messages.
+//! - [`outbound`]: send targets, chunking, tables, block streaming, typing, media.
 //! - [`config`]: the `channels.rocketchat` object, accounts, env vars, validation, JSON Schema.
 //! - [`auth`]: personal access tokens and password sessions, re-login.
 //! - [`rest`]: the REST client: envelopes, typed errors, rate limits, pacing, retries.
 //! - [`ddp`]: the DDP realtime client: frames, connection, heartbeats, reconnect.
-//! - [`event`]: the one event enum every host receives.
+//! - [`tls`]: the one TLS configuration REST and WebSocket share.
 //! - [`secret`]: a string that never prints.
+
+#![warn(missing_docs)]
 
 pub mod account;
 pub mod auth;
