@@ -91,6 +91,18 @@ export interface RocketChatMessage {
   [key: string]: unknown
 }
 
+/** A run-time change to an account's allowlists (every key optional). */
+export interface AllowlistUpdate {
+  /** Senders to admit in addition to the configured lists (ids, `@username`, usernames). */
+  approve?: string[]
+  /** Approvals to withdraw. */
+  revoke?: string[]
+  /** Replace the DM allowlist (`allowFrom`). */
+  allowFrom?: string[]
+  /** Replace the group allowlist (`groupAllowFrom`). */
+  groupAllowFrom?: string[]
+}
+
 /** The `code` of every error the core rejects or throws with. */
 export type RocketChatErrorCode =
   | 'CONFIG'
@@ -154,6 +166,12 @@ export declare class RocketChatCore {
    * stored message. Rejects NOT_FOUND for an unknown account, INVALID_ARGUMENT for a bad target.
    */
   sendText(accountId: string, target: string, text: string, threadId?: string | null): Promise<RocketChatMessage>
+  /**
+   * Change an account's allowlists at run time (pairing approvals, host edits), without a
+   * restart; kept across restarts of that account. Rejects NOT_FOUND for an account that is
+   * not running, INVALID_ARGUMENT for a malformed update.
+   */
+  updateAllowlist(accountId: string, update: AllowlistUpdate): Promise<void>
   /**
    * Receive events in batches of JSON strings (`parseEvents` parses them), in order, each
    * once. Return quickly: while the callback is slow the core holds events back. The callback

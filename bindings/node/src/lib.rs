@@ -29,6 +29,7 @@ use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
 use napi_derive::napi;
 use openclaw_rocketchat::config::{self, EnvSource, NoEnv, ProcessEnv, ENV_VARS};
+use openclaw_rocketchat::account::AllowlistUpdate;
 use openclaw_rocketchat::{Core, CoreOptions};
 use serde_json::Value;
 
@@ -268,6 +269,24 @@ impl RocketChatCore {
                 .core
                 .send_text(&account_id, &target, &text, thread_id.as_deref())
                 .await?)
+        })
+    }
+
+    /// Change an account's allowlists at run time (pairing approvals, host edits) without a
+    /// restart: `{approve, revoke, allowFrom, groupAllowFrom}`, every key optional. Kept across
+    /// restarts of that account. Rejects NOT_FOUND for an account that is not running.
+    #[napi(ts_args_type = "accountId: string, update: AllowlistUpdate", ts_return_type = "Promise<void>")]
+    pub fn update_allowlist<'env>(
+        &self,
+        env: &'env Env,
+        account_id: String,
+        update: Value,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.spawn(env, Redactor::default(), move |shared| async move {
+            let update: AllowlistUpdate = serde_json::from_value(update)
+                .map_err(|e| BindingError::new(ErrorCode::InvalidArgument, format!("update: {e}")))?;
+            shared.core.update_allowlist(&account_id, update).await?;
+            Ok(Value::Null)
         })
     }
 
