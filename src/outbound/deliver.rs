@@ -156,7 +156,13 @@ impl DeliverySettings {
 
     /// The messages a whole reply becomes: prefix, tables, chunks.
     pub fn shape(&self, text: &str) -> Vec<String> {
-        let text = convert_tables(&self.with_prefix(text), self.table_mode);
+        self.shape_plain(&self.with_prefix(text))
+    }
+
+    /// The messages a text becomes without the reply prefix (a message the host sends on its
+    /// own, not an agent's reply): tables, chunks.
+    pub fn shape_plain(&self, text: &str) -> Vec<String> {
+        let text = convert_tables(text, self.table_mode);
         chunk_text(&text, self.chunk_limit(), self.chunk_mode)
     }
 }
@@ -400,6 +406,18 @@ impl Deliverer {
         let result = self.send_chunks(rid, thread_id, chunks).await;
         typing.stop().await;
         result
+    }
+
+    /// Send a text the host composed itself (not an agent reply): tables and chunks as for a
+    /// reply, but no `responsePrefix` and no typing indicator.
+    pub async fn send_text(
+        &self,
+        rid: &str,
+        thread_id: Option<&str>,
+        text: &str,
+    ) -> Result<Vec<SentMessage>, DeliveryError> {
+        let chunks = self.settings().shape_plain(text);
+        self.send_chunks(rid, thread_id, chunks).await
     }
 
     /// Send already shaped chunks in order, reporting events.
