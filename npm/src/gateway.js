@@ -223,10 +223,30 @@ export function statusPatch(st) {
   };
 }
 
+// One lifetime per account id: a restart (abort, then a new startAccount) waits for the previous
+// lifetime's teardown, so the old one never stops the account the new one started.
+const lifetimes = new Map();
+
 /** gateway.startAccount: runs until ctx.abortSignal fires. */
 export async function startAccount(ctx, getRuntime) {
+  const { accountId } = ctx;
+  const prev = lifetimes.get(accountId);
+  let release;
+  const me = { done: new Promise((r) => (release = r)) };
+  lifetimes.set(accountId, me);
+  try {
+    if (prev) await prev.done;
+    return await runAccount(ctx, getRuntime, me);
+  } finally {
+    if (lifetimes.get(accountId) === me) lifetimes.delete(accountId);
+    release();
+  }
+}
+
+async function runAccount(ctx, getRuntime, me) {
   const rt = getRuntime();
   const { accountId, cfg, abortSignal } = ctx;
+  if (abortSignal.aborted) return;
   const log = ctx.log ?? { info: (m) => ctx.runtime?.log?.(m), warn: (m) => ctx.runtime?.log?.(m), error: (m) => ctx.runtime?.error?.(m) };
   const state = {
     rt, cfg, accountId, log, account: ctx.account, approved: new Set(),
@@ -243,7 +263,13 @@ export async function startAccount(ctx, getRuntime) {
   };
   const setStatus = (patch) => ctx.setStatus?.({ ...(ctx.getStatus?.() ?? {}), accountId, ...patch });
   setStatus({ running: true, connected: false, lifecycle: "starting" });
-  const report = await startCoreAccount(cfg, accountId, onEvent);
+  let report;
+  try {
+    report = await startCoreAccount(cfg, accountId, onEvent);
+  } catch (e) {
+    setStatus({ running: false, connected: false, lastError: String(e?.message ?? e) });
+    throw e;
+  }
   for (const w of report?.warnings ?? []) log.warn?.(`rocketchat: config: ${w}`);
   const core = getCore();
   const poll = async () => {
@@ -265,11 +291,13 @@ export async function startAccount(ctx, getRuntime) {
     if (!abortSignal.aborted) await new Promise((resolve) => abortSignal.addEventListener("abort", resolve, { once: true }));
   } finally {
     timers.forEach(clearInterval);
-    await stopCoreAccount(accountId).catch(() => {});
+    // A restart queued behind us re-applies the config itself: stop only when nobody follows.
+    if (lifetimes.get(accountId) === me) await stopCoreAccount(accountId).catch(() => {});
     setStatus({ running: false, connected: false, lifecycle: "stopped" });
   }
 }
 
+/** gateway.stopAccount: the host aborted the account's signal; wait for its teardown. */
 export async function stopAccount(ctx) {
-  await stopCoreAccount(ctx.accountId);
+  await lifetimes.get(ctx.accountId)?.done;
 }
