@@ -16,6 +16,7 @@ use tokio::sync::Mutex;
 use crate::account::{Account, AccountError, AccountOptions, AccountStatus, AllowlistUpdate};
 use crate::config::{self, AccountConfig, ConfigErrors, EnvSource};
 use crate::event_queue::{EventQueue, DEFAULT_CAPACITY};
+use crate::outbound::{MediaFile, ReplyStream, SentMessage};
 
 /// How to build a [`Core`].
 #[derive(Clone, Debug)]
@@ -276,32 +277,141 @@ impl Core {
             .collect()
     }
 
-    /// Send text through an account (see [`Account::send_text`]).
+    /// Run an account's owned future on the core runtime, without holding the accounts lock
+    /// across the network.
+    async fn with_account<T, F, Fut>(&self, account_id: &str, f: F) -> Result<T, CoreError>
+    where
+        F: FnOnce(&Account) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, AccountError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let accounts = self.accounts.clone();
+        let id = account_id.to_owned();
+        self.on_runtime(async move {
+            let fut = {
+                let guard = accounts.lock().await;
+                let account = guard
+                    .get(&id)
+                    .ok_or_else(|| CoreError::UnknownAccount(id.clone()))?;
+                f(account)
+            };
+            Ok(fut.await?)
+        })
+        .await
+    }
+
+    /// Send a text the host composed (see [`Account::send_text`]): chunked, no reply prefix.
     pub async fn send_text(
         &self,
         account_id: &str,
         target: &str,
         text: &str,
         thread_id: Option<&str>,
-    ) -> Result<Value, CoreError> {
-        let accounts = self.accounts.clone();
-        let (id, target, text, thread) = (
-            account_id.to_owned(),
+    ) -> Result<Vec<SentMessage>, CoreError> {
+        let (target, text, thread) = (
             target.to_owned(),
             text.to_owned(),
             thread_id.map(str::to_owned),
         );
-        self.on_runtime(async move {
-            // Clone what the send needs so the accounts lock is not held across the network.
-            let guard = accounts.lock().await;
-            let account = guard
-                .get(&id)
-                .ok_or_else(|| CoreError::UnknownAccount(id.clone()))?;
-            let fut = account.send_text_owned(target, text, thread);
-            drop(guard);
-            Ok(fut.await?)
+        self.with_account(account_id, move |a| a.send_text(target, text, thread))
+            .await
+    }
+
+    /// Deliver an agent's reply (see [`Account::send_reply`]): prefix, tables, chunks, typing.
+    pub async fn send_reply(
+        &self,
+        account_id: &str,
+        target: &str,
+        text: &str,
+        thread_id: Option<&str>,
+    ) -> Result<Vec<SentMessage>, CoreError> {
+        let (target, text, thread) = (
+            target.to_owned(),
+            text.to_owned(),
+            thread_id.map(str::to_owned),
+        );
+        self.with_account(account_id, move |a| a.send_reply(target, text, thread))
+            .await
+    }
+
+    /// Upload files (see [`Account::send_media`]).
+    pub async fn send_media(
+        &self,
+        account_id: &str,
+        target: &str,
+        thread_id: Option<&str>,
+        files: Vec<MediaFile>,
+        caption: Option<&str>,
+    ) -> Result<Vec<SentMessage>, CoreError> {
+        let (target, thread, caption) = (
+            target.to_owned(),
+            thread_id.map(str::to_owned),
+            caption.map(str::to_owned),
+        );
+        self.with_account(account_id, move |a| {
+            a.send_media(target, thread, files, caption)
         })
         .await
+    }
+
+    /// Start a block-streamed reply (see [`Account::start_stream`]).
+    pub async fn start_stream(
+        &self,
+        account_id: &str,
+        target: &str,
+        thread_id: Option<&str>,
+    ) -> Result<ReplyStream, CoreError> {
+        let (target, thread) = (target.to_owned(), thread_id.map(str::to_owned));
+        self.with_account(account_id, move |a| a.start_stream(target, thread))
+            .await
+    }
+
+    /// Download an inbound file (see [`Account::download`]).
+    pub async fn download(
+        &self,
+        account_id: &str,
+        url: &str,
+        room_id: Option<&str>,
+    ) -> Result<crate::rest::Download, CoreError> {
+        let (url, room) = (url.to_owned(), room_id.map(str::to_owned));
+        self.with_account(account_id, move |a| a.download(url, room))
+            .await
+    }
+
+    /// Add or remove the bot's reaction on a message.
+    pub async fn react(
+        &self,
+        account_id: &str,
+        message_id: &str,
+        emoji: &str,
+        add: bool,
+    ) -> Result<(), CoreError> {
+        let (message_id, emoji) = (message_id.to_owned(), emoji.to_owned());
+        self.with_account(account_id, move |a| a.react(message_id, emoji, add))
+            .await
+    }
+
+    /// Replace the text of one of the bot's messages.
+    pub async fn edit_message(
+        &self,
+        account_id: &str,
+        message_id: &str,
+        text: &str,
+    ) -> Result<SentMessage, CoreError> {
+        let (message_id, text) = (message_id.to_owned(), text.to_owned());
+        self.with_account(account_id, move |a| a.edit_message(message_id, text))
+            .await
+    }
+
+    /// Delete one of the bot's messages.
+    pub async fn delete_message(
+        &self,
+        account_id: &str,
+        message_id: &str,
+    ) -> Result<(), CoreError> {
+        let message_id = message_id.to_owned();
+        self.with_account(account_id, move |a| a.delete_message(message_id))
+            .await
     }
 
     /// Stop every account and close the event queue (consumers drain it, then get `None`).

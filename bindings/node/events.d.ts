@@ -303,6 +303,11 @@ export interface InboundMessage {
   threadId?: string
   /** `tshow`: a thread reply also shown in the room. */
   threadShown: boolean
+  /**
+   * Why the access rules admitted the message, and the text for the agent. Set on every
+   * `message` the core delivers; absent on a message that was not gated.
+   */
+  trigger?: Trigger | null
   /** Creation time, epoch milliseconds. */
   ts: number
 }
@@ -366,4 +371,24 @@ export interface Sender {
   name?: string
   /** Username. */
   username: string
+}
+
+/**
+ * How a delivered message passed the access rules (`dmPolicy`, `groupPolicy`, mentions,
+ * `chatmode`), and what the agent should read.
+ */
+export interface Trigger {
+  /** The text for the agent: the `onchar` prefix and the bot's `@username` removed, trimmed. */
+  body: string
+  /** The sender may run control commands (in the effective allowlist). */
+  commandAuthorized: boolean
+  /** The body is a control command (`/reset`, …). */
+  controlCommand: boolean
+  /**
+   * The rule that admitted it: `direct`, `mention`, `onmessage`, `onchar`, `window`,
+   * `mentionNotRequired` or `controlCommand`.
+   */
+  reason: string
+  /** The bot was addressed (mentioned, or an `onchar` prefix in a group). */
+  wasMentioned: boolean
 }

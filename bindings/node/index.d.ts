@@ -103,6 +103,16 @@ export interface AllowlistUpdate {
   groupAllowFrom?: string[]
 }
 
+/** A message the bot posted. A long text becomes several, in order. */
+export interface SentMessage {
+  id: string
+  roomId: string
+  threadId?: string
+  /** The text the room shows (the caption for a file). */
+  text: string
+  fileName?: string
+}
+
 /** The `code` of every error the core rejects or throws with. */
 export type RocketChatErrorCode =
   | 'CONFIG'
@@ -162,10 +172,26 @@ export declare class RocketChatCore {
   status(accountId: string): Promise<AccountStatus | null>
   /**
    * Send text to `target` (`channel:ROOM_ID`, `room:ROOM_ID`, `#name`, `@username`,
-   * `user:USER_ID` or a bare room id), in a thread when `threadId` is set. Resolves with the
-   * stored message. Rejects NOT_FOUND for an unknown account, INVALID_ARGUMENT for a bad target.
+   * `user:USER_ID` or a bare room id), in a thread when `threadId` is set. Long text is split
+   * as configured. Resolves with the messages posted, in order. Rejects NOT_FOUND for an
+   * unknown account, INVALID_ARGUMENT for a bad target.
    */
-  sendText(accountId: string, target: string, text: string, threadId?: string | null): Promise<RocketChatMessage>
+  sendText(accountId: string, target: string, text: string, threadId?: string | null): Promise<SentMessage[]>
+  /**
+   * Deliver an agent's reply: reply prefix, markdown tables, chunking (textChunkLimit,
+   * chunkMode) and the typing indicator are the core's. Resolves with the messages posted.
+   */
+  sendReply(accountId: string, target: string, text: string, threadId?: string | null): Promise<SentMessage[]>
+  /** Upload one file (copied before the call returns), with an optional caption. */
+  sendMedia(
+    accountId: string,
+    target: string,
+    threadId: string | null | undefined,
+    fileName: string,
+    mime: string,
+    bytes: Buffer,
+    caption?: string | null,
+  ): Promise<SentMessage[]>
   /**
    * Change an account's allowlists at run time (pairing approvals, host edits), without a
    * restart; kept across restarts of that account. Rejects NOT_FOUND for an account that is

@@ -62,7 +62,7 @@ async function ensureAccount(cfg, accountId) {
 
 const messageIdOf = (sent) => {
   const last = Array.isArray(sent) ? sent.at(-1) : sent;
-  return String(last?._id ?? last?.messageId ?? "");
+  return String(last?.id ?? last?._id ?? last?.messageId ?? "");
 };
 
 async function outboundSendText(ctx) {

@@ -12,33 +12,31 @@ import { coreHas, getCore, startCoreAccount, stopCoreAccount } from "./core.js";
 
 const STORE_POLL_MS = 2000;
 const STATUS_POLL_MS = 2000;
-const DEFAULT_TEXT_LIMIT = 4000;
 
 const chatKind = (roomType) => (roomType === "d" || roomType === "l" ? "direct" : roomType === "p" ? "group" : "channel");
 
-/** Send reply text through the core: its reply path when present (prefix, tables, chunking, typing), else host chunking + sendText. */
-export async function sendReplyText(rt, cfg, accountId, target, text, threadId) {
+/** Send an agent's reply through the core (prefix, tables, chunking, typing); sendText (chunked, no prefix) on older cores. */
+export async function sendReplyText(_rt, _cfg, accountId, target, text, threadId) {
   const core = getCore();
   if (coreHas("sendReply")) return core.sendReply(accountId, target, text, threadId ?? null);
-  const t = rt?.channel?.text;
-  if (!t) return [await core.sendText(accountId, target, text, threadId ?? null)];
-  const limit = t.resolveTextChunkLimit(cfg, CHANNEL_ID, accountId, { fallbackLimit: DEFAULT_TEXT_LIMIT });
-  const tableMode = t.resolveMarkdownTableMode({ cfg, channel: CHANNEL_ID, accountId });
-  const mode = t.resolveChunkMode(cfg, CHANNEL_ID, accountId);
-  const chunks = t.chunkMarkdownTextWithMode(t.convertMarkdownTables(text, tableMode), limit, mode);
-  const sent = [];
-  for (const chunk of chunks) if (chunk.trim()) sent.push(await core.sendText(accountId, target, chunk, threadId ?? null));
-  return sent;
+  return core.sendText(accountId, target, text, threadId ?? null);
 }
 
 /** Media through the core when it can upload; else the URL as text. */
 export async function sendReplyMedia(rt, cfg, accountId, target, mediaUrl, caption, threadId) {
   const core = getCore();
   if (coreHas("sendMedia") && rt?.channel?.media?.readRemoteMediaBuffer) {
-    const media = await rt.channel.media.readRemoteMediaBuffer({ url: mediaUrl });
-    const buffer = media.buffer ?? media;
-    const fileName = media.fileName ?? decodeURIComponent(new URL(mediaUrl, "file:///").pathname.split("/").pop() || "file");
-    return core.sendMedia(accountId, target, threadId ?? null, fileName, media.contentType ?? "application/octet-stream", buffer, caption ?? null);
+    let media;
+    try {
+      media = await rt.channel.media.readRemoteMediaBuffer({ url: mediaUrl });
+    } catch {
+      media = undefined; // unreadable here: send the link instead
+    }
+    const buffer = media?.buffer ?? media;
+    if (Buffer.isBuffer(buffer)) {
+      const fileName = media.fileName ?? decodeURIComponent(new URL(mediaUrl, "file:///").pathname.split("/").pop() || "file");
+      return core.sendMedia(accountId, target, threadId ?? null, fileName, media.contentType ?? "application/octet-stream", buffer, caption ?? null);
+    }
   }
   const text = caption ? `${caption}\n${mediaUrl}` : mediaUrl;
   return sendReplyText(rt, cfg, accountId, target, text, threadId);

@@ -13,7 +13,6 @@ mod status;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -30,6 +29,11 @@ use crate::event_queue::EventQueue;
 use crate::inbound::gate::Gate;
 use crate::inbound::RoomMeta;
 use crate::outbound::target::{Target, TargetError};
+use crate::outbound::typing::TypingFuture;
+use crate::outbound::{
+    Deliverer, DeliveryError, EventHook, MediaFile, RealtimeTyping, ReplyStream, SentMessage,
+    TypingSink,
+};
 use crate::rest::{RestClient, RestError, RestOptions};
 use crate::tls::{self, TlsError, TlsOptions};
 
@@ -53,6 +57,14 @@ pub enum AccountError {
         account: String,
         /// The problem (boxed: REST errors carry the server's whole answer).
         source: Box<RestError>,
+    },
+    /// A delivery failed (`sent` inside lists what landed before the failure).
+    #[error("account {account}: {source}")]
+    Delivery {
+        /// Account id.
+        account: String,
+        /// The problem.
+        source: Box<DeliveryError>,
     },
     /// The send target is not one we understand.
     #[error("account {account}: {source}")]
@@ -112,6 +124,37 @@ struct Shared {
     status: Arc<Mutex<AccountStatus>>,
     identity: RwLock<Option<Identity>>,
     gate: Arc<Mutex<Gate>>,
+    deliverer: Deliverer,
+    typing: Arc<LateTyping>,
+}
+
+/// The typing sink the deliverer is built with before the realtime connection exists; it
+/// forwards once the supervisor has a connection and knows the bot's username.
+#[derive(Default)]
+struct LateTyping(RwLock<Option<Arc<RealtimeTyping>>>);
+
+impl LateTyping {
+    fn set(&self, typing: Option<RealtimeTyping>) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = typing.map(Arc::new);
+    }
+}
+
+impl TypingSink for LateTyping {
+    fn set_typing<'a>(
+        &'a self,
+        rid: &'a str,
+        tmid: Option<&'a str>,
+        active: bool,
+    ) -> TypingFuture<'a> {
+        let inner = self.0.read().unwrap_or_else(|e| e.into_inner()).clone();
+        Box::pin(async move {
+            match inner {
+                Some(t) => t.set_typing(rid, tmid, active).await,
+                // Not connected yet: nobody can see the indicator anyway.
+                None => Ok(()),
+            }
+        })
+    }
 }
 
 /// A change to an account's allowlists at run time (pairing approvals, host edits), without
@@ -176,6 +219,13 @@ impl Account {
             config.base_url.as_str(),
             config.enabled,
         )));
+        let typing = Arc::new(LateTyping::default());
+        let deliverer = Deliverer::new(
+            rest.clone(),
+            &config,
+            Some(typing.clone() as Arc<dyn TypingSink>),
+        )
+        .with_event_hook(sent_hook(&id, queue.clone(), status.clone(), gate.clone()));
         let shared = Arc::new(Shared {
             id,
             rest,
@@ -183,6 +233,8 @@ impl Account {
             status,
             identity: RwLock::new(None),
             gate,
+            deliverer,
+            typing,
         });
         let (stop, stop_rx) = watch::channel(false);
         let task = runtime.spawn(supervise(
@@ -256,95 +308,208 @@ impl Account {
         let _ = self.task.await;
     }
 
-    /// Send `text` to `target` (see [`Target`]), in a thread when `thread_id` is set.
-    /// Returns the stored message. The send is idempotent: a retry never posts twice.
-    pub async fn send_text(
-        &self,
-        target: &str,
-        text: &str,
-        thread_id: Option<&str>,
-    ) -> Result<Value, AccountError> {
-        send_text(&self.shared, target, text, thread_id).await
-    }
-
-    /// [`Account::send_text`] as a future that owns its inputs, so a caller can release the
-    /// accounts lock before the network round trips.
-    pub fn send_text_owned(
+    /// Send a text the host composed to `target` (see [`Target`]), in a thread when
+    /// `thread_id` is set: tables converted, split into messages that fit, in order, each
+    /// send idempotent (a retry never posts twice). No reply prefix, no typing indicator.
+    pub fn send_text(
         &self,
         target: String,
         text: String,
         thread_id: Option<String>,
-    ) -> impl std::future::Future<Output = Result<Value, AccountError>> + Send + 'static {
+    ) -> impl std::future::Future<Output = Result<Vec<SentMessage>, AccountError>> + Send + 'static
+    {
         let shared = self.shared.clone();
-        async move { send_text(&shared, &target, &text, thread_id.as_deref()).await }
+        async move {
+            let rid = shared.resolve(&target).await?;
+            let d = &shared.deliverer;
+            d.send_text(&rid, thread_id.as_deref(), &text)
+                .await
+                .map_err(|e| shared.delivery_err(e))
+        }
+    }
+
+    /// Deliver an agent's whole reply: `responsePrefix`, tables, chunks, with the typing
+    /// indicator shown meanwhile.
+    pub fn send_reply(
+        &self,
+        target: String,
+        text: String,
+        thread_id: Option<String>,
+    ) -> impl std::future::Future<Output = Result<Vec<SentMessage>, AccountError>> + Send + 'static
+    {
+        let shared = self.shared.clone();
+        async move {
+            let rid = shared.resolve(&target).await?;
+            let d = &shared.deliverer;
+            d.send_reply(&rid, thread_id.as_deref(), &text)
+                .await
+                .map_err(|e| shared.delivery_err(e))
+        }
+    }
+
+    /// Upload files (one message each, the caption on the first), within `mediaMaxMb`.
+    pub fn send_media(
+        &self,
+        target: String,
+        thread_id: Option<String>,
+        files: Vec<MediaFile>,
+        caption: Option<String>,
+    ) -> impl std::future::Future<Output = Result<Vec<SentMessage>, AccountError>> + Send + 'static
+    {
+        let shared = self.shared.clone();
+        async move {
+            let rid = shared.resolve(&target).await?;
+            shared
+                .deliverer
+                .send_media_group(&rid, thread_id.as_deref(), files, caption.as_deref())
+                .await
+                .map_err(|e| shared.delivery_err(e))
+        }
+    }
+
+    /// Start a block-streamed reply: push pieces as the agent produces them, then finish.
+    /// Pieces are coalesced into as few messages as `blockStreamingCoalesce` allows.
+    pub fn start_stream(
+        &self,
+        target: String,
+        thread_id: Option<String>,
+    ) -> impl std::future::Future<Output = Result<ReplyStream, AccountError>> + Send + 'static {
+        let shared = self.shared.clone();
+        async move {
+            let rid = shared.resolve(&target).await?;
+            Ok(shared.deliverer.start_stream(&rid, thread_id.as_deref()))
+        }
+    }
+
+    /// Download an inbound file (an attachment's `url`, absolute or server-relative) with the
+    /// account's credentials. Only the server's own origin is fetched (credentials never go
+    /// elsewhere); the body is streamed and refused past `mediaMaxMb` (per room when `room_id`
+    /// is given).
+    pub fn download(
+        &self,
+        url: String,
+        room_id: Option<String>,
+    ) -> impl std::future::Future<Output = Result<crate::rest::Download, AccountError>> + Send + 'static
+    {
+        let shared = self.shared.clone();
+        let max = match &room_id {
+            Some(rid) => self.config.media_max_bytes_in(rid),
+            None => self.config.media_max_bytes_in(""),
+        };
+        async move {
+            shared
+                .rest
+                .download(&url, max)
+                .await
+                .map_err(|e| AccountError::Rest {
+                    account: shared.id.clone(),
+                    source: Box::new(e),
+                })
+        }
+    }
+
+    /// Add or remove the bot's reaction on a message.
+    pub fn react(
+        &self,
+        message_id: String,
+        emoji: String,
+        add: bool,
+    ) -> impl std::future::Future<Output = Result<(), AccountError>> + Send + 'static {
+        let shared = self.shared.clone();
+        async move {
+            let d = &shared.deliverer;
+            d.react(&message_id, &emoji, add)
+                .await
+                .map_err(|e| shared.delivery_err(e))
+        }
+    }
+
+    /// Replace the text of one of the bot's own messages.
+    pub fn edit_message(
+        &self,
+        message_id: String,
+        text: String,
+    ) -> impl std::future::Future<Output = Result<SentMessage, AccountError>> + Send + 'static {
+        let shared = self.shared.clone();
+        async move {
+            let d = &shared.deliverer;
+            d.edit_message(&message_id, &text)
+                .await
+                .map_err(|e| shared.delivery_err(e))
+        }
+    }
+
+    /// Delete one of the bot's own messages.
+    pub fn delete_message(
+        &self,
+        message_id: String,
+    ) -> impl std::future::Future<Output = Result<(), AccountError>> + Send + 'static {
+        let shared = self.shared.clone();
+        async move {
+            let d = &shared.deliverer;
+            d.delete_message(&message_id)
+                .await
+                .map_err(|e| shared.delivery_err(e))
+        }
     }
 }
 
-async fn send_text(
-    shared: &Shared,
-    target: &str,
-    text: &str,
-    thread_id: Option<&str>,
-) -> Result<Value, AccountError> {
-    let target = Target::parse(target).map_err(|source| AccountError::Target {
-        account: shared.id.clone(),
-        source,
-    })?;
-    let rest_err = |source| AccountError::Rest {
-        account: shared.id.clone(),
-        source: Box::new(source),
-    };
-    let rid = match target.resolve(&shared.rest).await {
-        Ok(rid) => rid,
-        Err(e) => {
-            report_send_failure(shared, &target.to_string(), &e);
-            return Err(rest_err(e));
-        }
-    };
-    match shared.rest.send_message(&rid, text, thread_id, false).await {
-        Ok(message) => {
-            {
-                let mut st = shared.status.lock().unwrap_or_else(|e| e.into_inner());
-                st.sent += 1;
-                st.last_outbound_at = Some(now_ms());
-            }
-            // The bot spoke: keep the conversation going without a new mention for a while.
-            shared
-                .gate
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .note_bot_spoke(&rid, thread_id, now_ms());
-            shared.queue.push(
-                Some(&shared.id),
-                Event::Sent {
-                    room_id: rid,
-                    message_id: message
-                        .get("_id")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned(),
-                    thread_id: thread_id.map(str::to_owned),
-                    chunk_index: 0,
-                    chunk_count: 1,
+impl Shared {
+    /// The room id for a target, reporting a failure as a `sendFailed` event.
+    async fn resolve(&self, target: &str) -> Result<String, AccountError> {
+        let target = Target::parse(target).map_err(|source| AccountError::Target {
+            account: self.id.clone(),
+            source,
+        })?;
+        target.resolve(&self.rest).await.map_err(|e| {
+            self.queue.push(
+                Some(&self.id),
+                Event::SendFailed {
+                    room_id: target.to_string(),
+                    error: e.to_string(),
                 },
             );
-            Ok(message)
-        }
-        Err(e) => {
-            report_send_failure(shared, &rid, &e);
-            Err(rest_err(e))
+            AccountError::Rest {
+                account: self.id.clone(),
+                source: Box::new(e),
+            }
+        })
+    }
+
+    fn delivery_err(&self, source: DeliveryError) -> AccountError {
+        AccountError::Delivery {
+            account: self.id.clone(),
+            source: Box::new(source),
         }
     }
 }
 
-fn report_send_failure(shared: &Shared, room: &str, e: &RestError) {
-    shared.queue.push(
-        Some(&shared.id),
-        Event::SendFailed {
-            room_id: room.to_owned(),
-            error: e.to_string(),
-        },
-    );
+/// The deliverer's event hook: count sends, extend the conversation window where the bot
+/// spoke, and pass the event to the host.
+fn sent_hook(
+    account_id: &str,
+    queue: Arc<EventQueue>,
+    status: Arc<Mutex<AccountStatus>>,
+    gate: Arc<Mutex<Gate>>,
+) -> EventHook {
+    let id = account_id.to_owned();
+    Arc::new(move |event: Event| {
+        if let Event::Sent {
+            room_id, thread_id, ..
+        } = &event
+        {
+            let now = now_ms();
+            {
+                let mut st = status.lock().unwrap_or_else(|e| e.into_inner());
+                st.sent += 1;
+                st.last_outbound_at = Some(now);
+            }
+            gate.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .note_bot_spoke(room_id, thread_id.as_deref(), now);
+        }
+        queue.push(Some(&id), event);
+    })
 }
 
 fn set_state(shared: &Shared, state: ConnectionState, error: Option<String>) {
@@ -474,7 +639,18 @@ async fn supervise(
     rt_config.auth_failure_delay = options.auth_failure_delay;
     rt_config.extra_room_ids = extra;
     let (tx, mut rx) = mpsc::channel(1024);
-    let realtime = Realtime::spawn(rt_config, tx);
+    let realtime = Arc::new(Realtime::spawn(rt_config, tx));
+    shared.typing.set(Some(RealtimeTyping::new(
+        realtime.clone(),
+        identity.username.clone(),
+    )));
+    {
+        // Learn the server's message size limit; the configured/default one stays on error.
+        let deliverer = shared.deliverer.clone();
+        tokio::spawn(async move {
+            let _ = deliverer.learn_server_limits().await;
+        });
+    }
 
     // Where a catch-up starts when no message has been seen yet: the first login.
     let mut first_ready_ms: Option<i64> = None;
@@ -605,7 +781,12 @@ async fn supervise(
             }
         }
     }
-    realtime.shutdown().await;
+    shared.typing.set(None);
+    match Arc::try_unwrap(realtime) {
+        Ok(realtime) => realtime.shutdown().await,
+        // A typing call still holds it: dropping the handle stops the connection too.
+        Err(shared_handle) => drop(shared_handle),
+    }
     finish(&shared, "stopped");
 }
 

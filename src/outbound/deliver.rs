@@ -167,18 +167,22 @@ impl DeliverySettings {
     }
 }
 
-/// A message the bot posted (or edited) while delivering a reply.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A message the bot posted (or edited) while delivering a reply. JSON (camelCase):
+/// `{"id", "roomId", "threadId"?, "text", "fileName"?}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SentMessage {
     /// The message id.
     pub id: String,
     /// Room id.
     pub room_id: String,
     /// Thread root id, when sent in a thread.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub thread_id: Option<String>,
     /// The text the room shows (the caption for a file).
     pub text: String,
     /// The uploaded file's name, for file messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_name: Option<String>,
 }
 

@@ -60,22 +60,25 @@ describe('RocketChatCore against the simulator', () => {
     assert.equal(typeof m.ts, 'number')
     assert.equal(typeof m.mentions.botMentioned, 'boolean')
 
-    const sent = await core.sendText('default', `room:${m.roomId}`, 'hi alice', null)
-    assert.equal(typeof sent._id, 'string')
-    assert.equal(sent.rid, ALICE_DM)
-    assert.equal(sent.msg, 'hi alice')
+    const [sent, ...more] = await core.sendText('default', `room:${m.roomId}`, 'hi alice', null)
+    assert.equal(more.length, 0, 'a short text is one message')
+    assert.equal(typeof sent.id, 'string')
+    assert.equal(sent.roomId, ALICE_DM)
+    assert.equal(sent.text, 'hi alice')
     const mine = await sim.messages({ user: 'mybot' })
     assert.ok(
-      mine.some((x) => x._id === sent._id && x.msg === 'hi alice' && x.rid === ALICE_DM),
+      mine.some((x) => x._id === sent.id && x.msg === 'hi alice' && x.rid === ALICE_DM),
       'the simulator stored the reply',
     )
-    await tracker.waitFor((e) => e.type === 'sent' && e.messageId === sent._id, 5000, 'sent event')
+    await tracker.waitFor((e) => e.type === 'sent' && e.messageId === sent.id, 5000, 'sent event')
   })
 
   test('a reply in a thread keeps the thread id', async () => {
     const root = await sim.post('alice', ALICE_DM, 'thread root')
-    const sent = await core.sendText('default', ALICE_DM, 'in thread', root._id)
-    assert.equal(sent.tmid, root._id)
+    const [sent] = await core.sendText('default', ALICE_DM, 'in thread', root._id)
+    assert.equal(sent.threadId, root._id)
+    const stored = (await sim.messages({ user: 'mybot' })).find((x) => x._id === sent.id)
+    assert.equal(stored.tmid, root._id, 'the server stored it in the thread')
   })
 
   test('status: one account by id, all without, null for an unknown id', async () => {

@@ -149,12 +149,21 @@ impl Harness {
             .await
     }
 
-    /// Send text as the default account; must succeed.
+    /// Send a short text as the default account; must succeed as one message. Returns the
+    /// message as the server stored it (REST form).
     pub async fn reply(&self, target: &str, text: &str, thread: Option<&str>) -> Value {
-        self.core()
+        let sent = self
+            .core()
             .send_text("default", target, text, thread)
             .await
-            .unwrap_or_else(|e| panic!("send_text {text:?} to {target}: {e}"))
+            .unwrap_or_else(|e| panic!("send_text {text:?} to {target}: {e}"));
+        assert_eq!(sent.len(), 1, "a short text is one message: {sent:?}");
+        let stored = self
+            .sim
+            .store()
+            .message(&sent[0].id)
+            .unwrap_or_else(|| panic!("the server has no message {}", sent[0].id));
+        rocketchat_sim::store::render(&stored, rocketchat_sim::time::DateForm::Iso)
     }
 
     /// Post as a human; returns the message id.

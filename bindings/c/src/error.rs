@@ -4,6 +4,7 @@ use std::ffi::{c_char, CString};
 
 use rc_core::account::AccountError;
 use rc_core::auth::AuthError;
+use rc_core::outbound::DeliveryError;
 use rc_core::rest::RestError;
 use rc_core::CoreError;
 
@@ -103,6 +104,16 @@ impl From<CoreError> for Error {
                 AccountError::Tls { .. } => rcc_status::Config,
                 AccountError::Target { .. } => rcc_status::InvalidArgument,
                 AccountError::Rest { source, .. } => rest_status(source),
+                AccountError::Delivery { source, .. } => match source.as_ref() {
+                    DeliveryError::Partial { source, .. } => rest_status(source),
+                    DeliveryError::Rest(source) => rest_status(source),
+                    DeliveryError::MediaTooLarge { .. }
+                    | DeliveryError::TooLong { .. }
+                    | DeliveryError::NotOwnMessage { .. } => rcc_status::InvalidArgument,
+                    DeliveryError::Aborted { .. } | DeliveryError::StreamClosed => {
+                        rcc_status::InvalidState
+                    }
+                },
             },
         };
         Error::new(code, e.to_string())

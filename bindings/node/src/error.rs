@@ -9,6 +9,7 @@ use napi::bindgen_prelude::{JsObjectValue, ToNapiValue, Unknown};
 use napi::{Env, JsError, JsValue, Status};
 use openclaw_rocketchat::account::AccountError;
 use openclaw_rocketchat::auth::AuthError;
+use openclaw_rocketchat::outbound::DeliveryError;
 use openclaw_rocketchat::rest::RestError;
 use openclaw_rocketchat::CoreError;
 use serde_json::{json, Value};
@@ -178,6 +179,19 @@ impl From<CoreError> for BindingError {
                         BindingError::new(ErrorCode::InvalidArgument, message)
                     }
                     AccountError::Rest { source, .. } => rest_error(source, message),
+                    AccountError::Delivery { source, .. } => match source.as_ref() {
+                        DeliveryError::Partial { source, .. } => rest_error(source, message),
+                        DeliveryError::Rest(source) => rest_error(source, message),
+                        DeliveryError::MediaTooLarge { .. } | DeliveryError::TooLong { .. } => {
+                            BindingError::new(ErrorCode::TooLarge, message)
+                        }
+                        DeliveryError::NotOwnMessage { .. } => {
+                            BindingError::new(ErrorCode::Forbidden, message)
+                        }
+                        DeliveryError::Aborted { .. } | DeliveryError::StreamClosed => {
+                            BindingError::new(ErrorCode::Closed, message)
+                        }
+                    },
                 }
             }
         }

@@ -30,6 +30,7 @@ use napi::Env;
 use napi_derive::napi;
 use openclaw_rocketchat::config::{self, EnvSource, NoEnv, ProcessEnv, ENV_VARS};
 use openclaw_rocketchat::account::AllowlistUpdate;
+use openclaw_rocketchat::outbound::MediaFile;
 use openclaw_rocketchat::{Core, CoreOptions};
 use serde_json::Value;
 
@@ -254,8 +255,9 @@ impl RocketChatCore {
 
     /// Send `text` to `target` (`channel:ROOM_ID`, `room:ROOM_ID`, `#name`, `@username`,
     /// `user:USER_ID`, or a bare room id), in a thread when `threadId` is set. Long text is
-    /// split as configured. Resolves with the stored message (Rocket.Chat's REST form).
-    #[napi(ts_return_type = "Promise<RocketChatMessage>")]
+    /// split as configured (tables converted, code fences kept whole). Resolves with the
+    /// messages posted, in order: `[{id, roomId, threadId?, text}]`.
+    #[napi(ts_return_type = "Promise<SentMessage[]>")]
     pub fn send_text<'env>(
         &self,
         env: &'env Env,
@@ -265,10 +267,61 @@ impl RocketChatCore {
         thread_id: Option<String>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
         self.spawn(env, Redactor::default(), move |shared| async move {
-            Ok(shared
+            let sent = shared
                 .core
                 .send_text(&account_id, &target, &text, thread_id.as_deref())
-                .await?)
+                .await?;
+            Ok(serde_json::to_value(sent).expect("sent messages serialize"))
+        })
+    }
+
+    /// Deliver an agent's reply to `target` (targets as in `sendText`): reply prefix, tables,
+    /// chunking and the typing indicator are the core's. Resolves with the messages posted.
+    #[napi(ts_return_type = "Promise<SentMessage[]>")]
+    pub fn send_reply<'env>(
+        &self,
+        env: &'env Env,
+        account_id: String,
+        target: String,
+        text: String,
+        thread_id: Option<String>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.spawn(env, Redactor::default(), move |shared| async move {
+            let sent = shared
+                .core
+                .send_reply(&account_id, &target, &text, thread_id.as_deref())
+                .await?;
+            to_json(&sent)
+        })
+    }
+
+    /// Upload one file to `target`, in a thread when `threadId` is set, with an optional
+    /// caption. The bytes are copied before the call returns. Resolves with the messages posted.
+    #[napi(ts_return_type = "Promise<SentMessage[]>")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn send_media<'env>(
+        &self,
+        env: &'env Env,
+        account_id: String,
+        target: String,
+        thread_id: Option<String>,
+        file_name: String,
+        mime: String,
+        bytes: napi::bindgen_prelude::Buffer,
+        caption: Option<String>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let bytes: Vec<u8> = bytes.to_vec();
+        self.spawn(env, Redactor::default(), move |shared| async move {
+            let file = MediaFile {
+                file_name,
+                mime,
+                bytes: bytes.into(),
+            };
+            let sent = shared
+                .core
+                .send_media(&account_id, &target, thread_id.as_deref(), vec![file], caption.as_deref())
+                .await?;
+            to_json(&sent)
         })
     }
 
