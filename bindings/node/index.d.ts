@@ -91,6 +91,18 @@ export interface RocketChatMessage {
   [key: string]: unknown
 }
 
+/** A run-time change to an account's allowlists (every key optional). */
+export interface AllowlistUpdate {
+  /** Senders to admit in addition to the configured lists (ids, `@username`, usernames). */
+  approve?: string[]
+  /** Approvals to withdraw. */
+  revoke?: string[]
+  /** Replace the DM allowlist (`allowFrom`). */
+  allowFrom?: string[]
+  /** Replace the group allowlist (`groupAllowFrom`). */
+  groupAllowFrom?: string[]
+}
+
 /** A message the bot posted. A long text becomes several, in order. */
 export interface SentMessage {
   id: string
@@ -165,6 +177,27 @@ export declare class RocketChatCore {
    * unknown account, INVALID_ARGUMENT for a bad target.
    */
   sendText(accountId: string, target: string, text: string, threadId?: string | null): Promise<SentMessage[]>
+  /**
+   * Deliver an agent's reply: reply prefix, markdown tables, chunking (textChunkLimit,
+   * chunkMode) and the typing indicator are the core's. Resolves with the messages posted.
+   */
+  sendReply(accountId: string, target: string, text: string, threadId?: string | null): Promise<SentMessage[]>
+  /** Upload one file (copied before the call returns), with an optional caption. */
+  sendMedia(
+    accountId: string,
+    target: string,
+    threadId: string | null | undefined,
+    fileName: string,
+    mime: string,
+    bytes: Buffer,
+    caption?: string | null,
+  ): Promise<SentMessage[]>
+  /**
+   * Change an account's allowlists at run time (pairing approvals, host edits), without a
+   * restart; kept across restarts of that account. Rejects NOT_FOUND for an account that is
+   * not running, INVALID_ARGUMENT for a malformed update.
+   */
+  updateAllowlist(accountId: string, update: AllowlistUpdate): Promise<void>
   /**
    * Receive events in batches of JSON strings (`parseEvents` parses them), in order, each
    * once. Return quickly: while the callback is slow the core holds events back. The callback

@@ -1,22 +1,31 @@
-// SKELETON of the Rocket.Chat ChannelPlugin object.
-//
-// Shape follows the OpenClaw 2026.9.x plugin SDK (see ../OPENCLAW-INTERFACES.md). Only pure config
-// reading is implemented, because the host calls it while listing/validating plugins. Everything
-// that would talk to Rocket.Chat is a stub that throws until the napi-rs binding of the Rust core
-// (bindings/node) exists and is wired in here.
+// The Rocket.Chat ChannelPlugin object (OpenClaw 2026.9.x plugin SDK, see ../OPENCLAW-INTERFACES.md).
+// Thin glue over the native core (bindings/node): config reading here is pure; everything that
+// talks to Rocket.Chat is the core's.
 import { createChannelPluginBase, createChatChannelPlugin } from "openclaw/plugin-sdk/channel-core";
+import {
+  CHANNEL_ID,
+  DEFAULT_ACCOUNT_ID,
+  ENV_KEYS,
+  defaultAccountId,
+  listAccountIds,
+  normalizeAllowEntry,
+  resolveAccount,
+  section,
+} from "./config.js";
+import { getCore, startCoreAccount } from "./core.js";
+import { sendReplyMedia, sendReplyText, startAccount, statusPatch, stopAccount } from "./gateway.js";
+import { rocketchatSetup, rocketchatSetupWizard } from "./setup.js";
 
-export const CHANNEL_ID = "rocketchat";
-export const DEFAULT_ACCOUNT_ID = "default";
+export { CHANNEL_ID, DEFAULT_ACCOUNT_ID, listAccountIds, resolveAccount };
+export { NativeCoreMissingError } from "./native.js";
 
-export class NativeCoreMissingError extends Error {
-  constructor(what) {
-    super(`rocketchat: native core not built yet (${what}); this package is a skeleton`);
-    this.name = "NativeCoreMissingError";
-  }
-}
-const notBuilt = (what) => async () => {
-  throw new NativeCoreMissingError(what);
+let runtime;
+export const setRocketchatRuntime = (r) => {
+  runtime = r;
+};
+export const getRocketchatRuntime = () => {
+  if (!runtime) throw new Error("rocketchat: plugin runtime not initialized");
+  return runtime;
 };
 
 export const rocketchatMeta = {
@@ -29,38 +38,48 @@ export const rocketchatMeta = {
   blurb: "self-hosted team chat over DDP/REST; install the plugin to enable.",
   order: 66,
   quickstartAllowFrom: true,
+  markdownCapable: true,
 };
 
-// --- placeholder config reading (no I/O, no secrets resolution) ---------------------------------
-// The real resolution (account inheritance, ROCKETCHAT_* env for the default account, validation)
-// lives in the Rust core (src/config/); the binding should replace these three functions.
-function section(cfg) {
-  return cfg?.channels?.[CHANNEL_ID] ?? {};
+const isConfigured = (account) => account.configured;
+
+// Outbound sends from a process where the host did not start the account (the CLI's `message
+// send`, a pairing approval notice) start it in the core first and wait until it is usable.
+async function ensureAccount(cfg, accountId) {
+  const core = getCore();
+  let st = await core.status(accountId);
+  if (!st) {
+    await startCoreAccount(cfg, accountId, () => {});
+    st = await core.status(accountId);
+  }
+  const end = Date.now() + 15000;
+  while (st && !["ready", "connected"].includes(st.state) && st.state !== "authFailed" && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 200));
+    st = await core.status(accountId);
+  }
+  if (st?.state === "authFailed") throw new Error(`rocketchat: account ${accountId}: authentication failed${st.lastError ? `: ${st.lastError}` : ""}`);
 }
 
-export function listAccountIds(cfg) {
-  const named = Object.keys(section(cfg).accounts ?? {});
-  return [DEFAULT_ACCOUNT_ID, ...named.filter((id) => id !== DEFAULT_ACCOUNT_ID)];
+const messageIdOf = (sent) => {
+  const last = Array.isArray(sent) ? sent.at(-1) : sent;
+  return String(last?.id ?? last?._id ?? last?.messageId ?? "");
+};
+
+async function outboundSendText(ctx) {
+  const accountId = ctx.accountId ?? defaultAccountId(ctx.cfg);
+  await ensureAccount(ctx.cfg, accountId);
+  const sent = await sendReplyText(runtime, ctx.cfg, accountId, ctx.to, ctx.text, ctx.replyToId ?? ctx.threadId ?? null);
+  return { channel: CHANNEL_ID, messageId: messageIdOf(sent), timestamp: Date.now() };
 }
 
-export function resolveAccount(cfg, accountId) {
-  const root = section(cfg);
-  const id = accountId ?? root.defaultAccount ?? DEFAULT_ACCOUNT_ID;
-  const { accounts: _accounts, ...base } = root;
-  const config = { ...base, ...(root.accounts?.[id] ?? {}) };
-  return {
-    accountId: id,
-    name: config.name,
-    enabled: config.enabled !== false,
-    baseUrl: config.baseUrl,
-    config,
-  };
+async function outboundSendMedia(ctx) {
+  const accountId = ctx.accountId ?? defaultAccountId(ctx.cfg);
+  await ensureAccount(ctx.cfg, accountId);
+  const sent = await sendReplyMedia(runtime, ctx.cfg, accountId, ctx.to, ctx.mediaUrl, ctx.text, ctx.replyToId ?? ctx.threadId ?? null);
+  return { channel: CHANNEL_ID, messageId: messageIdOf(sent), timestamp: Date.now() };
 }
 
-function isConfigured(account) {
-  const c = account.config;
-  return Boolean(account.baseUrl && ((c.authToken && c.userId) || (c.username && c.password)));
-}
+const TARGET_RE = /^(channel:|room:|user:|rocketchat:|#|@)\S+$/;
 
 export const rocketchatPlugin = createChatChannelPlugin({
   base: {
@@ -71,39 +90,71 @@ export const rocketchatPlugin = createChatChannelPlugin({
         chatTypes: ["direct", "channel", "group", "thread"],
         threads: true,
         media: true,
+        blockStreaming: true,
       },
       streaming: { blockStreamingCoalesceDefaults: { minChars: 1500, idleMs: 1000 } },
-      reload: { configPrefixes: [`channels.${CHANNEL_ID}`] },
+      reload: { configPrefixes: [`channels.${CHANNEL_ID}`], accountScopedRestart: true },
+      setupWizard: rocketchatSetupWizard,
+      setup: rocketchatSetup,
       config: {
-        listAccountIds,
-        resolveAccount,
-        defaultAccountId: (cfg) => section(cfg).defaultAccount ?? DEFAULT_ACCOUNT_ID,
+        listAccountIds: (cfg) => listAccountIds(cfg),
+        resolveAccount: (cfg, accountId) => resolveAccount(cfg, accountId),
+        defaultAccountId: (cfg) => defaultAccountId(cfg),
         inspectAccount: (cfg, accountId) => {
-          const account = resolveAccount(cfg, accountId);
-          return { accountId: account.accountId, enabled: account.enabled, configured: isConfigured(account) };
+          const a = resolveAccount(cfg, accountId);
+          return { accountId: a.accountId, enabled: a.enabled, configured: a.configured, baseUrl: a.baseUrl, authMode: a.authMode, credentialSource: a.credentialSource };
         },
         isEnabled: (account) => account.enabled,
         isConfigured,
+        unconfiguredReason: () => `set channels.${CHANNEL_ID}.baseUrl and authToken + userId (or username + password), or ${ENV_KEYS.baseUrl} with ${ENV_KEYS.authToken} + ${ENV_KEYS.userId}`,
         describeAccount: (account) => ({
           accountId: account.accountId,
           name: account.name,
           enabled: account.enabled,
-          configured: isConfigured(account),
+          configured: account.configured,
+          baseUrl: account.baseUrl,
         }),
-        resolveAllowFrom: ({ cfg, accountId }) => resolveAccount(cfg, accountId).config.allowFrom,
+        resolveAllowFrom: ({ cfg, accountId }) => resolveAccount(cfg, accountId).config.allowFrom ?? [],
+        formatAllowFrom: ({ allowFrom }) => (allowFrom ?? []).map((e) => normalizeAllowEntry(e)).filter(Boolean),
+        hasConfiguredState: ({ cfg, env }) =>
+          Boolean(section(cfg).baseUrl || section(cfg).accounts || env?.[ENV_KEYS.baseUrl]),
       },
     }),
     messaging: {
-      targetPrefixes: [CHANNEL_ID],
+      targetPrefixes: [CHANNEL_ID, "channel", "room", "user"],
       directTargetStyle: "user-prefixed",
       targetIdComparison: "case-sensitive",
+      normalizeTarget: (raw) => {
+        const t = String(raw ?? "").trim();
+        return t.startsWith(`${CHANNEL_ID}:`) && !/^rocketchat:(channel|group):/.test(t) ? `user:${t.slice(CHANNEL_ID.length + 1)}` : t.replace(/^rocketchat:(channel|group):/, "channel:");
+      },
+      inferTargetChatType: ({ to }) => (/^(user:|@|rocketchat:)/.test(String(to ?? "")) ? "direct" : "channel"),
+      targetResolver: {
+        looksLikeId: (raw) => TARGET_RE.test(String(raw ?? "").trim()),
+        hint: "channel:<roomId>, room:<roomId>, #name, @username or user:<userId>",
+      },
     },
     status: {
-      probeAccount: notBuilt("status.probeAccount"),
+      probeAccount: async ({ account, cfg }) => {
+        const t0 = Date.now();
+        await ensureAccount(cfg, account.accountId);
+        const st = await getCore().status(account.accountId);
+        if (!st || !["ready", "connected"].includes(st.state)) throw new Error(`rocketchat: ${st?.state ?? "not running"}${st?.lastError ? `: ${st.lastError}` : ""}`);
+        return { ok: true, latencyMs: Date.now() - t0, state: st.state, bot: { id: st.userId, username: st.username }, counters: { delivered: st.delivered, sent: st.sent, reconnects: st.reconnects, dropped: st.dropped } };
+      },
+      buildAccountSnapshot: async ({ account, runtime: rtState }) => ({
+        accountId: account.accountId,
+        name: account.name,
+        enabled: account.enabled,
+        configured: account.configured,
+        baseUrl: account.baseUrl,
+        ...(rtState ?? {}),
+      }),
     },
     gateway: {
       // The host awaits this for the account's lifetime and aborts ctx.abortSignal to stop it.
-      startAccount: notBuilt("gateway.startAccount"),
+      startAccount: (ctx) => startAccount(ctx, getRocketchatRuntime),
+      stopAccount,
     },
   },
   security: {
@@ -112,21 +163,39 @@ export const rocketchatPlugin = createChatChannelPlugin({
       resolvePolicy: (account) => account.config.dmPolicy,
       resolveAllowFrom: (account) => account.config.allowFrom,
       defaultPolicy: "pairing",
+      normalizeEntry: normalizeAllowEntry,
     },
   },
   pairing: {
     text: {
       idLabel: "rocketchatUserId",
       message: "OpenClaw: your access has been approved.",
-      notify: notBuilt("pairing.notify"),
+      normalizeAllowEntry,
+      notify: async ({ cfg, id, accountId, message }) => {
+        const acct = accountId ?? defaultAccountId(cfg);
+        await ensureAccount(cfg, acct);
+        await getCore().sendText(acct, `user:${normalizeAllowEntry(id)}`, message, null);
+      },
     },
   },
-  threading: { topLevelReplyToMode: "all" },
+  threading: { topLevelReplyToMode: "off" },
   outbound: {
-    deliveryMode: "direct",
-    chunkerMode: "markdown",
-    textChunkLimit: 4000,
-    sendText: notBuilt("outbound.sendText"),
-    sendMedia: notBuilt("outbound.sendMedia"),
+    base: {
+      // The core splits and sends; the host hands over whole texts.
+      deliveryMode: "direct",
+      chunker: null,
+      textChunkLimit: 4000,
+      resolveTarget: ({ to }) => {
+        const t = String(to ?? "").trim();
+        return t ? { ok: true, to: t } : { ok: false, error: new Error("rocketchat: empty target") };
+      },
+    },
+    attachedResults: {
+      channel: CHANNEL_ID,
+      sendText: outboundSendText,
+      sendMedia: outboundSendMedia,
+    },
   },
 });
+
+export { statusPatch };

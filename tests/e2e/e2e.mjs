@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // THE end-to-end test: a real OpenClaw gateway with our plugin answering in the Rocket.Chat simulator,
-// the agent's model being tests/e2e/fake-model.mjs. Everything but the plugin's native core is real.
+// the agent's model being tests/e2e/fake-model.mjs. Everything else is real.
 //
 //   node tests/e2e/e2e.mjs [--sim-bin PATH] [--plugin npm/] [--keep] [--only NAME]
 //
 // Needs: tests/e2e/setup.sh (Node 24 + openclaw), and the simulator binary
 // (`cargo build -p rocketchat-sim`; default target/debug/rocketchat-sim, or $ROCKETCHAT_SIM_BIN).
-// While npm/ is the skeleton this test FAILS at "channel connected" with the reason
-// "native core not built yet (gateway.startAccount)": that is the one thing left to plug in.
+// The plugin is used as packed for users: npm/ with this platform's native core bundled
+// (npm/scripts/build-native.sh --bundle; run.sh does it).
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -22,6 +22,20 @@ const only = opt("--only");
 const DM_ALICE = "Bq7dYg4KxWnZcT3rAk9ZfTqW2mHs8PxLcE"; // seed DM mybot + alice
 const GENERAL = "GENERAL";
 const OPS = "pX7aQmTz4cK9rWn2H"; // private group mybot + alice
+const ALICE_ID = "k9ZfTqW2mHs8PxLcE";
+const DM_BOB = "Bq7dYg4KxWnZcT3rAYh3nR6vPq2XzMt8Ws"; // mybot + bob: created by the bot's first `@bob` send
+// Access as users configure it: alice is allowlisted, unknown DM senders get a pairing code,
+// groups answer allowlisted senders only.
+const section = (simUrl) => ({
+  enabled: true,
+  baseUrl: simUrl,
+  authToken: SIM_BOT.pat,
+  userId: SIM_BOT.userId,
+  dmPolicy: "pairing",
+  allowFrom: ["alice"],
+  groupPolicy: "allowlist",
+  groupAllowFrom: ["alice"],
+});
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function startSimulator() {
@@ -96,6 +110,48 @@ const tests = {
     const msgs = await waitForBot(sim, GENERAL, since, (m) => m.some((x) => x.msg.includes("echo:") && x.tmid === root._id));
     return `answered in thread ${root._id} (${msgs.length} bot messages)`;
   },
+  // `openclaw message send` reaches the room for each target form.
+  async message_send({ sim, state }) {
+    const out = [];
+    for (const [target, rid] of [["channel:GENERAL", GENERAL], ["@alice", DM_ALICE], [`user:${ALICE_ID}`, DM_ALICE]]) {
+      const since = new Date().toISOString();
+      const text = `Hello ${target}!`;
+      const r = await openclaw(state.env, ["message", "send", "--channel", "rocketchat", "--target", target, "--message", text]);
+      if (r.code !== 0) throw new Error(`message send ${target}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
+      await waitForBot(sim, rid, since, (m) => m.some((x) => x.msg === text), 20000);
+      out.push(`${target} ${r.ms} ms`);
+    }
+    return out.join(", ");
+  },
+  // A sender outside groupAllowFrom gets no reply, even when mentioning the bot.
+  async not_allowed_no_reply({ sim }) {
+    const since = new Date().toISOString();
+    await sim.post("bob", GENERAL, `@${SIM_BOT.username} FAKE_PING from bob`);
+    await sim.post("alice", GENERAL, `@${SIM_BOT.username} after bob`); // alice's answer proves bob's message was processed
+    const msgs = await waitForBot(sim, GENERAL, since, (m) => m.some((x) => x.msg.includes("echo: after bob")));
+    if (msgs.some((x) => x.msg.trim() === "pong")) throw new Error("bob got a reply");
+    return "bob ignored, alice answered";
+  },
+  // Unknown DM sender under dmPolicy pairing: pairing code in the DM, `openclaw pairing approve`, then answered.
+  async pairing({ sim, state }) {
+    let since = new Date().toISOString();
+    const open = await openclaw(state.env, ["message", "send", "--channel", "rocketchat", "--target", "@bob", "--message", "Hi bob"]);
+    if (open.code !== 0) throw new Error(`message send @bob: exit ${open.code}\n${open.stdout}\n${open.stderr}`);
+    await waitForBot(sim, DM_BOB, since, (m) => m.some((x) => x.msg === "Hi bob"), 20000);
+    since = new Date().toISOString();
+    await sim.post("bob", DM_BOB, "hello, may I?");
+    const msgs = await waitForBot(sim, DM_BOB, since, (m) => m.some((x) => /Pairing code/i.test(x.msg)), 30000);
+    const code = msgs.map((x) => x.msg.match(/Pairing code:\s*```\s*(\S+)\s*```/)?.[1]).find(Boolean);
+    if (!code) throw new Error(`no pairing code in ${JSON.stringify(msgs.map((x) => x.msg))}`);
+    const list = await openclaw(state.env, ["pairing", "list", "rocketchat", "--json"]);
+    if (!list.stdout.includes(code)) throw new Error(`pairing list lacks ${code}: ${list.stdout}\n${list.stderr}`);
+    const ok = await openclaw(state.env, ["pairing", "approve", "rocketchat", code]);
+    if (ok.code !== 0) throw new Error(`pairing approve: exit ${ok.code}\n${ok.stdout}\n${ok.stderr}`);
+    since = new Date().toISOString();
+    await sim.post("bob", DM_BOB, "FAKE_PING");
+    await waitForBot(sim, DM_BOB, since, (m) => m.some((x) => x.msg.trim() === "pong"), 60000);
+    return `code ${code} approved, bob answered`;
+  },
 };
 
 const t0 = performance.now();
@@ -106,7 +162,7 @@ try {
   model = await startFakeModel();
   state = createStateDir({ modelBaseUrl: model.baseUrl, port: await freePort() });
   await installPlugin(state, pluginDir);
-  await state.setRocketchat(sim.url);
+  await state.setRocketchat(section(sim.url));
   gw = await startGateway(state);
   console.log(`simulator ${sim.url}, fake model ${model.url}, gateway ready in ${gw.readyMs} ms`);
 

@@ -3,9 +3,9 @@
 //   npm pack npm/ -> plugins install <tgz> -> plugins list / inspect --runtime / doctor ->
 //   channels.rocketchat + plugins.entries.rocketchat.enabled -> config validate -> gateway start ->
 //   the host calls gateway.startAccount, status.probeAccount and outbound.sendText of the plugin.
-// While npm/ is the skeleton, those three must fail with "native core not built yet": that is the
-// expected outcome here and proves the host reaches the plugin's code. Once the native core is
-// wired in, replace those expectations with real ones (see README.md).
+// The server URL is unreachable here (no simulator unless --sim-url), so the account must keep
+// running (the core retries), the probe must report the connection problem and the send must fail
+// with the core's network error: each proves the host reaches the plugin's native core.
 //
 //   node tests/e2e/plugin-load.mjs [--source npm/|path.tgz] [--sim-url URL] [--keep]
 import { execFileSync } from "node:child_process";
@@ -17,7 +17,6 @@ import { createStateDir, freePort, installPlugin, openclaw, root, startGateway }
 const argv = process.argv.slice(2);
 const opt = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 const keep = argv.includes("--keep");
-const SKELETON = /native core not built yet/;
 
 const t0 = performance.now();
 const results = [];
@@ -62,16 +61,20 @@ try {
 
   gw = await startGateway(state);
   check("gateway ready with the plugin", true, `${gw.readyMs} ms`);
-  const deadline = Date.now() + 15000;
-  while (Date.now() < deadline && !gw.log.some((l) => /\[rocketchat\].*channel exited/.test(l))) await new Promise((r) => setTimeout(r, 250));
-  const exited = gw.log.find((l) => /\[rocketchat\].*channel exited/.test(l)) ?? "";
-  check("gateway called gateway.startAccount", SKELETON.test(exited) && /gateway\.startAccount/.test(exited), exited.replace(/^\S+ /, ""));
+  await new Promise((r) => setTimeout(r, 8000));
+  const exited = gw.log.find((l) => /\[rocketchat\].*channel exited/.test(l));
+  const st = await openclaw(state.env, ["channels", "status", "--json"]);
+  let acct;
+  try {
+    acct = JSON.parse(st.stdout).channelAccounts?.rocketchat?.[0];
+  } catch {}
+  check("gateway.startAccount keeps the account running", !exited && acct?.running === true && !acct?.connected, exited ?? JSON.stringify(acct ?? st.stdout.slice(0, 300)));
 
   const probe = await openclaw(state.env, ["channels", "status", "--probe"]);
-  check("channels status --probe called status.probeAccount", /status\.probeAccount/.test(probe.stdout), `${probe.ms} ms`);
+  check("channels status --probe reports the core's state", /rocketchat:default/.test(probe.stdout) && /probe failed: .*rocketchat/i.test(probe.stdout), `${probe.ms} ms: ${(probe.stdout.match(/.*rocketchat:default.*/) ?? [""])[0].trim()}`);
 
   const send = await openclaw(state.env, ["message", "send", "--channel", "rocketchat", "--target", "channel:GENERAL", "--message", "hello"]);
-  check("message send called outbound.sendText", send.code !== 0 && /outbound\.sendText/.test(send.stdout + send.stderr), `${send.ms} ms`);
+  check("message send reaches the core (network error)", send.code !== 0 && /rocketchat|connect|network/i.test(send.stdout + send.stderr), `${send.ms} ms`);
 } finally {
   if (gw) console.log(`gateway stopped in ${await gw.stop()} ms`);
   if (keep) console.log(`kept state dir ${state.stateDir}`);

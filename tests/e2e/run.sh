@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# What CI can run today: install, gateway + fake-model smoke turn, plugin load path.
-# (tests/e2e/e2e.mjs, the full test with the simulator, fails until the native core is wired in.)
+# The end-to-end suite: install (Node 24 + openclaw), the simulator and this platform's native core
+# (debug, stripped, bundled into npm/ the way npm/scripts/build-native.sh --bundle allows), then the
+# plugin load path and the full end-to-end test with the simulator and the fake model.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
 "$here/setup.sh"
-node "$here/gateway.mjs" smoke
+cd "$root"
+cargo build -q -p rocketchat-sim
+"$root/npm/scripts/build-native.sh" --debug --bundle >/dev/null
+export ROCKETCHAT_SIM_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/rocketchat-sim"
 node "$here/plugin-load.mjs"
+node "$here/e2e.mjs"

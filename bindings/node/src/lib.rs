@@ -29,6 +29,8 @@ use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
 use napi_derive::napi;
 use openclaw_rocketchat::config::{self, EnvSource, NoEnv, ProcessEnv, ENV_VARS};
+use openclaw_rocketchat::account::AllowlistUpdate;
+use openclaw_rocketchat::outbound::MediaFile;
 use openclaw_rocketchat::{Core, CoreOptions};
 use serde_json::Value;
 
@@ -270,6 +272,74 @@ impl RocketChatCore {
                 .send_text(&account_id, &target, &text, thread_id.as_deref())
                 .await?;
             Ok(serde_json::to_value(sent).expect("sent messages serialize"))
+        })
+    }
+
+    /// Deliver an agent's reply to `target` (targets as in `sendText`): reply prefix, tables,
+    /// chunking and the typing indicator are the core's. Resolves with the messages posted.
+    #[napi(ts_return_type = "Promise<SentMessage[]>")]
+    pub fn send_reply<'env>(
+        &self,
+        env: &'env Env,
+        account_id: String,
+        target: String,
+        text: String,
+        thread_id: Option<String>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.spawn(env, Redactor::default(), move |shared| async move {
+            let sent = shared
+                .core
+                .send_reply(&account_id, &target, &text, thread_id.as_deref())
+                .await?;
+            to_json(&sent)
+        })
+    }
+
+    /// Upload one file to `target`, in a thread when `threadId` is set, with an optional
+    /// caption. The bytes are copied before the call returns. Resolves with the messages posted.
+    #[napi(ts_return_type = "Promise<SentMessage[]>")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn send_media<'env>(
+        &self,
+        env: &'env Env,
+        account_id: String,
+        target: String,
+        thread_id: Option<String>,
+        file_name: String,
+        mime: String,
+        bytes: napi::bindgen_prelude::Buffer,
+        caption: Option<String>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let bytes: Vec<u8> = bytes.to_vec();
+        self.spawn(env, Redactor::default(), move |shared| async move {
+            let file = MediaFile {
+                file_name,
+                mime,
+                bytes: bytes.into(),
+            };
+            let sent = shared
+                .core
+                .send_media(&account_id, &target, thread_id.as_deref(), vec![file], caption.as_deref())
+                .await?;
+            to_json(&sent)
+        })
+    }
+
+    /// Change an account's allowlists at run time (pairing approvals, host edits) without a
+    /// restart: `{approve, revoke, allowFrom, groupAllowFrom}`, every key optional. Kept across
+    /// restarts of that account. Rejects NOT_FOUND for an account that is not running.
+    #[napi(ts_args_type = "accountId: string, update: AllowlistUpdate", ts_return_type = "Promise<void>")]
+    pub fn update_allowlist<'env>(
+        &self,
+        env: &'env Env,
+        account_id: String,
+        update: Value,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.spawn(env, Redactor::default(), move |shared| async move {
+            let update: AllowlistUpdate = serde_json::from_value(update)
+                .map_err(|e| BindingError::new(ErrorCode::InvalidArgument, format!("update: {e}")))?;
+            shared.core.update_allowlist(&account_id, update).await?;
+            Ok(Value::Null)
         })
     }
 

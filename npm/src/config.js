@@ -1,0 +1,98 @@
+// Pure reading of `channels.rocketchat` for the host's config adapter (listing, status, doctor).
+// No I/O and no throwing: validation is the native core's job (`applyConfig` rejects with every
+// problem). The rules mirror the core's (src/config/mod.rs):
+// - the top-level keys are the `default` account and the base every `accounts.<id>` inherits;
+// - the `default` account exists when the top level or the environment gives a baseUrl or
+//   credentials; ROCKETCHAT_* fill the default account only, config values win.
+export const CHANNEL_ID = "rocketchat";
+export const DEFAULT_ACCOUNT_ID = "default";
+export const ENV_KEYS = {
+  baseUrl: "ROCKETCHAT_URL",
+  authToken: "ROCKETCHAT_AUTH_TOKEN",
+  userId: "ROCKETCHAT_USER_ID",
+  username: "ROCKETCHAT_USERNAME",
+  password: "ROCKETCHAT_PASSWORD",
+};
+const CREDENTIAL_KEYS = ["baseUrl", "authToken", "userId", "username", "password"];
+
+export function section(cfg) {
+  const s = cfg?.channels?.[CHANNEL_ID];
+  return s && typeof s === "object" ? s : {};
+}
+
+const isObj = (v) => v && typeof v === "object" && !Array.isArray(v);
+const envValue = (env, key) => {
+  const v = env?.[ENV_KEYS[key]];
+  return typeof v === "string" && v.trim() ? v.trim() : undefined;
+};
+
+function hasDefaultAccount(root, env) {
+  return CREDENTIAL_KEYS.some((k) => root[k] !== undefined || envValue(env, k) !== undefined);
+}
+
+export function listAccountIds(cfg, env = process.env) {
+  const root = section(cfg);
+  const named = Object.keys(isObj(root.accounts) ? root.accounts : {}).filter((id) => id !== DEFAULT_ACCOUNT_ID);
+  const ids = hasDefaultAccount(root, env) || named.length === 0 ? [DEFAULT_ACCOUNT_ID] : [];
+  return [...ids, ...named];
+}
+
+export function defaultAccountId(cfg, env = process.env) {
+  const root = section(cfg);
+  const ids = listAccountIds(cfg, env);
+  if (typeof root.defaultAccount === "string" && ids.includes(root.defaultAccount)) return root.defaultAccount;
+  return ids[0] ?? DEFAULT_ACCOUNT_ID;
+}
+
+// Nested objects merge key by key (as in the core); arrays and scalars replace.
+function merge(base, over) {
+  const out = { ...base };
+  for (const [k, v] of Object.entries(over ?? {})) {
+    out[k] = isObj(v) && isObj(out[k]) ? merge(out[k], v) : v;
+  }
+  return out;
+}
+
+export function resolveAccount(cfg, accountId, env = process.env) {
+  const root = section(cfg);
+  const id = accountId ?? defaultAccountId(cfg, env);
+  const { accounts, defaultAccount: _d, ...base } = root;
+  let config = merge(base, isObj(accounts) && id !== DEFAULT_ACCOUNT_ID ? accounts[id] : undefined);
+  const fromEnv = [];
+  if (id === DEFAULT_ACCOUNT_ID) {
+    for (const k of CREDENTIAL_KEYS) {
+      if (config[k] === undefined && envValue(env, k) !== undefined) {
+        config = { ...config, [k]: envValue(env, k) };
+        fromEnv.push(ENV_KEYS[k]);
+      }
+    }
+  }
+  const tokenAuth = Boolean(config.authToken && config.userId);
+  const passwordAuth = Boolean(config.username && config.password);
+  return {
+    accountId: id,
+    name: typeof config.name === "string" ? config.name : undefined,
+    enabled: config.enabled !== false,
+    baseUrl: typeof config.baseUrl === "string" ? config.baseUrl : undefined,
+    configured: Boolean(config.baseUrl && (tokenAuth || passwordAuth)),
+    authMode: tokenAuth ? "token" : passwordAuth ? "password" : "none",
+    credentialSource: fromEnv.length ? "env" : "config",
+    config,
+  };
+}
+
+/** A copy of the section in which only `runningIds` are enabled (the host starts accounts one by one). */
+export function sectionFor(cfg, runningIds) {
+  const root = structuredClone(section(cfg));
+  root.enabled = runningIds.has(DEFAULT_ACCOUNT_ID);
+  const accounts = isObj(root.accounts) ? root.accounts : {};
+  for (const id of Object.keys(accounts)) {
+    accounts[id] = { ...(isObj(accounts[id]) ? accounts[id] : {}), enabled: runningIds.has(id) };
+  }
+  return root;
+}
+
+/** Allowlist entries as the host shows them (`rocketchat:`/`user:` prefixes dropped). */
+export function normalizeAllowEntry(entry) {
+  return String(entry).trim().replace(/^(rocketchat|user):/i, "");
+}

@@ -1,0 +1,301 @@
+// The account lifetime (gateway.startAccount) and the inbound path: core events -> OpenClaw's
+// channel turn (routing, session, agent, reply dispatch) -> replies sent by the core.
+// Gating (policies, allowlists, mentions, chat mode), mention stripping, target resolution and
+// message splitting are the core's; this file only maps between the two.
+import { resolveHumanDelayConfig } from "openclaw/plugin-sdk/agent-runtime";
+import { createChannelMessageReplyPipeline } from "openclaw/plugin-sdk/channel-outbound";
+import { createChannelPairingController } from "openclaw/plugin-sdk/channel-pairing";
+import { finalizeInboundContext } from "openclaw/plugin-sdk/reply-runtime";
+import { resolveThreadSessionKeys } from "openclaw/plugin-sdk/routing";
+import { CHANNEL_ID, normalizeAllowEntry } from "./config.js";
+import { coreHas, getCore, startCoreAccount, stopCoreAccount } from "./core.js";
+
+const STORE_POLL_MS = 2000;
+const STATUS_POLL_MS = 2000;
+
+const chatKind = (roomType) => (roomType === "d" || roomType === "l" ? "direct" : roomType === "p" ? "group" : "channel");
+
+/** Send an agent's reply through the core (prefix, tables, chunking, typing); sendText (chunked, no prefix) on older cores. */
+export async function sendReplyText(_rt, _cfg, accountId, target, text, threadId) {
+  const core = getCore();
+  if (coreHas("sendReply")) return core.sendReply(accountId, target, text, threadId ?? null);
+  return core.sendText(accountId, target, text, threadId ?? null);
+}
+
+/** Media through the core when it can upload; else the URL as text. */
+export async function sendReplyMedia(rt, cfg, accountId, target, mediaUrl, caption, threadId) {
+  const core = getCore();
+  if (coreHas("sendMedia") && rt?.channel?.media?.readRemoteMediaBuffer) {
+    let media;
+    try {
+      media = await rt.channel.media.readRemoteMediaBuffer({ url: mediaUrl });
+    } catch {
+      media = undefined; // unreadable here: send the link instead
+    }
+    const buffer = media?.buffer ?? media;
+    if (Buffer.isBuffer(buffer)) {
+      const fileName = media.fileName ?? decodeURIComponent(new URL(mediaUrl, "file:///").pathname.split("/").pop() || "file");
+      return core.sendMedia(accountId, target, threadId ?? null, fileName, media.contentType ?? "application/octet-stream", buffer, caption ?? null);
+    }
+  }
+  const text = caption ? `${caption}\n${mediaUrl}` : mediaUrl;
+  return sendReplyText(rt, cfg, accountId, target, text, threadId);
+}
+
+async function dispatchMessage(state, m) {
+  const { rt, cfg, accountId, log } = state;
+  const trigger = m.trigger ?? { body: m.text, wasMentioned: m.mentions?.botMentioned, commandAuthorized: false };
+  const kind = chatKind(m.roomType);
+  const senderId = m.sender.id;
+  const senderName = m.sender.name || m.sender.username;
+  const route = rt.channel.routing.resolveAgentRoute({
+    cfg,
+    channel: CHANNEL_ID,
+    accountId,
+    peer: { kind, id: kind === "direct" ? senderId : m.roomId },
+  });
+  const threadId = m.threadId || undefined;
+  const keys = resolveThreadSessionKeys({
+    baseSessionKey: route.sessionKey,
+    threadId,
+    parentSessionKey: threadId && kind !== "direct" ? route.sessionKey : undefined,
+    normalizeThreadId: (t) => t,
+  });
+  const to = kind === "direct" ? `user:${senderId}` : `channel:${m.roomId}`;
+  const from = kind === "direct" ? `${CHANNEL_ID}:${senderId}` : `${CHANNEL_ID}:${kind}:${m.roomId}`;
+  // Replies go straight to the room: no DM lookup for `user:` on the hot path.
+  const replyTarget = `room:${m.roomId}`;
+  const roomLabel = m.roomName ? `#${m.roomName}` : `#${m.roomId}`;
+  const body = trigger.body ?? "";
+  const ctxPayload = finalizeInboundContext({
+    Body: `[rocketchat message id: ${m.messageId} room: ${m.roomId}]\n${body}`,
+    BodyForAgent: body,
+    RawBody: body,
+    CommandBody: body,
+    BodyForCommands: body,
+    From: from,
+    To: to,
+    SessionKey: keys.sessionKey,
+    ParentSessionKey: keys.parentSessionKey,
+    DmScope: route.dmScope,
+    AccountId: route.accountId,
+    ChatType: kind,
+    ConversationLabel: kind === "direct" ? senderName : roomLabel,
+    GroupSubject: kind !== "direct" ? m.roomName || m.roomId : undefined,
+    GroupChannel: kind !== "direct" ? roomLabel : undefined,
+    SenderName: senderName,
+    SenderId: senderId,
+    SenderUsername: m.sender.username,
+    Provider: CHANNEL_ID,
+    Surface: CHANNEL_ID,
+    MessageSid: m.messageId,
+    ReplyToId: threadId,
+    MessageThreadId: threadId,
+    Timestamp: typeof m.ts === "number" ? m.ts : undefined,
+    WasMentioned: kind !== "direct" ? Boolean(trigger.wasMentioned) : undefined,
+    CommandAuthorized: Boolean(trigger.commandAuthorized),
+    CommandSource: trigger.commandAuthorized && trigger.controlCommand ? "text" : undefined,
+    NativeChannelId: m.roomId,
+    InboundAccessAuthorized: true,
+    OriginatingChannel: CHANNEL_ID,
+    OriginatingTo: to,
+  });
+
+  const { onModelSelected, typingCallbacks, resolveResponsePrefix: _p, ...dispatcherPipeline } = createChannelMessageReplyPipeline({
+    cfg,
+    agentId: route.agentId,
+    channel: CHANNEL_ID,
+    accountId,
+  });
+  const account = state.account;
+  const disableBlockStreaming = typeof account.config.blockStreaming === "boolean" ? !account.config.blockStreaming : undefined;
+  // Block streaming: the core's coalescer when it has one (one stream per turn), else each
+  // host-coalesced block is sent as it comes.
+  let stream;
+  const core = getCore();
+  const delivery = {
+    observeMessageSent: true,
+    deliver: async (payload, info) => {
+      const text = payload.text ?? "";
+      const media = payload.mediaUrls?.length ? payload.mediaUrls : payload.mediaUrl ? [payload.mediaUrl] : [];
+      if (text.trim() && !media.length) {
+        if (info.kind === "block" && coreHas("startStream")) {
+          stream ??= await core.startStream(accountId, replyTarget, threadId ?? null);
+          await stream.push(text);
+          return;
+        }
+        if (stream) {
+          if (info.kind === "final") {
+            await stream.push(text);
+            const s = stream;
+            stream = undefined;
+            await s.finish();
+            return;
+          }
+        }
+        await sendReplyText(rt, cfg, accountId, replyTarget, text, threadId);
+      }
+      let caption = text.trim() ? text : undefined;
+      for (const url of media) {
+        await sendReplyMedia(rt, cfg, accountId, replyTarget, url, caption, threadId);
+        caption = undefined;
+      }
+      if (info.kind === "final" && stream) {
+        const s = stream;
+        stream = undefined;
+        await s.finish();
+      }
+    },
+    onError: (err, info) => log?.error?.(`rocketchat ${info?.kind ?? "reply"} delivery failed: ${String(err?.message ?? err)}`),
+  };
+
+  try {
+    await rt.channel.inbound.run({
+      channel: CHANNEL_ID,
+      accountId: route.accountId,
+      raw: m,
+      adapter: {
+        ingest: () => ({ id: m.messageId, timestamp: m.ts, rawText: m.text, textForAgent: body, textForCommands: body, raw: m }),
+        resolveTurn: () => ({
+          cfg,
+          channel: CHANNEL_ID,
+          accountId: route.accountId,
+          route: { agentId: route.agentId, dmScope: route.dmScope, sessionKey: keys.sessionKey },
+          ctxPayload,
+          record: {
+            updateLastRoute: kind === "direct" ? { sessionKey: keys.sessionKey, channel: CHANNEL_ID, to, accountId: route.accountId } : undefined,
+            onRecordError: (err) => log?.warn?.(`rocketchat: session record failed: ${String(err)}`),
+          },
+          dispatcherOptions: { ...dispatcherPipeline, humanDelay: resolveHumanDelayConfig(cfg, route.agentId), typingCallbacks },
+          delivery,
+          replyOptions: { disableBlockStreaming, onModelSelected },
+        }),
+      },
+    });
+  } finally {
+    if (stream) await stream.finish().catch(() => {});
+  }
+}
+
+async function handlePairingRequest(state, ev) {
+  const { rt, accountId, log } = state;
+  const { code, created } = await state.pairing.upsertPairingRequest({
+    id: ev.senderId,
+    meta: { name: ev.senderName || ev.senderUsername, username: ev.senderUsername },
+  });
+  log?.info?.(`rocketchat: pairing request from ${ev.senderId} (created=${created})`);
+  if (!created) return;
+  const text = rt.channel.pairing.buildPairingReply({
+    channel: CHANNEL_ID,
+    idLine: `Your Rocket.Chat user id: ${ev.senderId}`,
+    code,
+  });
+  await getCore().sendText(accountId, `room:${ev.roomId}`, text, null);
+}
+
+// Effective allowlist = config ∪ the host's pairing store: keep the core's approvals equal to the store.
+async function syncPairingStore(state) {
+  const entries = (await state.pairing.readAllowFromStore()) ?? [];
+  const now = new Set(entries.map(normalizeAllowEntry).filter(Boolean));
+  const approve = [...now].filter((e) => !state.approved.has(e));
+  const revoke = [...state.approved].filter((e) => !now.has(e));
+  if (!approve.length && !revoke.length) return;
+  await getCore().updateAllowlist(state.accountId, { approve, revoke });
+  state.approved = now;
+  state.log?.info?.(`rocketchat: pairing store synced (+${approve.length} -${revoke.length})`);
+}
+
+export function statusPatch(st) {
+  if (!st) return { connected: false, running: false };
+  const connected = st.state === "ready" || st.state === "connected";
+  return {
+    running: st.state !== "stopped",
+    connected,
+    lifecycle: connected ? "ready" : st.state === "authFailed" ? "blocked" : st.state === "stopped" ? "stopped" : "starting",
+    lastError: st.lastError ?? null,
+    lastInboundAt: st.lastInboundAt ?? null,
+    lastOutboundAt: st.lastOutboundAt ?? null,
+    baseUrl: st.baseUrl,
+    botUserId: st.userId,
+    botUsername: st.username,
+  };
+}
+
+// One lifetime per account id: a restart (abort, then a new startAccount) waits for the previous
+// lifetime's teardown, so the old one never stops the account the new one started.
+const lifetimes = new Map();
+
+/** gateway.startAccount: runs until ctx.abortSignal fires. */
+export async function startAccount(ctx, getRuntime) {
+  const { accountId } = ctx;
+  const prev = lifetimes.get(accountId);
+  let release;
+  const me = { done: new Promise((r) => (release = r)) };
+  lifetimes.set(accountId, me);
+  try {
+    if (prev) await prev.done;
+    return await runAccount(ctx, getRuntime, me);
+  } finally {
+    if (lifetimes.get(accountId) === me) lifetimes.delete(accountId);
+    release();
+  }
+}
+
+async function runAccount(ctx, getRuntime, me) {
+  const rt = getRuntime();
+  const { accountId, cfg, abortSignal } = ctx;
+  if (abortSignal.aborted) return;
+  const log = ctx.log ?? { info: (m) => ctx.runtime?.log?.(m), warn: (m) => ctx.runtime?.log?.(m), error: (m) => ctx.runtime?.error?.(m) };
+  const state = {
+    rt, cfg, accountId, log, account: ctx.account, approved: new Set(),
+    pairing: createChannelPairingController({ core: rt, channel: CHANNEL_ID, accountId }),
+  };
+  const onEvent = (ev) => {
+    if (ev.type === "message" && ev.message) {
+      dispatchMessage(state, ev.message).catch((e) => log.error?.(`rocketchat: inbound turn failed: ${String(e?.stack ?? e)}`));
+    } else if (ev.type === "pairingRequest") {
+      handlePairingRequest(state, ev).catch((e) => log.error?.(`rocketchat: pairing request failed: ${String(e?.message ?? e)}`));
+    } else if (ev.type === "authFailed" || ev.type === "error" || ev.type === "sendFailed") {
+      log.warn?.(`rocketchat: ${ev.type}: ${ev.message ?? ev.error ?? ev.reason ?? JSON.stringify(ev)}`);
+    }
+  };
+  const setStatus = (patch) => ctx.setStatus?.({ ...(ctx.getStatus?.() ?? {}), accountId, ...patch });
+  setStatus({ running: true, connected: false, lifecycle: "starting" });
+  let report;
+  try {
+    report = await startCoreAccount(cfg, accountId, onEvent);
+  } catch (e) {
+    setStatus({ running: false, connected: false, lastError: String(e?.message ?? e) });
+    throw e;
+  }
+  for (const w of report?.warnings ?? []) log.warn?.(`rocketchat: config: ${w}`);
+  const core = getCore();
+  const poll = async () => {
+    try {
+      await syncPairingStore(state);
+    } catch (e) {
+      log.warn?.(`rocketchat: pairing store sync failed: ${String(e?.message ?? e)}`);
+    }
+  };
+  const pollStatus = async () => {
+    try {
+      setStatus(statusPatch(await core.status(accountId)));
+    } catch {}
+  };
+  await poll();
+  await pollStatus();
+  const timers = [setInterval(poll, STORE_POLL_MS), setInterval(pollStatus, STATUS_POLL_MS)];
+  try {
+    if (!abortSignal.aborted) await new Promise((resolve) => abortSignal.addEventListener("abort", resolve, { once: true }));
+  } finally {
+    timers.forEach(clearInterval);
+    // A restart queued behind us re-applies the config itself: stop only when nobody follows.
+    if (lifetimes.get(accountId) === me) await stopCoreAccount(accountId).catch(() => {});
+    setStatus({ running: false, connected: false, lifecycle: "stopped" });
+  }
+}
+
+/** gateway.stopAccount: the host aborted the account's signal; wait for its teardown. */
+export async function stopAccount(ctx) {
+  await lifetimes.get(ctx.accountId)?.done;
+}
