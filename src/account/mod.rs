@@ -10,6 +10,7 @@ mod pipeline;
 mod rooms;
 mod status;
 
+use std::future::Future;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -316,16 +317,10 @@ impl Account {
         target: String,
         text: String,
         thread_id: Option<String>,
-    ) -> impl std::future::Future<Output = Result<Vec<SentMessage>, AccountError>> + Send + 'static
-    {
-        let shared = self.shared.clone();
-        async move {
-            let rid = shared.resolve(&target).await?;
-            let d = &shared.deliverer;
-            d.send_text(&rid, thread_id.as_deref(), &text)
-                .await
-                .map_err(|e| shared.delivery_err(e))
-        }
+    ) -> impl Future<Output = Result<Vec<SentMessage>, AccountError>> + Send + 'static {
+        self.in_room(target, move |d, rid| async move {
+            d.send_text(&rid, thread_id.as_deref(), &text).await
+        })
     }
 
     /// Deliver an agent's whole reply: `responsePrefix`, tables, chunks, with the typing
@@ -335,16 +330,10 @@ impl Account {
         target: String,
         text: String,
         thread_id: Option<String>,
-    ) -> impl std::future::Future<Output = Result<Vec<SentMessage>, AccountError>> + Send + 'static
-    {
-        let shared = self.shared.clone();
-        async move {
-            let rid = shared.resolve(&target).await?;
-            let d = &shared.deliverer;
-            d.send_reply(&rid, thread_id.as_deref(), &text)
-                .await
-                .map_err(|e| shared.delivery_err(e))
-        }
+    ) -> impl Future<Output = Result<Vec<SentMessage>, AccountError>> + Send + 'static {
+        self.in_room(target, move |d, rid| async move {
+            d.send_reply(&rid, thread_id.as_deref(), &text).await
+        })
     }
 
     /// Upload files (one message each, the caption on the first), within `mediaMaxMb`.
@@ -354,17 +343,11 @@ impl Account {
         thread_id: Option<String>,
         files: Vec<MediaFile>,
         caption: Option<String>,
-    ) -> impl std::future::Future<Output = Result<Vec<SentMessage>, AccountError>> + Send + 'static
-    {
-        let shared = self.shared.clone();
-        async move {
-            let rid = shared.resolve(&target).await?;
-            shared
-                .deliverer
-                .send_media_group(&rid, thread_id.as_deref(), files, caption.as_deref())
+    ) -> impl Future<Output = Result<Vec<SentMessage>, AccountError>> + Send + 'static {
+        self.in_room(target, move |d, rid| async move {
+            d.send_media_group(&rid, thread_id.as_deref(), files, caption.as_deref())
                 .await
-                .map_err(|e| shared.delivery_err(e))
-        }
+        })
     }
 
     /// Start a block-streamed reply: push pieces as the agent produces them, then finish.
@@ -373,12 +356,10 @@ impl Account {
         &self,
         target: String,
         thread_id: Option<String>,
-    ) -> impl std::future::Future<Output = Result<ReplyStream, AccountError>> + Send + 'static {
-        let shared = self.shared.clone();
-        async move {
-            let rid = shared.resolve(&target).await?;
-            Ok(shared.deliverer.start_stream(&rid, thread_id.as_deref()))
-        }
+    ) -> impl Future<Output = Result<ReplyStream, AccountError>> + Send + 'static {
+        self.in_room(target, move |d, rid| async move {
+            Ok(d.start_stream(&rid, thread_id.as_deref()))
+        })
     }
 
     /// Download an inbound file (an attachment's `url`, absolute or server-relative) with the
@@ -389,13 +370,11 @@ impl Account {
         &self,
         url: String,
         room_id: Option<String>,
-    ) -> impl std::future::Future<Output = Result<crate::rest::Download, AccountError>> + Send + 'static
-    {
+    ) -> impl Future<Output = Result<crate::rest::Download, AccountError>> + Send + 'static {
         let shared = self.shared.clone();
-        let max = match &room_id {
-            Some(rid) => self.config.media_max_bytes_in(rid),
-            None => self.config.media_max_bytes_in(""),
-        };
+        let max = self
+            .config
+            .media_max_bytes_in(room_id.as_deref().unwrap_or(""));
         async move {
             shared
                 .rest
@@ -414,14 +393,8 @@ impl Account {
         message_id: String,
         emoji: String,
         add: bool,
-    ) -> impl std::future::Future<Output = Result<(), AccountError>> + Send + 'static {
-        let shared = self.shared.clone();
-        async move {
-            let d = &shared.deliverer;
-            d.react(&message_id, &emoji, add)
-                .await
-                .map_err(|e| shared.delivery_err(e))
-        }
+    ) -> impl Future<Output = Result<(), AccountError>> + Send + 'static {
+        self.with_deliverer(move |d| async move { d.react(&message_id, &emoji, add).await })
     }
 
     /// Replace the text of one of the bot's own messages.
@@ -429,25 +402,52 @@ impl Account {
         &self,
         message_id: String,
         text: String,
-    ) -> impl std::future::Future<Output = Result<SentMessage, AccountError>> + Send + 'static {
-        let shared = self.shared.clone();
-        async move {
-            let d = &shared.deliverer;
-            d.edit_message(&message_id, &text)
-                .await
-                .map_err(|e| shared.delivery_err(e))
-        }
+    ) -> impl Future<Output = Result<SentMessage, AccountError>> + Send + 'static {
+        self.with_deliverer(move |d| async move { d.edit_message(&message_id, &text).await })
     }
 
     /// Delete one of the bot's own messages.
     pub fn delete_message(
         &self,
         message_id: String,
-    ) -> impl std::future::Future<Output = Result<(), AccountError>> + Send + 'static {
+    ) -> impl Future<Output = Result<(), AccountError>> + Send + 'static {
+        self.with_deliverer(move |d| async move { d.delete_message(&message_id).await })
+    }
+
+    /// Resolve `target` to a room, then run a delivery there. The future owns everything, so
+    /// callers can release their locks before the network round trips.
+    fn in_room<T, F, Fut>(
+        &self,
+        target: String,
+        f: F,
+    ) -> impl Future<Output = Result<T, AccountError>> + Send + 'static
+    where
+        F: FnOnce(Deliverer, String) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, DeliveryError>> + Send + 'static,
+        T: Send + 'static,
+    {
         let shared = self.shared.clone();
         async move {
-            let d = &shared.deliverer;
-            d.delete_message(&message_id)
+            let rid = shared.resolve(&target).await?;
+            f(shared.deliverer.clone(), rid)
+                .await
+                .map_err(|e| shared.delivery_err(e))
+        }
+    }
+
+    /// Run a delivery that needs no room (reactions, edits, deletes).
+    fn with_deliverer<T, F, Fut>(
+        &self,
+        f: F,
+    ) -> impl Future<Output = Result<T, AccountError>> + Send + 'static
+    where
+        F: FnOnce(Deliverer) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, DeliveryError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let shared = self.shared.clone();
+        async move {
+            f(shared.deliverer.clone())
                 .await
                 .map_err(|e| shared.delivery_err(e))
         }

@@ -28,8 +28,8 @@ use std::time::Duration;
 use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
 use napi_derive::napi;
-use openclaw_rocketchat::config::{self, EnvSource, NoEnv, ProcessEnv, ENV_VARS};
 use openclaw_rocketchat::account::AllowlistUpdate;
+use openclaw_rocketchat::config::{self, EnvSource, NoEnv, ProcessEnv, ENV_VARS};
 use openclaw_rocketchat::outbound::MediaFile;
 use openclaw_rocketchat::{Core, CoreOptions};
 use serde_json::Value;
@@ -319,7 +319,13 @@ impl RocketChatCore {
             };
             let sent = shared
                 .core
-                .send_media(&account_id, &target, thread_id.as_deref(), vec![file], caption.as_deref())
+                .send_media(
+                    &account_id,
+                    &target,
+                    thread_id.as_deref(),
+                    vec![file],
+                    caption.as_deref(),
+                )
                 .await?;
             to_json(&sent)
         })
@@ -328,7 +334,10 @@ impl RocketChatCore {
     /// Change an account's allowlists at run time (pairing approvals, host edits) without a
     /// restart: `{approve, revoke, allowFrom, groupAllowFrom}`, every key optional. Kept across
     /// restarts of that account. Rejects NOT_FOUND for an account that is not running.
-    #[napi(ts_args_type = "accountId: string, update: AllowlistUpdate", ts_return_type = "Promise<void>")]
+    #[napi(
+        ts_args_type = "accountId: string, update: AllowlistUpdate",
+        ts_return_type = "Promise<void>"
+    )]
     pub fn update_allowlist<'env>(
         &self,
         env: &'env Env,
@@ -336,8 +345,9 @@ impl RocketChatCore {
         update: Value,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
         self.spawn(env, Redactor::default(), move |shared| async move {
-            let update: AllowlistUpdate = serde_json::from_value(update)
-                .map_err(|e| BindingError::new(ErrorCode::InvalidArgument, format!("update: {e}")))?;
+            let update: AllowlistUpdate = serde_json::from_value(update).map_err(|e| {
+                BindingError::new(ErrorCode::InvalidArgument, format!("update: {e}"))
+            })?;
             shared.core.update_allowlist(&account_id, update).await?;
             Ok(Value::Null)
         })
