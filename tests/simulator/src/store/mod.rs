@@ -20,7 +20,7 @@ pub use model::{render, LoginToken, Room, Subscription, TokenKind, User};
 use crate::ids::{random_id, random_token};
 use crate::profile::Profile;
 use crate::seed::Seed;
-use crate::time::{date, now_ms, DateForm};
+use crate::time::{now_ms, DateForm};
 
 /// Server settings that change behaviour (Rocket.Chat admin settings with their defaults).
 #[derive(Clone, Debug)]
@@ -1394,11 +1394,6 @@ pub fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes())
         .collect::<String>()
         .replace('+', "%20")
-}
-
-/// Render a date for a transport (re-exported for the transports).
-pub fn wire_date(ms: i64, form: DateForm) -> Value {
-    date(ms, form)
 }
 
 #[cfg(test)]
