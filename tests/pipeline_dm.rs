@@ -255,3 +255,47 @@ async fn open_needs_the_wildcard_and_then_admits_anyone() {
     assert_eq!(trigger.body, "hi, stranger here");
     h.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_does_not_ask_a_pending_sender_again() {
+    let mut h = Harness::gated(json!({})).await;
+    h.post("alice", DM, "hello bot");
+    pairing_request(&mut h, "hello bot").await;
+
+    let report = h
+        .apply(&gated_section(
+            &h.sim.url(),
+            json!({"textChunkLimit": 3000}),
+        ))
+        .await;
+    assert_eq!(report.restarted, vec!["default".to_owned()]);
+    h.ready("default").await;
+
+    // Her request is still pending: the host already holds a code for her.
+    let again = h.post("alice", DM, "hello? anyone?");
+    let judged = h
+        .events
+        .expect(
+            "the verdict on the DM after the reload",
+            WAIT,
+            |e| match &e.event {
+                Event::Dropped { message_id, .. } => message_id == &again,
+                Event::PairingRequest { text, .. } => text == "hello? anyone?",
+                Event::Message { message } => message.message_id == again,
+                _ => false,
+            },
+        )
+        .await;
+    assert!(
+        matches!(
+            judged.event,
+            Event::Dropped {
+                reason: DropReason::NotAllowed,
+                ..
+            }
+        ),
+        "one pairing request per sender, reload or not: {}",
+        h.events.dump()
+    );
+    h.close().await;
+}

@@ -212,3 +212,31 @@ async fn a_reply_of_the_bot_opens_a_conversation_window_in_that_room() {
     assert_eq!(h.drops().await.get("noMention"), Some(&3));
     h.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_keeps_an_open_conversation_window() {
+    let mut h = Harness::gated(json!({
+        "groupAllowFrom": ["alice"],
+        "conversationWindowMinutes": 1,
+    }))
+    .await;
+    let asked = h.post("alice", GENERAL, "@mybot ready for questions?");
+    assert_eq!(trigger(&mut h, &asked).await.reason, "mention");
+
+    let report = h
+        .apply(&gated_section(
+            &h.sim.url(),
+            json!({
+                "groupAllowFrom": ["alice"],
+                "conversationWindowMinutes": 1,
+                "textChunkLimit": 3000,
+            }),
+        ))
+        .await;
+    assert_eq!(report.restarted, vec!["default".to_owned()]);
+    h.ready("default").await;
+
+    let follow_up = h.post("alice", GENERAL, "and one more thing");
+    assert_eq!(trigger(&mut h, &follow_up).await.reason, "window");
+    h.close().await;
+}
