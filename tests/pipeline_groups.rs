@@ -240,3 +240,28 @@ async fn a_reload_keeps_an_open_conversation_window() {
     assert_eq!(trigger(&mut h, &follow_up).await.reason, "window");
     h.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_commands_need_an_allowlisted_sender_and_no_mention() {
+    let mut h = Harness::gated(json!({
+        "groupPolicy": "open",
+        "groupAllowFrom": ["alice"],
+    }))
+    .await;
+
+    let alice = h.post("alice", GENERAL, "/reset");
+    let t = trigger(&mut h, &alice).await;
+    assert_eq!(t.reason, "controlCommand");
+    assert!(t.control_command && t.command_authorized);
+    assert_eq!(t.body, "/reset");
+
+    let bob = h.post("bob", GENERAL, "/reset");
+    assert_eq!(h.dropped(&bob).await, DropReason::NotAllowed);
+    let bob_mentioning = h.post("bob", GENERAL, "@mybot /reset");
+    assert_eq!(h.dropped(&bob_mentioning).await, DropReason::NotAllowed);
+    let bob_asks = h.post("bob", GENERAL, "@mybot what's new?");
+    let t = trigger(&mut h, &bob_asks).await;
+    assert_eq!(t.reason, "mention");
+    assert!(!t.command_authorized);
+    h.close().await;
+}
