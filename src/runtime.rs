@@ -153,13 +153,28 @@ impl Core {
             .unwrap_or_default();
         self.on_runtime(async move {
             let mut accounts = accounts.lock().await;
-            if let Some(old) = accounts.remove(&config.account_id) {
-                old.stop().await;
-            }
+            // A restart continues from the old run's gate (pending pairing requests, open
+            // conversation windows, approvals), taken once it has stopped judging messages.
+            let carried = match accounts.remove(&config.account_id) {
+                Some(old) => Some(old.stop_keeping_gate().await),
+                None => None,
+            };
             let id = config.account_id.clone();
-            let account = Account::start(config, options, queue, &handle)?;
+            let restarted = carried.is_some();
+            let account = Account::start_with_gate(config, options, queue, &handle, carried)?;
             for update in &updates {
-                account.update_allowlist(update);
+                if restarted {
+                    // Approvals and revocations are in the carried gate already (replaying
+                    // them would also forget pending requests); the new config reset the
+                    // lists the host replaced, so those are applied again.
+                    account.update_allowlist(&AllowlistUpdate {
+                        allow_from: update.allow_from.clone(),
+                        group_allow_from: update.group_allow_from.clone(),
+                        ..AllowlistUpdate::default()
+                    });
+                } else {
+                    account.update_allowlist(update);
+                }
             }
             accounts.insert(id, account);
             Ok(())

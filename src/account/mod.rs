@@ -191,6 +191,19 @@ impl Account {
         queue: Arc<EventQueue>,
         runtime: &tokio::runtime::Handle,
     ) -> Result<Account, AccountError> {
+        Account::start_with_gate(config, options, queue, runtime, None)
+    }
+
+    /// [`Account::start`], continuing from the access-rule state of a previous run of the
+    /// same account (a restart after a configuration change): approvals, pending pairing
+    /// requests and open conversation windows are kept, the policy is the new config's.
+    pub fn start_with_gate(
+        config: AccountConfig,
+        options: AccountOptions,
+        queue: Arc<EventQueue>,
+        runtime: &tokio::runtime::Handle,
+        gate: Option<Gate>,
+    ) -> Result<Account, AccountError> {
         let id = config.account_id.clone();
         let tls = tls::client_config(&TlsOptions {
             ca_pem: config.tls.ca_pem.clone(),
@@ -214,7 +227,14 @@ impl Account {
             options.rest.clone(),
         )
         .map_err(rest_err)?;
-        let gate = Arc::new(Mutex::new(Gate::new(&config)));
+        let gate = match gate {
+            Some(mut gate) => {
+                gate.reconfigure(&config);
+                gate
+            }
+            None => Gate::new(&config),
+        };
+        let gate = Arc::new(Mutex::new(gate));
         let status = Arc::new(Mutex::new(AccountStatus::new(
             &id,
             config.base_url.as_str(),
@@ -307,6 +327,15 @@ impl Account {
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
+    }
+
+    /// [`Account::stop`], returning the access-rule state as the last message left it, for
+    /// [`Account::start_with_gate`].
+    pub async fn stop_keeping_gate(self) -> Gate {
+        let gate = self.shared.gate.clone();
+        self.stop().await;
+        let gate = gate.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        gate
     }
 
     /// Send a text the host composed to `target` (see [`Target`]), in a thread when

@@ -8,10 +8,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use openclaw_rocketchat::account::AccountOptions;
+use openclaw_rocketchat::account::{AccountOptions, AccountStatus};
 use openclaw_rocketchat::config::NoEnv;
 use openclaw_rocketchat::ddp::realtime::Backoff;
-use openclaw_rocketchat::event::{Event, EventEnvelope, InboundMessage, MessageSource};
+use openclaw_rocketchat::event::{DropReason, Event, EventEnvelope, InboundMessage, MessageSource};
 use openclaw_rocketchat::event_queue::EventQueue;
 use openclaw_rocketchat::rest::RestOptions;
 use openclaw_rocketchat::{Core, CoreOptions, ReloadReport};
@@ -24,6 +24,8 @@ pub const BOT_ID: &str = "Bq7dYg4KxWnZcT3rA";
 pub const BOT_PASSWORD: &str = "s3cret";
 pub const BOT_PAT: &str = "Ra2-pCvh7QfE1GmbXW9yZk0sLtNnIuOdJ8Te4wVxY3c";
 pub const ALICE_ID: &str = "k9ZfTqW2mHs8PxLcE";
+pub const ALICE_TOKEN: &str = "alice-token-000000000000000000000000000000";
+pub const BOB_ID: &str = "Yh3nR6vPq2XzMt8Ws";
 pub const GENERAL: &str = "GENERAL";
 pub const OPS: &str = "pX7aQmTz4cK9rWn2H";
 pub const RANDOM: &str = "RandomRoom0000001";
@@ -88,6 +90,21 @@ pub fn password_section(url: &str, password: &str) -> Value {
     })
 }
 
+/// The bot with its personal access token and the access rules left at their defaults
+/// (`dmPolicy: pairing`, `groupPolicy: allowlist` with empty lists, `chatmode: oncall`,
+/// `requireMention: true`), with `extra` keys merged on top. For the pipeline tests.
+pub fn gated_section(url: &str, extra: Value) -> Value {
+    let mut section = json!({
+        "baseUrl": url,
+        "authToken": BOT_PAT,
+        "userId": BOT_ID,
+    });
+    if let (Some(base), Value::Object(extra)) = (section.as_object_mut(), extra) {
+        base.extend(extra);
+    }
+    section
+}
+
 /// A simulator, a core and the core's events.
 pub struct Harness {
     pub sim: Simulator,
@@ -122,6 +139,15 @@ impl Harness {
     pub async fn pat() -> Harness {
         let mut h = Harness::new().await;
         let section = pat_section(&h.sim.url());
+        h.apply(&section).await;
+        h.ready("default").await;
+        h
+    }
+
+    /// A simulator and the default account with [`gated_section`]`(extra)`, ready.
+    pub async fn gated(extra: Value) -> Harness {
+        let mut h = Harness::new().await;
+        let section = gated_section(&h.sim.url(), extra);
         h.apply(&section).await;
         h.ready("default").await;
         h
@@ -170,6 +196,55 @@ impl Harness {
     pub fn post(&self, user: &str, rid: &str, text: &str) -> String {
         let m = self.sim.post(user, rid, text).expect("simulator post");
         m["_id"].as_str().expect("message id").to_owned()
+    }
+
+    /// Post as a human in a thread; returns the message id.
+    pub fn post_in_thread(&self, user: &str, rid: &str, tmid: &str, text: &str) -> String {
+        let m = self
+            .sim
+            .post_message(
+                user,
+                rocketchat_sim::NewMessage {
+                    rid: rid.into(),
+                    msg: text.into(),
+                    tmid: Some(tmid.into()),
+                    ..Default::default()
+                },
+            )
+            .expect("simulator post");
+        m["_id"].as_str().expect("message id").to_owned()
+    }
+
+    /// Wait for the `dropped` event of message `id`; returns its reason.
+    pub async fn dropped(&mut self, id: &str) -> DropReason {
+        let env = self
+            .events
+            .expect(
+                &format!("dropped {id}"),
+                WAIT,
+                |e| matches!(&e.event, Event::Dropped { message_id, .. } if message_id == id),
+            )
+            .await;
+        match env.event {
+            Event::Dropped { reason, .. } => reason,
+            _ => unreachable!(),
+        }
+    }
+
+    /// The default account's status (it must be running).
+    pub async fn status(&self) -> AccountStatus {
+        self.core()
+            .status("default")
+            .await
+            .expect("the default account runs")
+    }
+
+    /// The default account's drop counters by reason, without `duplicate` (the same message
+    /// arriving on two streams is normal and its count depends on timing).
+    pub async fn drops(&self) -> BTreeMap<String, u64> {
+        let mut dropped = self.status().await.dropped;
+        dropped.remove("duplicate");
+        dropped
     }
 
     /// Wait for the `message` event of message `id` (delivered to any account).

@@ -1,0 +1,117 @@
+//! `Core::status` after a mixed session: every message the bot did not deliver (its own
+//! echoed back included) is counted under its reason, and the delivered, pairing and sent counters agree with the events the
+//! host received and with what the room shows.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use openclaw_rocketchat::account::{AllowlistUpdate, ConnectionState};
+use openclaw_rocketchat::event::{DropReason, Event};
+use serde_json::json;
+use support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_counts_what_happened() {
+    let mut h = Harness::gated(json!({
+        "groupAllowFrom": ["alice"],
+        "responsePrefix": "[bot]",
+    }))
+    .await;
+
+    // Inbound: one pairing request, five drops, then two deliveries.
+    h.post("alice", DM, "hi");
+    h.events
+        .expect("pairing request", WAIT, |e| {
+            matches!(&e.event, Event::PairingRequest { .. })
+        })
+        .await;
+    let pending = h.post("alice", DM, "hi again");
+    assert_eq!(h.dropped(&pending).await, DropReason::NotAllowed);
+    let bob = h.post("bob", GENERAL, "@mybot hi");
+    assert_eq!(h.dropped(&bob).await, DropReason::NotAllowed);
+    let plain = h.post("alice", GENERAL, "lunch?");
+    assert_eq!(h.dropped(&plain).await, DropReason::NoMention);
+    let outside = h.post("alice", RANDOM, "@mybot over here");
+    assert_eq!(h.dropped(&outside).await, DropReason::NotParticipant);
+    let bare = h.post("alice", GENERAL, "@mybot");
+    assert_eq!(h.dropped(&bare).await, DropReason::Empty);
+    let asked = h.post("alice", GENERAL, "@mybot help me");
+    h.delivered(&asked).await;
+    h.core()
+        .update_allowlist(
+            "default",
+            AllowlistUpdate {
+                approve: vec![ALICE_ID.into()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let dm = h.post("alice", DM, "thanks for approving");
+    h.delivered(&dm).await;
+
+    // Outbound: a two-part reply, a plain text, a streamed reply.
+    let long = format!("{}\n\n{}", "a".repeat(3000), "b".repeat(3000));
+    let reply = h
+        .core()
+        .send_reply("default", GENERAL, &long, Some(&asked))
+        .await
+        .unwrap();
+    assert_eq!(reply.len(), 2);
+    h.reply(DM, "you are welcome", None).await;
+    let stream = h.core().start_stream("default", OPS, None).await.unwrap();
+    stream.push("streamed ").unwrap();
+    stream.push("answer").unwrap();
+    let streamed = stream.finish().await.unwrap();
+    let sent_total = (reply.len() + 1 + streamed.len()) as u64;
+
+    h.events
+        .settle(Duration::from_millis(150), Duration::from_secs(3))
+        .await;
+    let st = h.status().await;
+    assert_eq!(st.state, ConnectionState::Ready);
+    assert_eq!(st.pairing_requests, 1);
+    assert_eq!(st.delivered, 2);
+    assert_eq!(st.sent, sent_total);
+    assert!(st.last_inbound_at.is_some() && st.last_outbound_at.is_some());
+    // The bot's own messages come back on the streams and are dropped as such.
+    let want: BTreeMap<String, u64> = [
+        ("empty", 1),
+        ("noMention", 1),
+        ("notAllowed", 2),
+        ("notParticipant", 1),
+        ("own", sent_total),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    assert_eq!(h.drops().await, want);
+
+    // The counters agree with the events and the rooms.
+    let mut dropped_events: BTreeMap<String, u64> = BTreeMap::new();
+    for e in h.events.of_type(Some("default"), "dropped") {
+        if let Event::Dropped { reason, .. } = &e.event {
+            let key = serde_json::to_value(reason).unwrap();
+            *dropped_events
+                .entry(key.as_str().unwrap().to_owned())
+                .or_default() += 1;
+        }
+    }
+    assert_eq!(dropped_events, want);
+    assert_eq!(
+        h.events.messages(Some("default")).len() as u64,
+        st.delivered
+    );
+    assert_eq!(
+        h.events.of_type(Some("default"), "pairingRequest").len() as u64,
+        st.pairing_requests
+    );
+    assert_eq!(
+        h.events.of_type(Some("default"), "sent").len() as u64,
+        st.sent
+    );
+    assert_eq!(h.sim.messages_by(BOT).len() as u64, st.sent);
+    h.close().await;
+}
