@@ -27,7 +27,7 @@ use crate::config::AccountConfig;
 use crate::ddp::realtime::{Backoff, Realtime, RealtimeConfig, RealtimeEvent, RealtimeHandle, Via};
 use crate::event::{now_ms, Event, MessageSource, RoomType};
 use crate::event_queue::EventQueue;
-use crate::inbound::gate::Gate;
+use crate::inbound::gate::{Decision, Gate};
 use crate::inbound::RoomMeta;
 use crate::outbound::target::{Target, TargetError};
 use crate::outbound::typing::TypingFuture;
@@ -311,6 +311,40 @@ impl Account {
         }
         if let Some(list) = &update.group_allow_from {
             gate.set_group_allow_from(list);
+        }
+        // A DM the sender wrote just before their approval reached us was dropped as
+        // pending: decide it again now, so it is answered rather than lost.
+        let now = now_ms();
+        let mut delivered = Vec::new();
+        for mut message in gate.take_released(now) {
+            if let Decision::Deliver {
+                text,
+                was_mentioned,
+                reason,
+                control_command,
+                command_authorized,
+            } = gate.decide(&message, now)
+            {
+                message.trigger = Some(crate::event::Trigger {
+                    reason: reason.as_str().to_owned(),
+                    body: text,
+                    was_mentioned,
+                    control_command,
+                    command_authorized,
+                });
+                delivered.push(message);
+            }
+        }
+        drop(gate);
+        for message in delivered {
+            {
+                let mut st = self.shared.status.lock().unwrap_or_else(|e| e.into_inner());
+                st.delivered += 1;
+                st.last_inbound_at = Some(now);
+            }
+            self.shared
+                .queue
+                .push(Some(&self.shared.id), Event::Message { message });
         }
     }
 

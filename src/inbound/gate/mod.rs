@@ -16,7 +16,10 @@
 //!    else [`DropReason::NotAllowed`]; `pairing` answers an unknown sender with
 //!    [`Decision::Pair`] once, then drops their messages with
 //!    [`DropReason::NotAllowed`] while the request is pending
-//!    ([`Gate::set_pairing_ttl_ms`], default one hour).
+//!    ([`Gate::set_pairing_ttl_ms`], default one hour). The latest such
+//!    message per sender is held for [`APPROVAL_LAG_MS`]: approvals reach the
+//!    core with a lag, so one sent right after the host approved is handed
+//!    back by [`Gate::take_released`] once the approval arrives.
 //! 3. Channels and groups (`c`, `p`) by `groupPolicy`: `disabled` →
 //!    [`DropReason::Policy`]; `allowlist` → [`DropReason::NotAllowed`] when the
 //!    effective group allowlist is empty or lacks the sender; `open` admits all.
@@ -260,7 +263,15 @@ pub struct Gate {
     pending: Pending,
     pairing_ttl_ms: u64,
     windows: Windows,
+    /// Per sender, the latest DM dropped while their pairing request was pending, and when.
+    held: BTreeMap<String, (InboundMessage, u64)>,
 }
+
+/// How long a DM dropped while its sender's pairing request was pending stays eligible for
+/// [`Gate::take_released`]. Approvals reach the core with a lag (the host's pairing store is
+/// mirrored by polling, every 2 s in the Node plugin): a message sent right after the host
+/// approved the sender would otherwise be dropped for good.
+pub const APPROVAL_LAG_MS: u64 = 10_000;
 
 impl Gate {
     /// A gate for `config`, with no approvals, no windows, and the bot's
@@ -273,6 +284,7 @@ impl Gate {
             pending: Pending::default(),
             pairing_ttl_ms: DEFAULT_PAIRING_TTL_MS,
             windows: Windows::default(),
+            held: BTreeMap::new(),
         }
     }
 
@@ -313,6 +325,25 @@ impl Gate {
             });
         }
         added
+    }
+
+    /// The DMs held while their senders' pairing requests were pending (the latest one per
+    /// sender, dropped at most [`APPROVAL_LAG_MS`] before `now_ms`) whose senders are now
+    /// admitted, to be decided again; older held messages are forgotten.
+    pub fn take_released(&mut self, now_ms: u64) -> Vec<InboundMessage> {
+        let held = std::mem::take(&mut self.held);
+        let mut out = Vec::new();
+        for (id, (msg, at)) in held {
+            if now_ms.saturating_sub(at) > APPROVAL_LAG_MS {
+                continue;
+            }
+            if self.dm_allowed(&msg) {
+                out.push(msg);
+            } else {
+                self.held.insert(id, (msg, at));
+            }
+        }
+        out
     }
 
     /// Withdraw an approval (any spelling of the same value), and forget a
@@ -449,6 +480,10 @@ impl Gate {
                     if !self.dm_allowed(msg) {
                         let ttl = self.pairing_ttl_ms;
                         if self.pending.is_pending(&msg.sender.id, now_ms, ttl) {
+                            // Kept briefly: the host may already have approved the sender
+                            // (see APPROVAL_LAG_MS and take_released).
+                            self.held
+                                .insert(msg.sender.id.clone(), (msg.clone(), now_ms));
                             return Decision::Drop(DropReason::NotAllowed);
                         }
                         self.pending

@@ -365,6 +365,36 @@ fn pairing_asks_once_until_approved_or_expired() {
 }
 
 #[test]
+fn message_dropped_just_before_approval_is_released() {
+    let mut g = gate(json!({"dmPolicy": "pairing"}));
+    let first = M::dm().text("may I?");
+    assert_eq!(o(&g.decide(&first.0, T0)), O::Pair);
+    let early = M::dm().text("too early");
+    assert_eq!(o(&g.decide(&early.0, T0 + 1)), O::X(X::NotAllowed));
+    let racing = M::dm().text("ping");
+    assert_eq!(o(&g.decide(&racing.0, T0 + 100)), O::X(X::NotAllowed));
+    // Not approved yet: nothing released, and the message stays held.
+    assert!(g.take_released(T0 + 200).is_empty());
+    g.approve(ALICE_ID);
+    // Only the latest held message, and only within the approval lag.
+    let out = g.take_released(T0 + 200);
+    assert_eq!(
+        out.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
+        ["ping"]
+    );
+    assert!(g.take_released(T0 + 300).is_empty(), "released once");
+
+    let mut g = gate(json!({"dmPolicy": "pairing"}));
+    assert_eq!(o(&g.decide(&first.0, T0)), O::Pair);
+    assert_eq!(o(&g.decide(&racing.0, T0 + 1)), O::X(X::NotAllowed));
+    g.approve(ALICE_ID);
+    assert!(
+        g.take_released(T0 + 1 + APPROVAL_LAG_MS + 1).is_empty(),
+        "too old"
+    );
+}
+
+#[test]
 fn pairing_ttl_and_approval_spellings() {
     // (approval entry, admits alice)
     let rows: &[(&str, bool)] = &[
