@@ -669,7 +669,7 @@ pub async fn run(config: SoakConfig) -> SoakReport {
     bot.abort();
 
     // The figures.
-    let t = tracker.lock().unwrap();
+    let t = std::mem::take(&mut *tracker.lock().unwrap());
     let mut report = SoakReport {
         seed: config.seed,
         elapsed: started.elapsed(),
@@ -736,7 +736,6 @@ pub async fn run(config: SoakConfig) -> SoakReport {
             _ => report.replies_duplicated.push(p.id.clone()),
         }
     }
-    drop(t);
     report.panics = PANICS.load(Ordering::SeqCst) - panics_before;
 
     // The core's runtime cannot be dropped inside this one: a plain thread does it.
