@@ -102,3 +102,34 @@ impl fmt::Display for BaseUrl {
         f.write_str(&self.text)
     }
 }
+
+/// `raw` as it may be quoted in a message: the userinfo part (`user:password@`), which may
+/// hold a password, replaced by `***@`. Works on unparseable input too.
+pub(crate) fn redacted(raw: &str) -> String {
+    if let Some((scheme, rest)) = raw.split_once("://") {
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        if let Some(at) = rest[..authority_end].rfind('@') {
+            return format!("{scheme}://***@{}", &rest[at + 1..]);
+        }
+    }
+    raw.to_owned()
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::redacted;
+
+    #[test]
+    fn userinfo_is_hidden() {
+        assert_eq!(
+            redacted("https://bot:hunter2@chat.example.com/x?y#z"),
+            "https://***@chat.example.com/x?y#z"
+        );
+        assert_eq!(redacted("http://a b:p@ss@host"), "http://***@host");
+        assert_eq!(
+            redacted("https://chat.example.com/a@b"),
+            "https://chat.example.com/a@b"
+        );
+        assert_eq!(redacted("not a url"), "not a url");
+    }
+}

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::account::*;
-use super::base_url::BaseUrl;
+use super::base_url::{redacted, BaseUrl};
 use super::env::{self, EnvSource};
 use super::error::{ConfigErrors, ConfigProblem, Diagnostics};
 use super::layer::{join, parse_root, Layer};
@@ -190,7 +190,7 @@ fn finalize(
                 if origin.base_url {
                     d.error(ConfigProblem::new(
                         at("baseUrl"),
-                        format!("{reason}: {raw:?} (from ROCKETCHAT_URL)"),
+                        format!("{reason}: {:?} (from ROCKETCHAT_URL)", redacted(&raw)),
                     ));
                 }
                 None
@@ -330,7 +330,7 @@ fn check_values(l: &AccountSection, prefix: &str, d: &mut Diagnostics) {
         if let Err(reason) = BaseUrl::parse(raw) {
             d.error(ConfigProblem::new(
                 at("baseUrl"),
-                format!("{reason}: {raw:?}"),
+                format!("{reason}: {:?}", redacted(raw)),
             ));
         }
     }

@@ -35,6 +35,7 @@ use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, watch, Notify};
 use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{
     connect_async_tls_with_config, Connector, MaybeTlsStream, WebSocketStream,
@@ -44,6 +45,16 @@ use super::frame::{ClientFrame, DdpError, ServerFrame};
 use super::stream::StreamEvent;
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Largest DDP message we accept (after reassembling fragments). Rocket.Chat frames are a few
+/// KiB (a message is capped at `Message_MaxAllowedSize`, 5000 characters by default; method
+/// results such as `rooms/get` stay well below a MiB); tungstenite's default (64 MiB) would let
+/// a broken or hostile server make us buffer and parse huge frames. Bigger frames close the
+/// connection with "Space limit exceeded: Message too long", and the supervisor reconnects.
+pub const MAX_MESSAGE_BYTES: usize = 8 << 20;
+
+/// Largest single WebSocket frame we accept.
+pub const MAX_FRAME_BYTES: usize = MAX_MESSAGE_BYTES;
 
 /// Timers and limits of one connection.
 #[derive(Clone, Debug)]
@@ -452,7 +463,10 @@ async fn handshake(
     tls: Option<Arc<rustls::ClientConfig>>,
 ) -> Result<(SplitSink<Ws, Message>, SplitStream<Ws>, String), ConnectError> {
     let connector = tls.map(Connector::Rustls);
-    let (ws, _response) = connect_async_tls_with_config(url, None, true, connector)
+    let limits = WebSocketConfig::default()
+        .max_message_size(Some(MAX_MESSAGE_BYTES))
+        .max_frame_size(Some(MAX_FRAME_BYTES));
+    let (ws, _response) = connect_async_tls_with_config(url, Some(limits), true, connector)
         .await
         .map_err(|e| ConnectError::WebSocket(e.to_string()))?;
     let (mut sink, mut stream) = ws.split();
