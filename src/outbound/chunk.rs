@@ -436,5 +436,8 @@ impl<'a> Chunker<'a> {
     }
 }
 
+#[doc(hidden)]
+pub mod invariants;
+
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,7 @@
 //! Shared helpers for the outbound property tests: a seeded generator of
 //! markdown-ish replies and the invariants every chunking must keep.
 
-use super::chunk::{fence_marker, parse_fences, utf16_len};
+use super::chunk::invariants;
 use rand::rngs::StdRng;
 use rand::Rng;
 
@@ -100,50 +100,9 @@ pub(crate) fn random_text(rng: &mut StdRng, tokens: usize) -> String {
     s
 }
 
-/// The comparison behind "equal modulo split points": drop every line that is
-/// a fence line (so added closing/reopening lines vanish, and the original
-/// ones too), then drop all whitespace.
-pub(crate) fn normalize(s: &str) -> String {
-    s.split('\n')
-        .filter(|line| fence_marker(line).is_none())
-        .flat_map(|line| line.chars().filter(|c| !c.is_whitespace()))
-        .collect()
-}
-
-/// Asserts the invariants of a chunking of `input`.
-///
-/// Content is compared with [`normalize`] when every fence of the input can be
-/// split at this limit, and with whitespace removed only when none can (the
-/// chunker then treats fences as plain text and adds no lines).
+/// Asserts the invariants of a chunking of `input` (see [`invariants::check_chunks`]).
 pub(crate) fn check_chunks(input: &str, chunks: &[String], limit: usize, ctx: &str) {
-    let fences = parse_fences(input);
-    if fences.iter().all(|f| f.splittable(limit)) {
-        let joined: String = chunks.iter().map(|c| normalize(c)).collect();
-        assert_eq!(normalize(input), joined, "content changed ({ctx})");
-    } else if fences.iter().all(|f| !f.splittable(limit)) {
-        let plain = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-        let joined: String = chunks.iter().map(|c| plain(c)).collect();
-        assert_eq!(plain(input), joined, "content changed ({ctx})");
-    }
-    for c in chunks {
-        assert!(!c.trim().is_empty(), "empty chunk ({ctx})");
-        assert_eq!(c.trim(), c, "chunk not trimmed ({ctx}): {c:?}");
-        assert!(
-            char::decode_utf16(c.encode_utf16()).all(|r| r.is_ok()),
-            "lone surrogate ({ctx})"
-        );
-        if limit >= 2 {
-            assert!(
-                utf16_len(c) <= limit,
-                "chunk of {} > {limit} ({ctx}): {c:?}",
-                utf16_len(c)
-            );
-        }
-        if limit >= 32 {
-            assert!(
-                parse_fences(c).iter().all(|f| f.closed),
-                "unbalanced fence ({ctx}): {c:?}"
-            );
-        }
+    if let Err(e) = invariants::check_chunks(input, chunks, limit) {
+        panic!("{e} ({ctx})");
     }
 }

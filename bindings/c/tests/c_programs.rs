@@ -4,7 +4,8 @@
 //! The library comes from this test's own target dir and profile: the test runs
 //! `cargo build -p rocketchat-c` first (see [`lib_dir`]), so it never links a stale copy.
 //!
-//! Skipped, saying so, only when no C compiler (`cc`) is installed.
+//! Skipped, saying so, only when no C compiler (`cc`) is installed (and the valgrind and
+//! AddressSanitizer runs of `hostile.c` when valgrind or libasan is missing).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -367,6 +368,95 @@ fn pkg_config_file_works_against_the_build_dir() {
         .args(flags.split_whitespace())
         // The build dir is no system library dir: let the program find the .so there.
         .arg(format!("-Wl,-rpath,{}", lib.display())));
+    let out = run_program(&exe, &[], Duration::from_secs(60), |_, _| {});
+    assert!(out.contains("checks passed"), "{out}");
+}
+
+/// `tests/c/hostile.c`: NULL for every pointer argument, invalid UTF-8 and JSON, double and
+/// concurrent close, calls after close, a re-entrant callback, concurrent calls.
+#[test]
+fn hostile_inputs_get_clear_statuses() {
+    if !have_cc("hostile") {
+        return;
+    }
+    let exe = compile("hostile");
+    let out = run_program(&exe, &[], Duration::from_secs(60), |_, _| {});
+    assert!(
+        out.contains("hostile: ") && out.contains("checks passed"),
+        "{out}"
+    );
+}
+
+/// The same program under valgrind memcheck: no invalid access, no definite leak.
+///
+/// Only definite leaks fail the run (`--errors-for-leak-kinds=definite`): the Rust
+/// runtime's thread-locals and the runtime threads still parked at exit show up as
+/// "possibly lost" / "still reachable", which is not a leak of the ABI.
+#[test]
+fn hostile_under_valgrind() {
+    if !have_cc("hostile under valgrind") {
+        return;
+    }
+    let have_valgrind = Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !have_valgrind {
+        eprintln!("SKIPPED hostile under valgrind: no `valgrind` on PATH");
+        return;
+    }
+    let exe = compile("hostile");
+    let exe = exe.to_str().expect("UTF-8 path");
+    let out = run_program(
+        Path::new("valgrind"),
+        &[
+            "--quiet",
+            "--error-exitcode=1",
+            "--leak-check=full",
+            "--show-leak-kinds=definite",
+            "--errors-for-leak-kinds=definite",
+            "--fair-sched=yes",
+            exe,
+        ],
+        Duration::from_secs(120),
+        |_, _| {},
+    );
+    assert!(out.contains("checks passed"), "{out}");
+}
+
+/// The same program built with AddressSanitizer (and LeakSanitizer) around the uninstrumented
+/// Rust library: catches the C side's misuse of what the library returns (reads past a
+/// string, use after `rcc_string_free`/`rcc_error_free`) and leaks of returned objects.
+/// Skipped when the compiler cannot link `-fsanitize=address`.
+#[test]
+fn hostile_under_asan() {
+    if !have_cc("hostile under ASan") {
+        return;
+    }
+    let lib = lib_dir();
+    let exe = out_dir().join("hostile-asan");
+    let built = Command::new("cc")
+        .args(CFLAGS)
+        .args(["-g", "-fsanitize=address", "-fno-omit-frame-pointer"])
+        .arg("-I")
+        .arg(include_dir())
+        .arg(c_source("hostile.c"))
+        .arg("-o")
+        .arg(&exe)
+        .arg("-L")
+        .arg(&lib)
+        .arg(format!("-Wl,-rpath,{}", lib.display()))
+        .args(["-lopenclaw_rocketchat", "-lpthread"])
+        .output()
+        .expect("run cc");
+    if !built.status.success() {
+        eprintln!(
+            "SKIPPED hostile under ASan: cc -fsanitize=address failed:\n{}",
+            String::from_utf8_lossy(&built.stderr)
+        );
+        return;
+    }
     let out = run_program(&exe, &[], Duration::from_secs(60), |_, _| {});
     assert!(out.contains("checks passed"), "{out}");
 }
