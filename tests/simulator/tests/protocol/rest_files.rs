@@ -1,6 +1,6 @@
 //! Uploads (two-step and legacy), confirm rules, and protected downloads with each auth mode.
 
-mod rest_support;
+use crate::rest_support;
 
 use reqwest::multipart::{Form, Part};
 use reqwest::Method;

@@ -1,6 +1,6 @@
 //! REST login, `/me`, logout, `/api/info`, 2FA and the per-version auth envelopes.
 
-mod rest_support;
+use crate::rest_support;
 
 use rest_support::*;
 use rocketchat_sim::Profile;

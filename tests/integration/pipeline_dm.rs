@@ -2,7 +2,7 @@
 //! pairing, allowlist, disabled and open, with run-time allowlist changes that survive a
 //! configuration reload.
 
-mod support;
+use crate::support;
 
 use openclaw_rocketchat::account::AllowlistUpdate;
 use openclaw_rocketchat::config::NoEnv;
@@ -69,7 +69,8 @@ async fn pairing_asks_once_then_an_approval_admits_survives_a_reload_and_can_be_
     assert!(h.events.messages(None).is_empty(), "{}", h.events.dump());
     assert!(h.events.position_of(&first).is_none());
 
-    // The host approves her: her next DM reaches the agent, the mention stripped.
+    // The host approves her: the DM held while she waited (approvals reach the core with
+    // a lag) is answered now, and her next DM reaches the agent, the mention stripped.
     h.core()
         .update_allowlist(
             "default",
@@ -80,6 +81,13 @@ async fn pairing_asks_once_then_an_approval_admits_survives_a_reload_and_can_be_
         )
         .await
         .expect("account runs");
+    let released = h.delivered(&second).await;
+    assert_eq!(released.text, "are you there?");
+    assert_eq!(released.trigger.expect("trigger").reason, "direct");
+    assert!(
+        h.events.position_of(&first).is_none(),
+        "only the latest held DM is released"
+    );
     let third = h.post("alice", DM, "@mybot now can we talk?");
     let m = h.delivered(&third).await;
     assert_eq!(m.room_type, RoomType::Direct);
@@ -93,7 +101,10 @@ async fn pairing_asks_once_then_an_approval_admits_survives_a_reload_and_can_be_
 
     let st = h.status().await;
     assert_eq!(st.pairing_requests, 1);
-    assert_eq!(st.delivered, 1);
+    assert_eq!(
+        st.delivered, 2,
+        "the released DM and the one after the approval"
+    );
     assert_eq!(st.dropped.get("notAllowed"), Some(&1), "{:?}", st.dropped);
 
     // A changed configuration restarts the account; the approval is kept.
@@ -154,7 +165,10 @@ async fn pairing_asks_once_then_an_approval_admits_survives_a_reload_and_can_be_
         .iter()
         .map(|m| m.message_id.as_str())
         .collect();
-    assert_eq!(delivered, vec![third.as_str(), fourth.as_str()]);
+    assert_eq!(
+        delivered,
+        vec![second.as_str(), third.as_str(), fourth.as_str()]
+    );
     assert!(h.events.position_of(&fifth).is_none());
     h.close().await;
 }

@@ -1,7 +1,7 @@
 //! Whole replies: chunking, prefix, tables, threads, server limits, partial failures,
 //! and the edit/delete/react wrappers, against the simulator.
 
-mod deliver_support;
+use crate::deliver_support;
 
 use deliver_support::*;
 use openclaw_rocketchat::config::{resolve, NoEnv};

@@ -1,6 +1,6 @@
 //! Rooms, DMs, users, subscriptions and `method.call` against the vectors.
 
-mod rest_support;
+use crate::rest_support;
 
 use rest_support::*;
 use rocketchat_sim::Profile;

@@ -1,6 +1,6 @@
 //! The REST rate limiter (countdown, 429 body, role bypass, exemptions) and forced faults.
 
-mod rest_support;
+use crate::rest_support;
 
 use rest_support::*;
 use rocketchat_sim::{Profile, Settings};

@@ -1,7 +1,7 @@
 //! Ten bot accounts on one runtime: each logs in, each gets its own messages, and stopping,
 //! restarting or reconfiguring one never disturbs the others.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

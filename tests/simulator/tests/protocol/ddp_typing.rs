@@ -1,6 +1,6 @@
 //! Typing over `stream-notify-room`: username check, no echo, legacy `typing` per profile.
 
-mod ddp_support;
+use crate::ddp_support;
 
 use ddp_support::*;
 use rocketchat_sim::Profile;

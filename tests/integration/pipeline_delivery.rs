@@ -3,7 +3,7 @@
 //! ways (the bot's uploads; alice's uploads downloaded with the bot's credentials, capped and
 //! same-origin only), and reactions, edits and deletes limited to the bot's own messages.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

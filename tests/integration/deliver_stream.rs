@@ -1,7 +1,7 @@
 //! Block streaming against the simulator: random pieces and timings (seeded) for both
 //! strategies, `blockStreaming: false`, and faults during a streamed reply.
 
-mod deliver_support;
+use crate::deliver_support;
 
 use std::time::Duration;
 

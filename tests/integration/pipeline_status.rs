@@ -2,7 +2,7 @@
 //! echoed back included) is counted under its reason, and the delivered, pairing and sent counters agree with the events the
 //! host received and with what the room shows.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -20,7 +20,7 @@ async fn status_counts_what_happened() {
     }))
     .await;
 
-    // Inbound: one pairing request, five drops, then two deliveries.
+    // Inbound: one pairing request, five drops, then three deliveries (one of them the held DM).
     h.post("alice", DM, "hi");
     h.events
         .expect("pairing request", WAIT, |e| {
@@ -49,6 +49,8 @@ async fn status_counts_what_happened() {
         )
         .await
         .unwrap();
+    // The DM dropped while her request was pending is released by the approval.
+    h.delivered(&pending).await;
     let dm = h.post("alice", DM, "thanks for approving");
     h.delivered(&dm).await;
 
@@ -73,7 +75,7 @@ async fn status_counts_what_happened() {
     let st = h.status().await;
     assert_eq!(st.state, ConnectionState::Ready);
     assert_eq!(st.pairing_requests, 1);
-    assert_eq!(st.delivered, 2);
+    assert_eq!(st.delivered, 3);
     assert_eq!(st.sent, sent_total);
     assert!(st.last_inbound_at.is_some() && st.last_outbound_at.is_some());
     // The bot's own messages come back on the streams and are dropped as such.

@@ -1,6 +1,6 @@
 //! DDP handshake, connection-level error frames and heartbeats.
 
-mod ddp_support;
+use crate::ddp_support;
 
 use std::time::Duration;
 

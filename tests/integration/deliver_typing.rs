@@ -1,7 +1,7 @@
 //! The typing indicator as another user sees it: alice subscribes to
 //! `stream-notify-room` `<rid>/user-activity` over DDP while the bot replies.
 
-mod deliver_support;
+use crate::deliver_support;
 
 use std::sync::Arc;
 use std::time::Duration;

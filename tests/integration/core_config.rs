@@ -1,7 +1,7 @@
 //! Bad configuration: a clear error naming every problem by account and key, nothing
 //! started, nothing running disturbed, and no panic whatever the input.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

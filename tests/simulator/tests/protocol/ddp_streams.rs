@@ -1,6 +1,6 @@
 //! DDP subscriptions and stream events.
 
-mod ddp_support;
+use crate::ddp_support;
 
 use ddp_support::*;
 use rocketchat_sim::{NewMessage, Profile};

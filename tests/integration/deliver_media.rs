@@ -1,7 +1,7 @@
 //! Media replies against the simulator: caption and thread, the `mediaMaxMb` cap, several
 //! files, and the 6.x and 8.x upload forms.
 
-mod deliver_support;
+use crate::deliver_support;
 
 use bytes::Bytes;
 use deliver_support::*;

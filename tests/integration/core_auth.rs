@@ -1,7 +1,7 @@
 //! Logging in: personal access token, password, a wrong password, and a token revoked
 //! while the bot runs.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

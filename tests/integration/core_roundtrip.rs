@@ -2,7 +2,7 @@
 //! groups, DMs and threads; the host receives each message once, described right; the bot's
 //! replies land in the room once; what must not reach the host does not.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! oncall / onchar / onmessage, conversation windows opened by the bot's replies, threads,
 //! and rooms the bot has not joined.
 
-mod support;
+use crate::support;
 
 use openclaw_rocketchat::event::{DropReason, RoomType, Trigger};
 use serde_json::json;

@@ -3,7 +3,7 @@
 //! exactly once, per-room order kept, what was posted during the outage fetched by the
 //! catch-up and delivered before what came after.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

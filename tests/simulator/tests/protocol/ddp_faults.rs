@@ -1,6 +1,6 @@
 //! Faults on DDP sockets: drop, half-open, malformed frames.
 
-mod ddp_support;
+use crate::ddp_support;
 
 use std::time::Duration;
 

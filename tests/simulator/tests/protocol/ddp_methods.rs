@@ -1,6 +1,6 @@
 //! DDP methods a bot calls, unknown methods per profile, and the DDP rate limiter.
 
-mod ddp_support;
+use crate::ddp_support;
 
 use ddp_support::*;
 use rocketchat_sim::{Profile, Settings, SimConfig};

@@ -1,6 +1,6 @@
 //! DDP `login` / `logout`: resume, password forms, errors per profile, 2FA, token faults.
 
-mod ddp_support;
+use crate::ddp_support;
 
 use ddp_support::*;
 use rocketchat_sim::{default_seed, Fault, Profile, SimConfig};

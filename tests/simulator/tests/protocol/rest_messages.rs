@@ -1,6 +1,6 @@
 //! `chat.*` and the history endpoints against the vectors; one stored message in both date forms.
 
-mod rest_support;
+use crate::rest_support;
 
 use rest_support::*;
 use rocketchat_sim::time::{parse_iso, DateForm};

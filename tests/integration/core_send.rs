@@ -1,7 +1,7 @@
 //! Sending under pressure: 429 storms and 5xx bursts on `chat.sendMessage`. Nothing is lost,
 //! nothing is posted twice, and one room's messages keep the order they were sent in.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

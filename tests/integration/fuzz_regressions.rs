@@ -2,7 +2,7 @@
 //! the libFuzzer targets in `fuzz/` run, with the same invariant checks, so every crash the
 //! fuzzers found and a handful of minimized seeds stay covered by plain `cargo test`.
 
-mod fuzz_harness;
+use crate::fuzz_harness;
 
 use std::path::Path;
 
