@@ -1,5 +1,8 @@
 //! Catch-up: after a reconnect, fetch over REST what was posted in the bot's rooms while it
-//! was away, oldest first, so the pipeline can deliver it before newer live messages.
+//! was away, oldest first, so the pipeline can deliver it before newer live messages; and the
+//! edits made meanwhile to messages already delivered, so the host hears of those too.
+
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -16,6 +19,51 @@ const PAGE: u32 = 100;
 /// Upper bound on pages per room, so a very long outage cannot fetch without end.
 const MAX_PAGES_PER_ROOM: usize = 50;
 
+/// Rooms searched for edits after a reconnect. An edit of an older message does not move its
+/// room's `_updatedAt`, so each room costs one `chat.syncMessages` call; Rocket.Chat's default
+/// REST limit is 10 calls a minute per route for accounts without the `bot` role, and a
+/// catch-up must not wait out a rate-limit window before live messages flow again.
+pub const EDIT_ROOMS: usize = 10;
+
+/// The rooms where messages were delivered most recently: where a catch-up looks for edits.
+#[derive(Debug, Default)]
+pub struct RecentRooms {
+    tick: u64,
+    last: HashMap<String, u64>,
+}
+
+impl RecentRooms {
+    /// Rooms remembered; the least recently touched is forgotten beyond this.
+    const CAPACITY: usize = 4 * EDIT_ROOMS;
+
+    /// A message was delivered in `rid`.
+    pub fn touch(&mut self, rid: &str) {
+        self.tick += 1;
+        if let Some(t) = self.last.get_mut(rid) {
+            *t = self.tick;
+            return;
+        }
+        self.last.insert(rid.to_owned(), self.tick);
+        if self.last.len() > Self::CAPACITY {
+            if let Some(oldest) = self
+                .last
+                .iter()
+                .min_by_key(|(_, t)| **t)
+                .map(|(r, _)| r.clone())
+            {
+                self.last.remove(&oldest);
+            }
+        }
+    }
+
+    /// Up to `n` room ids, most recent first.
+    pub fn newest(&self, n: usize) -> Vec<String> {
+        let mut rooms: Vec<(&String, &u64)> = self.last.iter().collect();
+        rooms.sort_by_key(|(_, t)| std::cmp::Reverse(**t));
+        rooms.into_iter().take(n).map(|(r, _)| r.clone()).collect()
+    }
+}
+
 /// What a catch-up fetched.
 #[derive(Debug, Default)]
 pub struct Missed {
@@ -23,13 +71,19 @@ pub struct Missed {
     /// include rooms the bot joined while disconnected, which the supervisor has not heard
     /// of (their `subscriptions-changed` event was missed too).
     pub rooms: Vec<Value>,
-    /// Their messages posted since then, oldest first.
+    /// Their messages posted since then, oldest first, then the messages of `edit_rooms`
+    /// edited since then, in the order of their edits.
     pub messages: Vec<Value>,
 }
 
 /// Every message posted after `since_ms` in the rooms the bot is a member of, oldest first,
-/// with those rooms.
-pub async fn missed_messages(rest: &RestClient, since_ms: i64) -> Result<Missed, RestError> {
+/// with those rooms; then the messages of `edit_rooms` (rooms with recent deliveries) edited
+/// since then. The pipeline tells edits of delivered messages from repeats by `editedAt`.
+pub async fn missed_messages(
+    rest: &RestClient,
+    since_ms: i64,
+    edit_rooms: &[String],
+) -> Result<Missed, RestError> {
     let since = iso(since_ms - OVERLAP_MS);
     // Only rooms with activity since then: a room's `_updatedAt` moves with each message.
     let rooms = rest.rooms_get(Some(&since)).await?.update;
@@ -47,7 +101,34 @@ pub async fn missed_messages(rest: &RestClient, since_ms: i64) -> Result<Missed,
         messages.extend(room_history(rest, t, rid, &since).await?);
     }
     messages.sort_by_key(|m| m.get("ts").and_then(parse_date_ms).unwrap_or(0));
+    let fetched: HashSet<String> = messages.iter().filter_map(message_id).collect();
+    let mut edits = Vec::new();
+    for rid in edit_rooms {
+        let updated = match rest.sync_messages(rid, &since).await {
+            Ok(sync) => sync.updated,
+            // The bot may have left the room, or the server may lack the route: the edits
+            // are lost for this room, which is no reason to hold back the new messages.
+            Err(
+                e @ (RestError::Api { .. }
+                | RestError::Forbidden { .. }
+                | RestError::NotFound { .. }),
+            ) => {
+                tracing::debug!(room = %rid, "no edit catch-up for this room: {e}");
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        edits.extend(updated.into_iter().filter(|m| {
+            m.get("editedAt").is_some() && message_id(m).is_some_and(|id| !fetched.contains(&id))
+        }));
+    }
+    edits.sort_by_key(|m| m.get("editedAt").and_then(parse_date_ms).unwrap_or(0));
+    messages.extend(edits);
     Ok(Missed { rooms, messages })
+}
+
+fn message_id(m: &Value) -> Option<String> {
+    m.get("_id").and_then(Value::as_str).map(str::to_owned)
 }
 
 /// One room's messages after `since`, paging backwards from the newest.
@@ -81,4 +162,30 @@ fn iso(ms: i64) -> String {
     chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recent_rooms_are_listed_newest_first_and_bounded() {
+        let mut r = RecentRooms::default();
+        for i in 0..(RecentRooms::CAPACITY + 5) {
+            r.touch(&format!("R{i}"));
+        }
+        r.touch("R3"); // forgotten by now: back as the newest
+        r.touch(&format!("R{}", RecentRooms::CAPACITY + 4));
+        let newest = r.newest(3);
+        assert_eq!(
+            newest,
+            [
+                format!("R{}", RecentRooms::CAPACITY + 4),
+                "R3".to_owned(),
+                format!("R{}", RecentRooms::CAPACITY + 3)
+            ]
+        );
+        assert_eq!(r.newest(usize::MAX).len(), RecentRooms::CAPACITY);
+        assert!(!r.newest(usize::MAX).contains(&"R0".to_owned()));
+    }
 }

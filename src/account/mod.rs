@@ -863,8 +863,9 @@ async fn catch_up(
     stop: &mut watch::Receiver<bool>,
 ) {
     const ATTEMPTS: u32 = 4;
+    let edit_rooms = inbound.recent_rooms.newest(catchup::EDIT_ROOMS);
     for attempt in 1..=ATTEMPTS {
-        match missed_messages(&shared.rest, since_ms).await {
+        match missed_messages(&shared.rest, since_ms, &edit_rooms).await {
             Ok(missed) => {
                 // Rooms joined while disconnected are unknown here (their
                 // `subscriptions-changed` was missed): learn them first, or their messages

@@ -17,6 +17,7 @@ use crate::inbound::dedupe::{Dedupe, Seen};
 use crate::inbound::gate::{Decision, Gate};
 use crate::inbound::{normalize_message, parse_date_ms, NormalizeContext, RoomMeta};
 
+use super::catchup::RecentRooms;
 use super::rooms::RoomDirectory;
 use super::status::AccountStatus;
 
@@ -39,6 +40,8 @@ pub struct Inbound {
     pub rooms: RoomDirectory,
     /// Newest server `ts` seen on any message (epoch ms): where a catch-up starts.
     pub watermark_ms: Option<i64>,
+    /// Rooms with recent deliveries: where a catch-up looks for edits.
+    pub recent_rooms: RecentRooms,
     queue: Arc<EventQueue>,
     status: Arc<Mutex<AccountStatus>>,
     /// The access rules, shared with the account handle (pairing approvals at run time, and
@@ -64,6 +67,7 @@ impl Inbound {
             dedupe: Dedupe::default(),
             rooms: RoomDirectory::default(),
             watermark_ms: None,
+            recent_rooms: RecentRooms::default(),
             queue,
             status,
         }
@@ -211,6 +215,7 @@ impl Inbound {
             drop(st);
             Event::Message { message }
         };
+        self.recent_rooms.touch(rid);
         self.queue.push_wait(Some(&self.account_id), event).await;
     }
 }

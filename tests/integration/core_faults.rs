@@ -253,9 +253,6 @@ async fn half_open_longer_than_the_watchdog() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "design gap: the catch-up pages room history by `ts`, so edits of messages older \
-            than its 2 s overlap made while disconnected are never delivered (needs \
-            chat.syncMessages / `_updatedAt`-based catch-up)"]
 async fn an_edit_made_while_disconnected_is_caught_up() {
     let (mut h, before) = before_fault().await;
     let store = h.sim.store().clone();
