@@ -7,7 +7,8 @@
 //! Rules, in the order they are applied:
 //! - Empty or whitespace-only input gives no chunks; no chunk is empty, and no
 //!   chunk starts or ends with whitespace (whitespace at a split point is dropped,
-//!   except the indentation of a code line that starts a continued code block).
+//!   except the indentation of a code line that starts a continued code block, and
+//!   of a line that would otherwise read as a fence the input does not have).
 //! - [`ChunkMode::Newline`] first splits at every blank line outside fenced code
 //!   (each paragraph becomes its own message, as OpenClaw's `chunkMode: "newline"`
 //!   does), then length-chunks any paragraph that is still too long.
@@ -70,7 +71,8 @@ pub(crate) struct Fence {
     pub closed: bool,
     /// The opening line without indentation or trailing whitespace (used to reopen).
     pub reopen: String,
-    /// The fence run (e.g. ```` ``` ````), used as the synthesized closing line.
+    /// The closing line's fence run (e.g. ```` ``` ````; the opener's when unclosed), used
+    /// as the synthesized closing line.
     pub marker: String,
 }
 
@@ -102,6 +104,11 @@ pub(crate) fn fence_marker(line: &str) -> Option<(char, usize, &str)> {
     Some((ch, run, &body[run..]))
 }
 
+/// A line that is no fence as written but would be one without its leading whitespace.
+pub(crate) fn reads_as_new_fence(line: &str) -> bool {
+    fence_marker(line).is_none() && fence_marker(line.trim_start()).is_some()
+}
+
 /// Finds every fenced code block in `text`, in order, CommonMark style: a
 /// backtick opener's info string cannot contain a backtick; a closer uses the
 /// same char, is at least as long and has nothing but whitespace after it.
@@ -128,7 +135,10 @@ pub(crate) fn parse_fences(text: &str) -> Vec<Fence> {
                             end: line_end,
                             closed: true,
                             reopen: reopen.clone(),
-                            marker: och.to_string().repeat(*orun),
+                            // The closer's run, which may be longer than the opener's:
+                            // it also closes the reopened block and it replaces the
+                            // closing line when that is all a chunk has left.
+                            marker: ch.to_string().repeat(run),
                         });
                         open = None;
                     }
@@ -212,7 +222,8 @@ pub fn chunk_text(text: &str, limit: usize, mode: ChunkMode) -> Vec<String> {
     }
 }
 
-/// Splits at every blank line outside fenced code; parts are trimmed, empty parts dropped.
+/// Splits at every blank line outside fenced code; parts are trimmed at the end, blank parts
+/// dropped.
 pub(crate) fn split_paragraphs(text: &str) -> Vec<&str> {
     let fences = parse_fences(text);
     let mut parts = Vec::new();
@@ -224,10 +235,11 @@ pub(crate) fn split_paragraphs(text: &str) -> Vec<&str> {
         }
     }
     parts.push(&text[start..]);
+    // Leading whitespace is the chunker's to drop: it keeps what a line needs.
     parts
         .into_iter()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
+        .map(str::trim_end)
+        .filter(|p| !p.trim_start().is_empty())
         .collect()
 }
 
@@ -294,6 +306,24 @@ impl<'a> Chunker<'a> {
         from + (rest.len() - rest.trim_start().len())
     }
 
+    /// Where a chunk after a split at `from` starts: past the whitespace, unless dropping
+    /// the indentation (or a stray `\r`) of its first line would make that line read as a
+    /// fence the input does not have (`    ```x` is indented code, `````x` would open a block).
+    fn chunk_start(&self, from: usize) -> usize {
+        let next = self.skip_ws(from);
+        let text = self.text;
+        let line_start = text[..next].rfind('\n').map_or(0, |i| i + 1);
+        if line_start < from || line_start == next {
+            return next;
+        }
+        let line_end = text[next..].find('\n').map_or(text.len(), |i| next + i);
+        if reads_as_new_fence(&text[line_start..line_end]) {
+            line_start
+        } else {
+            next
+        }
+    }
+
     /// The fence whose content a chunk starting at `pos` continues.
     fn open_fence_at(&self, pos: usize) -> Option<&Fence> {
         fence_at(&self.fences, pos).filter(|f| pos > f.open_end && pos <= f.close_start)
@@ -310,7 +340,7 @@ impl<'a> Chunker<'a> {
     fn run(&self) -> Vec<String> {
         let text = self.text;
         let mut out = Vec::new();
-        let mut pos = self.skip_ws(0);
+        let mut pos = self.chunk_start(0);
         while pos < text.len() {
             let open = self.open_fence_at(pos);
             let prefix_units = open.map_or(0, |f| utf16_len(&f.reopen) + 1);
@@ -339,13 +369,13 @@ impl<'a> Chunker<'a> {
                 }
             };
             chunk.push_str(text[pos..b].trim_end());
-            let mut next = self.skip_ws(b);
+            let mut next = self.chunk_start(b);
             if let Some(f) = close {
                 chunk.push('\n');
                 chunk.push_str(&f.marker);
                 if f.closed && next >= f.close_start {
                     // Only the closing line is left: the synthesized one replaces it.
-                    next = self.skip_ws(f.end);
+                    next = self.chunk_start(f.end);
                 } else {
                     // Keep the indentation of the code line the next chunk starts with.
                     let line_start = text[..next].rfind('\n').map_or(0, |i| i + 1);

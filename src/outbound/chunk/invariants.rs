@@ -2,11 +2,12 @@
 //! the fuzz targets (`fuzz/`) and their regression tests (`tests/fuzz_regressions.rs`).
 //! Not part of the supported API.
 
-use super::{fence_marker, parse_fences, utf16_len};
+use super::{fence_marker, parse_fences, reads_as_new_fence, utf16_len};
 
 /// Checks a chunking of `input` at `limit`; `Err` names the first broken invariant.
 ///
-/// - no chunk is empty or starts/ends with whitespace, none holds a lone surrogate;
+/// - no chunk is empty or starts/ends with whitespace (except leading whitespace that keeps
+///   its first line from reading as a fence), none holds a lone surrogate;
 /// - every chunk is at most `limit` UTF-16 units (for `limit >= 2`: below that a single
 ///   character may be wider than the limit);
 /// - content is preserved modulo whitespace and the fence lines the chunker adds (see
@@ -23,7 +24,8 @@ pub fn check_chunks(input: &str, chunks: &[String], limit: usize) -> Result<(), 
         if c.trim().is_empty() {
             return Err("empty chunk".to_owned());
         }
-        if c.trim() != c {
+        let first_line = c.split('\n').next().unwrap_or_default();
+        if c.trim_end() != c || (c.trim_start() != c && !reads_as_new_fence(first_line)) {
             return Err(format!("chunk not trimmed: {c:?}"));
         }
         if !char::decode_utf16(c.encode_utf16()).all(|r| r.is_ok()) {

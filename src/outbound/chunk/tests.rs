@@ -220,3 +220,46 @@ fn property_random_texts_and_limits() {
         }
     }
 }
+
+#[test]
+fn a_chunk_never_turns_indented_code_into_a_fence() {
+    // `    ```x` is an indented code line, not a fence: dropping its indentation at a split
+    // would open a code block in Rocket.Chat that swallows the rest of the chunk.
+    let text = "Some intro text here.\n    ```not a fence\nmore text after it";
+    let chunks = len(text, 25);
+    assert_eq!(
+        chunks,
+        [
+            "Some intro text here.",
+            "    ```not a fence",
+            "more text after it"
+        ]
+    );
+    check_chunks(text, &chunks, 25, "indented code");
+    // The same in newline mode, where the paragraph split used to trim it away.
+    let text = "intro\n\n    ```x\ncode";
+    let chunks = chunk_text(text, 100, ChunkMode::Newline);
+    assert_eq!(chunks, ["intro", "    ```x\ncode"]);
+    // A real fence indented up to three spaces is still trimmed like any line.
+    assert_eq!(len("   ```\ncode\n```", 100), ["```\ncode\n```"]);
+}
+
+#[test]
+fn a_longer_closing_fence_is_kept_as_written() {
+    // Every chunk of the block closes with the input's longer run, whether the chunker
+    // adds the line or the input's own closing line is all that is left.
+    for n in 25..40 {
+        let body = "x".repeat(n);
+        let text = format!("```\n{body}\n{body}\n````\nafter");
+        let chunks = len(&text, 40);
+        let closes: Vec<&str> = chunks
+            .iter()
+            .filter_map(|c| c.lines().last().filter(|l| l.starts_with('`')))
+            .collect();
+        assert!(
+            !closes.is_empty() && closes.iter().all(|l| *l == "````"),
+            "{chunks:#?}"
+        );
+        check_chunks(&text, &chunks, 40, "long closing fence");
+    }
+}
