@@ -3,10 +3,11 @@
 // installed the way users install it, answering in the bundled Rocket.Chat simulator; the agent's
 // model is the canned fake model unless OPENAI_BASE_URL points at a real one (model.mjs).
 //
-//   scripts/demo [--once] [--port N] [--keep]
+//   scripts/demo [--once] [--port N] [--keep] [--timeout S]
 //     --once    run the scripted conversation only; exit 0 only if mybot answered every step
 //     --port N  simulator port (default: any free one), so other clients can join
 //     --keep    keep OpenClaw's temporary state dir (config, logs, sessions) after exit
+//     --timeout S  how long each scripted message may wait for its answer (default 90 s)
 //
 // Runs with the Node 24 that tests/e2e/setup.sh installs; scripts/demo builds and installs first.
 import {
@@ -20,17 +21,23 @@ import { Transcript } from "./transcript.mjs";
 
 const argv = process.argv.slice(2);
 const once = argv.includes("--once");
-const keep = argv.includes("--keep");
-const portArg = argv.indexOf("--port");
-const simPort = portArg >= 0 ? Number(argv[portArg + 1]) : 0;
-if (!Number.isInteger(simPort) || simPort < 0 || simPort > 65535) usage(`--port needs a port number, got ${argv[portArg + 1]}`);
+let keep = argv.includes("--keep");
+const numberOpt = (name, dflt) => {
+  const i = argv.indexOf(name);
+  if (i < 0) return dflt;
+  const n = Number(argv[i + 1]);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) usage(`${name} needs a number, got ${argv[i + 1]}`);
+  return n;
+};
+const simPort = numberOpt("--port", 0);
+const replyTimeoutMs = numberOpt("--timeout", 90) * 1000;
 for (const [i, a] of argv.entries()) {
   if (a === "-h" || a === "--help") usage();
-  if (!["--once", "--keep", "--port"].includes(a) && argv[i - 1] !== "--port") usage(`unknown argument ${a}`);
+  if (!["--once", "--keep", "--port", "--timeout"].includes(a) && !["--port", "--timeout"].includes(argv[i - 1])) usage(`unknown argument ${a}`);
 }
 
 function usage(problem) {
-  const text = "usage: scripts/demo [--once] [--port N] [--keep]   (scripts/demo --core: the bot on the Rust core alone)";
+  const text = "usage: scripts/demo [--once] [--port N] [--keep] [--timeout S]   (scripts/demo --core: the bot on the Rust core alone)";
   if (problem) console.error(`scripts/demo: ${problem}\n${text}`);
   else console.log(text);
   process.exit(problem ? 2 : 0);
@@ -57,7 +64,7 @@ function shutdown(code, why) {
     await sim?.stop().catch(() => {});
     killAllChildren(); // whatever was still starting (an `openclaw` CLI call, a gateway not yet ready)
     pack?.remove();
-    if (state && keep) console.log(`kept OpenClaw state: ${state.stateDir}`);
+    if (state && keep) console.log(`kept OpenClaw state dir ${state.stateDir} (gateway log ${state.config.logging.file})`);
     else state?.remove();
     console.log(`stopped gateway, model and simulator in ${secs(t)}`);
     process.exit(code);
@@ -104,10 +111,11 @@ try {
 transcript = new Transcript(sim);
 transcript.start();
 const tScript = performance.now();
-const failures = await runScript(sim, transcript, { fakeModel: model.fake });
+const failures = await runScript(sim, transcript, { fakeModel: model.fake, timeoutMs: replyTimeoutMs });
 if (failures.length) {
   console.log(`\nNOT answered (${failures.length}):`);
   for (const f of failures) console.log(`  ${f}`);
+  keep = true; // the gateway log says why
 } else {
   console.log(`\nscripted conversation: every message answered by mybot in its room/thread (${secs(tScript)})`);
 }

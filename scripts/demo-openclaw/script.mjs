@@ -41,6 +41,8 @@ function problem(step, replies, { fakeModel, elsewhere }) {
   if (!replies.length) {
     return elsewhere ? "mybot answered, but not in the thread" : "no answer from mybot";
   }
+  // OpenClaw posts model failures into the chat as "⚠️ …": seen, but not an answer.
+  if (replies.every((m) => m.msg.startsWith("⚠️"))) return `mybot posted only an error: ${JSON.stringify(replies[0].msg.slice(0, 200))}`;
   if (!step.chunked) return null;
   const sizes = replies.map((m) => m.msg.length);
   if (sizes.some((n) => n > CHUNK_LIMIT)) return `a chunk is over ${CHUNK_LIMIT} chars: ${sizes.join("+")}`;
