@@ -1,14 +1,16 @@
-//! The main job on the embedded default: a Rocket.Chat simulator on loopback and a bot on
-//! the core that answers in it. A scripted conversation runs first (a DM, a mention in a
-//! channel, a thread); then, when stdin is a terminal, you chat as `alice`.
+//! `scripts/demo --core`: a Rocket.Chat simulator on loopback and a bot on the core alone that
+//! answers in it, no OpenClaw: what a C or Rust host looks like. A scripted conversation runs
+//! first (a DM, a mention in a channel, a thread); then, when stdin is a terminal, you chat as
+//! `alice`.
 //!
 //! ```text
-//! scripts/demo                 # scripted conversation, then interactive
-//! scripts/demo --once          # scripted conversation only
-//! scripts/demo --port 3000     # fixed port, so other clients can join
+//! scripts/demo --core                 # scripted conversation, then interactive
+//! scripts/demo --core --once          # scripted conversation only
+//! scripts/demo --core --port 3000     # fixed port, so other clients can join
 //! ```
 //!
-//! The bot's "brain" here is a tiny echo: the OpenClaw plugin replaces it with an agent.
+//! The bot's "brain" here is a tiny echo; `scripts/demo` without `--core` runs the OpenClaw
+//! gateway with the plugin, whose agent answers instead.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
@@ -33,7 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--once" => once = true,
             "--port" => port = args.next().ok_or("--port needs a value")?.parse()?,
             "-h" | "--help" => {
-                println!("usage: scripts/demo [--once] [--port N]");
+                println!("usage: scripts/demo --core [--once] [--port N]");
                 return Ok(());
             }
             other => return Err(format!("unknown argument {other:?}").into()),
@@ -133,7 +135,7 @@ fn answer_next(core: &Core, within: Duration) {
         return;
     }
     let reply = format!(
-        "You said: \"{}\". (An OpenClaw agent answers here once the plugin is installed.)",
+        "You said: \"{}\". (Run scripts/demo without --core and an OpenClaw agent answers.)",
         message.text.trim()
     );
     let target = format!("channel:{}", message.room_id);

@@ -8,21 +8,16 @@
 // (`cargo build -p rocketchat-sim`; default target/debug/rocketchat-sim, or $ROCKETCHAT_SIM_BIN).
 // The plugin is used as packed for users: npm/ with this platform's native core bundled
 // (npm/scripts/build-native.sh --bundle; run.sh does it).
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import path from "node:path";
-import { createStateDir, freePort, installPlugin, openclaw, root, startFakeModel, startGateway, SIM_BOT } from "./gateway.mjs";
+import { createStateDir, freePort, installPlugin, openclaw, root, startFakeModel, startGateway, SIM_BOT, waitChannelConnected } from "./gateway.mjs";
+import { ALICE_ID, DM_ALICE, GENERAL, OPS, defaultSimBin, startSimulator } from "./simulator.mjs";
 
 const argv = process.argv.slice(2);
 const opt = (n) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : undefined);
-const simBin = opt("--sim-bin") ?? process.env.ROCKETCHAT_SIM_BIN ?? path.join(root, "target/debug/rocketchat-sim");
+const simBin = opt("--sim-bin") ?? defaultSimBin();
 const pluginDir = opt("--plugin") ?? path.join(root, "npm");
 const only = opt("--only");
 
-const DM_ALICE = "Bq7dYg4KxWnZcT3rAk9ZfTqW2mHs8PxLcE"; // seed DM mybot + alice
-const GENERAL = "GENERAL";
-const OPS = "pX7aQmTz4cK9rWn2H"; // private group mybot + alice
-const ALICE_ID = "k9ZfTqW2mHs8PxLcE";
 const DM_BOB = "Bq7dYg4KxWnZcT3rAYh3nR6vPq2XzMt8Ws"; // mybot + bob: created by the bot's first `@bob` send
 // Access as users configure it: alice is allowlisted, unknown DM senders get a pairing code,
 // groups answer allowlisted senders only.
@@ -37,34 +32,6 @@ const section = (simUrl) => ({
   groupAllowFrom: ["alice"],
 });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function startSimulator() {
-  if (!existsSync(simBin)) throw new Error(`${simBin} missing: cargo build -p rocketchat-sim (or pass --sim-bin)`);
-  const child = spawn(simBin, ["--port", "0"], { detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  let err = "";
-  child.stderr.on("data", (b) => (err = (err + b).slice(-4000)));
-  const url = await new Promise((resolve, reject) => {
-    let out = "";
-    const t = setTimeout(() => reject(new Error(`simulator printed no URL in 15 s\n${err}`)), 15000);
-    child.stdout.on("data", (b) => {
-      out += b;
-      const m = out.match(/ROCKETCHAT_SIM_URL=(\S+)/);
-      if (m) { clearTimeout(t); resolve(m[1]); }
-    });
-    child.once("exit", (c) => { clearTimeout(t); reject(new Error(`simulator exited ${c}\n${err}`)); });
-  });
-  const api = async (method, route, body) => {
-    const res = await fetch(`${url}${route}`, { method, headers: { "content-type": "application/json" }, body: body && JSON.stringify(body) });
-    if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`);
-    return res.json();
-  };
-  return {
-    url,
-    post: (user, rid, msg, extra = {}) => api("POST", "/_sim/post", { user, rid, msg, ...extra }),
-    messages: (rid, user, since) => api("GET", `/_sim/messages?rid=${rid}${user ? `&user=${user}` : ""}${since ? `&since=${encodeURIComponent(since)}` : ""}`),
-    stop: () => { try { process.kill(-child.pid, "SIGTERM"); } catch {} },
-  };
-}
 
 // Bot messages in `rid` posted after `since`, waiting until `done(messages)` or timeout.
 async function waitForBot(sim, rid, since, done, timeoutMs = 60000) {
@@ -158,7 +125,7 @@ const t0 = performance.now();
 let sim, model, state, gw;
 let failed = 0;
 try {
-  sim = await startSimulator();
+  sim = await startSimulator({ bin: simBin });
   model = await startFakeModel();
   state = createStateDir({ modelBaseUrl: model.baseUrl, port: await freePort() });
   await installPlugin(state, pluginDir);
@@ -167,23 +134,9 @@ try {
   console.log(`simulator ${sim.url}, fake model ${model.url}, gateway ready in ${gw.readyMs} ms`);
 
   // Gate: the channel account must report connected before messages are posted.
-  const end = Date.now() + 60000;
-  let acct;
-  let last = "";
-  while (Date.now() < end) {
-    const exited = gw.log.find((l) => /\[rocketchat\].*channel exited/.test(l));
-    if (exited) throw new Error(`channel not running: ${exited.replace(/^\S+ /, "")}`);
-    const st = await openclaw(state.env, ["channels", "status", "--json"]);
-    try {
-      acct = JSON.parse(st.stdout).channelAccounts?.rocketchat?.[0];
-    } catch {
-      last = `channels status exit ${st.code}: ${(st.stdout + st.stderr).slice(-500)}`;
-    }
-    if (acct?.connected) break;
-    if (process.env.E2E_DEBUG) console.log("status:", st.code, st.stdout.slice(0, 300), st.stderr.slice(0, 300));
-    await sleep(1000);
-  }
-  if (!acct?.connected) throw new Error(`channel never connected: ${JSON.stringify(acct) ?? last}`);
+  await waitChannelConnected(state, gw, {
+    onPoll: (st) => process.env.E2E_DEBUG && console.log("status:", st.code, st.stdout.slice(0, 300), st.stderr.slice(0, 300)),
+  });
   console.log("ok   channel connected");
 
   for (const [name, fn] of Object.entries(tests)) {
@@ -205,7 +158,7 @@ try {
     if (failed) console.log(`fake model requests: ${(await model.requests().catch(() => [])).map((r) => r.path).join(", ")}`);
     await model.stop();
   }
-  sim?.stop();
+  await sim?.stop();
   if (state && !argv.includes("--keep")) state.remove();
   else if (state) console.log(`kept ${state.stateDir}`);
 }

@@ -15,8 +15,9 @@
 //       stops it on SIGINT/SIGTERM.  --sim-url adds a `channels.rocketchat` section for the
 //       simulator's seed bot (needs the rocketchat plugin installed, e.g. --plugin npm/).
 //
-// Library: import { startFakeModel, createStateDir, installPlugin, openclaw, startGateway } from "./gateway.mjs".
-import { spawn } from "node:child_process";
+// Library: import { startFakeModel, createStateDir, packPlugin, installPlugin, openclaw, startGateway,
+// waitChannelConnected, killAllChildren } from "./gateway.mjs" (used by e2e.mjs, plugin-load.mjs, scripts/demo.mjs).
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -53,8 +54,8 @@ export function freePort() {
 }
 
 // Spawn a process in its own process group; resolves when `pattern` appears on stdout/stderr.
-function spawnUntil(cmd, args, { env, pattern, timeoutMs, name }) {
-  const child = spawn(cmd, args, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+export function spawnUntil(cmd, args, { env, pattern, timeoutMs, name }) {
+  const child = track(spawn(cmd, args, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] }));
   const log = [];
   return new Promise((resolve, reject) => {
     let done = false;
@@ -86,11 +87,24 @@ function spawnUntil(cmd, args, { env, pattern, timeoutMs, name }) {
 
 const tail = (log, n = 40) => log.slice(-n).join("\n");
 
+// Every child spawned here runs in its own process group (so a terminal's Ctrl-C reaches only the
+// driver, which then stops them in order). Tracked so a driver can still kill whatever is left
+// when it is interrupted half-way, e.g. during a gateway start.
+const live = new Set();
+export function track(child) {
+  live.add(child);
+  child.once("exit", () => live.delete(child));
+  return child;
+}
+export function killAllChildren(sig = "SIGKILL") {
+  for (const child of live) killGroup(child, sig);
+}
+
 function killGroup(child, sig) {
   try { process.kill(-child.pid, sig); } catch { /* already gone */ }
 }
 
-async function stopChild(child, graceMs = 20000) {
+export async function stopChild(child, graceMs = 20000) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once("exit", r));
   killGroup(child, "SIGTERM");
@@ -131,8 +145,9 @@ export function rocketchatSection(simUrl) {
 
 // A temp state dir with openclaw.json: loopback gateway without auth, the built-in `openai`
 // provider (default agent model openai/gpt-6-astra, Responses API) pointed at the fake model.
-export function createStateDir({ modelBaseUrl, port, extraConfig = {} }) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "openclaw-e2e-"));
+// `apiKey` defaults to the fake model's; a real key lands only in this 0700 temp dir, never on stdout.
+export function createStateDir({ modelBaseUrl, apiKey = "sk-fake-e2e", port, extraConfig = {}, prefix = "openclaw-e2e-" }) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   const stateDir = path.join(dir, "state");
   const home = path.join(dir, "home");
   mkdirSync(stateDir, { recursive: true });
@@ -141,7 +156,7 @@ export function createStateDir({ modelBaseUrl, port, extraConfig = {} }) {
   const config = {
     gateway: { mode: "local", port, bind: "loopback", auth: { mode: "none" } },
     logging: { file: path.join(stateDir, "logs", "openclaw.log") },
-    models: { providers: { openai: { baseUrl: modelBaseUrl, apiKey: "sk-fake-e2e" } } },
+    models: { providers: { openai: { baseUrl: modelBaseUrl, apiKey } } },
     ...extraConfig,
   };
   writeFileSync(configPath, JSON.stringify(config, null, 2) + "\n"); // before OpenClaw ever touches it
@@ -182,7 +197,7 @@ export function openclaw(env, args, { timeoutMs = 180000 } = {}) {
   checkInstalled();
   const t0 = now();
   return new Promise((resolve, reject) => {
-    const child = spawn(node24, [openclawMjs, ...args], { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = track(spawn(node24, [openclawMjs, ...args], { env, detached: true, stdio: ["ignore", "pipe", "pipe"] }));
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (b) => (stdout += b));
@@ -194,6 +209,13 @@ export function openclaw(env, args, { timeoutMs = 180000 } = {}) {
       resolve({ code, signal, stdout: stripAnsi(stdout), stderr: stripAnsi(stderr), ms: Math.round(now() - t0) });
     });
   });
+}
+
+// `npm pack` of a plugin folder (default npm/) into a temp dir: the tarball users install.
+export function packPlugin(folder = path.join(root, "npm")) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "rocketchat-pack-"));
+  const out = execFileSync("npm", ["pack", "--silent", "--pack-destination", dir], { cwd: folder, encoding: "utf8" });
+  return { tgz: path.join(dir, out.trim().split("\n").pop()), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 // `openclaw plugins install` of a local folder or .tgz: a non-ClawHub source needs --force, and a
@@ -225,6 +247,28 @@ export async function startGateway(state, { timeoutMs = 120000 } = {}) {
       return Math.round(now() - t);
     },
   };
+}
+
+// Wait until the gateway reports the rocketchat account connected (`channels status --json`);
+// fails at once if the host logged that the channel exited. Returns the account's status object.
+export async function waitChannelConnected(state, gw, { timeoutMs = 60000, onPoll } = {}) {
+  const end = Date.now() + timeoutMs;
+  let acct;
+  let last = "";
+  while (Date.now() < end) {
+    const exited = gw.log.find((l) => /\[rocketchat\].*channel exited/.test(l));
+    if (exited) throw new Error(`channel not running: ${exited.replace(/^\S+ /, "")}`);
+    const st = await openclaw(state.env, ["channels", "status", "--json"]);
+    try {
+      acct = JSON.parse(st.stdout).channelAccounts?.rocketchat?.[0];
+    } catch {
+      last = `channels status exit ${st.code}: ${(st.stdout + st.stderr).slice(-500)}`;
+    }
+    if (acct?.connected) return acct;
+    onPoll?.(st);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`channel never connected: ${JSON.stringify(acct) ?? last}`);
 }
 
 function parseJsonOut(res) {

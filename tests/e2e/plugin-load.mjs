@@ -8,11 +8,8 @@
 // with the core's network error: each proves the host reaches the plugin's native core.
 //
 //   node tests/e2e/plugin-load.mjs [--source npm/|path.tgz] [--sim-url URL] [--keep]
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { createStateDir, freePort, installPlugin, openclaw, root, startGateway } from "./gateway.mjs";
+import { createStateDir, freePort, installPlugin, openclaw, packPlugin, root, startGateway } from "./gateway.mjs";
 
 const argv = process.argv.slice(2);
 const opt = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
@@ -26,12 +23,11 @@ function check(name, ok, detail = "") {
 }
 
 let source = opt("--source");
-let packDir;
+let pack;
 if (!source || !source.endsWith(".tgz")) {
-  packDir = mkdtempSync(path.join(os.tmpdir(), "rocketchat-pack-"));
   const folder = path.resolve(source ?? path.join(root, "npm"));
-  const name = execFileSync("npm", ["pack", "--silent", "--pack-destination", packDir], { cwd: folder, encoding: "utf8" }).trim().split("\n").pop();
-  source = path.join(packDir, name);
+  pack = packPlugin(folder);
+  source = pack.tgz;
   console.log(`packed ${path.relative(root, folder) || "."} -> ${source}`);
 }
 
@@ -79,7 +75,7 @@ try {
   if (gw) console.log(`gateway stopped in ${await gw.stop()} ms`);
   if (keep) console.log(`kept state dir ${state.stateDir}`);
   else state.remove();
-  if (packDir) rmSync(packDir, { recursive: true, force: true });
+  pack?.remove();
 }
 const failed = results.filter((r) => !r.ok).length;
 console.log(`${failed ? "FAILED" : "plugin load path ok"}: ${results.length - failed}/${results.length} checks in ${Math.round(performance.now() - t0)} ms`);
