@@ -16,7 +16,10 @@
 //!   best boundary in the window, in this order: a paragraph break (blank line),
 //!   a line break, a line break inside a fenced block, a sentence end
 //!   (`. ` `! ` `? ` or after `。` `！` `？`), whitespace, whitespace inside a fenced
-//!   block, and finally a hard split at a character boundary. A hard split never
+//!   block, and finally a hard split at a character boundary. Except: a paragraph
+//!   break in the first half of the window gives way to a line or sentence break in
+//!   the second half when the text after it needs more than one message anyway (an
+//!   intro line is not sent alone ahead of a long list). A hard split never
 //!   separates a surrogate pair (we only cut between `char`s) and avoids cutting
 //!   before a combining mark, ZWJ, variation selector, emoji modifier or tag
 //!   character, after a ZWJ, between two regional indicators, or inside `\r\n`.
@@ -452,7 +455,31 @@ impl<'a> Chunker<'a> {
             }
             prev = c;
         }
-        best.iter().flatten().next().copied()
+        self.spend_room_well(pos, budget, &best)
+            .or_else(|| best.iter().flatten().next().copied())
+    }
+
+    /// The one exception to "best rank first": a paragraph break in the first half of the
+    /// window, when what follows it needs more than one message anyway, would only add a
+    /// short message (`Intro:` alone, then the long list). A line or sentence break in the
+    /// second half is taken instead.
+    fn spend_room_well<'f>(
+        &self,
+        pos: usize,
+        budget: usize,
+        best: &[Option<(usize, Option<&'f Fence>)>; RANKS],
+    ) -> Option<(usize, Option<&'f Fence>)> {
+        let (para, _) = best[Rank::Paragraph as usize]?;
+        let half = budget / 2;
+        let end = self.text.trim_end().len();
+        let rest = self.skip_ws(para).min(end);
+        if self.units(pos, para) >= half || self.units(rest, end) <= self.limit {
+            return None;
+        }
+        [Rank::Line, Rank::Sentence]
+            .into_iter()
+            .filter_map(|r| best[r as usize])
+            .find(|&(b, _)| self.units(pos, b) >= half)
     }
 
     /// Nothing fits (degenerate limit): the first character goes alone.

@@ -39,6 +39,19 @@ fn split_preferences_table() {
             20,
             &["aaaa bbbb", "cccc\ndddd eeee"],
         ),
+        // ... unless it comes early and what follows needs two messages anyway: then a
+        // late line break saves a message.
+        (
+            "Intro:\n\nl1 aa\nl2 bb\nl3 cc\nl4 dd",
+            20,
+            &["Intro:\n\nl1 aa\nl2 bb", "l3 cc\nl4 dd"],
+        ),
+        // An early paragraph break still wins when the rest fits one message.
+        (
+            "Intro:\n\nl1 aa\nl2 bb\nl3 cc",
+            20,
+            &["Intro:", "l1 aa\nl2 bb\nl3 cc"],
+        ),
         // Line break beats a later sentence end and word.
         ("aaaa\nbbb. ccc ddd eee", 16, &["aaaa", "bbb. ccc ddd eee"]),
         // Sentence end beats a later space.
