@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Proves the load path of the npm/ plugin package in a real OpenClaw (no model turn needed):
 //   npm pack npm/ -> plugins install <tgz> -> plugins list / inspect --runtime / doctor ->
-//   channels.rocketchat + plugins.entries.rocketchat.enabled -> config validate -> gateway start ->
+//   channels add (setup flags) -> channels.rocketchat + plugins.entries.rocketchat.enabled -> config validate -> gateway start ->
 //   the host calls gateway.startAccount, status.probeAccount and outbound.sendText of the plugin.
 // The server URL is unreachable here (no simulator unless --sim-url), so the account must keep
 // running (the core retries), the probe must report the connection problem and the send must fail
@@ -47,6 +47,20 @@ try {
 
   const doc = await openclaw(state.env, ["plugins", "doctor"]);
   check("plugins doctor", doc.code === 0 && /checks passed/.test(doc.stdout), `${doc.ms} ms`);
+
+  // `channels add` takes the flags the package.json setup fields declare (before the runtime loads).
+  const secret = "setup-token-0123456789";
+  const add = await openclaw(state.env, ["channels", "add", "--channel", "rocketchat", "--url", "https://chat.example.com", "--token", secret, "--user-id", "setupUser1"]);
+  const got = await openclaw(state.env, ["config", "get", "channels.rocketchat", "--json"]);
+  let added;
+  try {
+    added = JSON.parse(got.stdout);
+  } catch {}
+  check(
+    "channels add --channel rocketchat --url --token --user-id writes the default account",
+    add.code === 0 && added?.baseUrl === "https://chat.example.com" && added?.userId === "setupUser1" && typeof added?.authToken === "string" && !(add.stdout + add.stderr + got.stdout).includes(secret),
+    `${add.ms} ms: ${(add.stdout + add.stderr).trim().split("\n").pop()}`,
+  );
 
   await state.setRocketchat(opt("--sim-url") ?? "http://127.0.0.1:9");
   const val = await openclaw(state.env, ["config", "validate"]);
