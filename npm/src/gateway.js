@@ -218,6 +218,11 @@ export function statusPatch(st) {
     baseUrl: st.baseUrl,
     botUserId: st.userId,
     botUsername: st.username,
+    // "Why doesn't the bot answer?": `openclaw channels status --json` shows these.
+    delivered: st.delivered,
+    sent: st.sent,
+    reconnects: st.reconnects,
+    dropped: st.dropped,
   };
 }
 

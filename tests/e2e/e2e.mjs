@@ -91,13 +91,23 @@ const tests = {
     return out.join(", ");
   },
   // A sender outside groupAllowFrom gets no reply, even when mentioning the bot.
-  async not_allowed_no_reply({ sim }) {
+  async not_allowed_no_reply({ sim, state }) {
     const since = new Date().toISOString();
     await sim.post("bob", GENERAL, `@${SIM_BOT.username} FAKE_PING from bob`);
     await sim.post("alice", GENERAL, `@${SIM_BOT.username} after bob`); // alice's answer proves bob's message was processed
     const msgs = await waitForBot(sim, GENERAL, since, (m) => m.some((x) => x.msg.includes("echo: after bob")));
     if (msgs.some((x) => x.msg.trim() === "pong")) throw new Error("bob got a reply");
-    return "bob ignored, alice answered";
+    // The host's status says why: the account counts the message as not allowed.
+    let acct;
+    for (let i = 0; i < 5 && !(acct?.dropped?.notAllowed >= 1); i++) {
+      if (i) await sleep(2000);
+      const st = await openclaw(state.env, ["channels", "status", "--json"]);
+      try {
+        acct = JSON.parse(st.stdout).channelAccounts?.rocketchat?.[0];
+      } catch {}
+    }
+    if (!(acct?.dropped?.notAllowed >= 1)) throw new Error(`channels status shows no notAllowed drop: ${JSON.stringify(acct)}`);
+    return `bob ignored (channels status: dropped ${JSON.stringify(acct.dropped)}), alice answered`;
   },
   // Unknown DM sender under dmPolicy pairing: pairing code in the DM, `openclaw pairing approve`, then answered.
   async pairing({ sim, state }) {
