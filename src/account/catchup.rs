@@ -1,6 +1,7 @@
 //! Catch-up: after a reconnect, fetch over REST what was posted in the bot's rooms while it
 //! was away, oldest first, so the pipeline can deliver it before newer live messages; and the
-//! edits made meanwhile to messages already delivered, so the host hears of those too.
+//! edits and deletions made meanwhile to messages already delivered, so the host hears of
+//! those too.
 
 use std::collections::{HashMap, HashSet};
 
@@ -74,11 +75,14 @@ pub struct Missed {
     /// Their messages posted since then, oldest first, then the messages of `edit_rooms`
     /// edited since then, in the order of their edits.
     pub messages: Vec<Value>,
+    /// (room id, message id) of the messages of `edit_rooms` deleted since then.
+    pub deleted: Vec<(String, String)>,
 }
 
 /// Every message posted after `since_ms` in the rooms the bot is a member of, oldest first,
 /// with those rooms; then the messages of `edit_rooms` (rooms with recent deliveries) edited
-/// since then. The pipeline tells edits of delivered messages from repeats by `editedAt`.
+/// or deleted since then. The pipeline tells edits of delivered messages from repeats by
+/// `editedAt`.
 pub async fn missed_messages(
     rest: &RestClient,
     since_ms: i64,
@@ -103,9 +107,10 @@ pub async fn missed_messages(
     messages.sort_by_key(|m| m.get("ts").and_then(parse_date_ms).unwrap_or(0));
     let fetched: HashSet<String> = messages.iter().filter_map(message_id).collect();
     let mut edits = Vec::new();
+    let mut deleted = Vec::new();
     for rid in edit_rooms {
-        let updated = match rest.sync_messages(rid, &since).await {
-            Ok(sync) => sync.updated,
+        let sync = match rest.sync_messages(rid, &since).await {
+            Ok(sync) => sync,
             // The bot may have left the room, or the server may lack the route: the edits
             // are lost for this room, which is no reason to hold back the new messages.
             Err(
@@ -118,13 +123,23 @@ pub async fn missed_messages(
             }
             Err(e) => return Err(e),
         };
-        edits.extend(updated.into_iter().filter(|m| {
+        deleted.extend(
+            sync.deleted
+                .iter()
+                .filter_map(message_id)
+                .map(|id| (rid.clone(), id)),
+        );
+        edits.extend(sync.updated.into_iter().filter(|m| {
             m.get("editedAt").is_some() && message_id(m).is_some_and(|id| !fetched.contains(&id))
         }));
     }
     edits.sort_by_key(|m| m.get("editedAt").and_then(parse_date_ms).unwrap_or(0));
     messages.extend(edits);
-    Ok(Missed { rooms, messages })
+    Ok(Missed {
+        rooms,
+        messages,
+        deleted,
+    })
 }
 
 fn message_id(m: &Value) -> Option<String> {

@@ -879,6 +879,18 @@ async fn catch_up(
                 for m in &missed.messages {
                     inbound.handle(m, None, MessageSource::CatchUp).await;
                 }
+                // As a live deletion would have been reported; only for messages seen here.
+                for (room_id, message_id) in missed.deleted {
+                    if inbound.has_seen(&message_id) {
+                        shared.queue.push(
+                            Some(&shared.id),
+                            Event::MessageDeleted {
+                                room_id,
+                                message_id,
+                            },
+                        );
+                    }
+                }
                 return;
             }
             Err(e) if attempt < ATTEMPTS => {

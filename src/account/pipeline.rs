@@ -73,6 +73,11 @@ impl Inbound {
         }
     }
 
+    /// Whether a message with this id passed here recently (delivered or not).
+    pub fn has_seen(&self, id: &str) -> bool {
+        self.dedupe.contains(id)
+    }
+
     fn status(&self) -> std::sync::MutexGuard<'_, AccountStatus> {
         self.status.lock().unwrap_or_else(|e| e.into_inner())
     }

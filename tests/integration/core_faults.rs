@@ -253,7 +253,7 @@ async fn half_open_longer_than_the_watchdog() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_edit_made_while_disconnected_is_caught_up() {
+async fn an_edit_and_a_deletion_made_while_disconnected_are_caught_up() {
     let (mut h, before) = before_fault().await;
     let store = h.sim.store().clone();
     // Older than the catch-up's overlap window by the time of the outage.
@@ -265,6 +265,11 @@ async fn an_edit_made_while_disconnected_is_caught_up() {
     store
         .update_message(ALICE_ID, Some(GENERAL), edited, "before alice (edited)")
         .expect("edit");
+    let (ops, deleted) = &before[1];
+    assert_eq!(ops, OPS);
+    store
+        .delete_message(ALICE_ID, OPS, deleted)
+        .expect("delete");
     h.sim
         .restart(Duration::from_millis(300))
         .await
@@ -279,4 +284,10 @@ async fn an_edit_made_while_disconnected_is_caught_up() {
         unreachable!()
     };
     assert_eq!(message.text, "before alice (edited)");
+    h.events
+        .expect("messageDeleted", WAIT, |e| {
+            matches!(&e.event, Event::MessageDeleted { room_id, message_id }
+                if room_id == OPS && message_id == deleted)
+        })
+        .await;
 }

@@ -8,7 +8,7 @@ use super::envelope::{ok, Fail, Reply};
 use super::validate::{one_of, Schema, Ty};
 use crate::server::AppState;
 use crate::store::{render, ApiError, NewMessage, Room, User};
-use crate::time::{now_ms, parse_iso, DateForm};
+use crate::time::{iso, now_ms, parse_iso, DateForm};
 
 const POST_BY_ROOM_ID: Schema = Schema {
     required: &["roomId"],
@@ -254,8 +254,8 @@ pub async fn get_message(State(state): State<AppState>, auth: Auth, q: QueryMap)
     Ok(ok(json!({"message": render(&doc, DateForm::Iso)})))
 }
 
-/// `GET /api/v1/chat.syncMessages?roomId=&lastUpdate=ISO`: messages changed since then.
-/// Deletions are hard in the simulator, so `deleted` is always empty.
+/// `GET /api/v1/chat.syncMessages?roomId=&lastUpdate=ISO`: messages changed since then, and
+/// those deleted since then as `{_id, _deletedAt}` (from the trash, as the server does).
 pub async fn sync_messages(State(state): State<AppState>, auth: Auth, q: QueryMap) -> Reply {
     let rid = q.get("roomId").ok_or_else(|| {
         Fail::meteor(
@@ -284,5 +284,13 @@ pub async fn sync_messages(State(state): State<AppState>, auth: Auth, q: QueryMa
         .iter()
         .map(|m| render(m, DateForm::Iso))
         .collect();
-    Ok(ok(json!({"result": {"updated": updated, "deleted": []}})))
+    let deleted: Vec<Value> = state
+        .store
+        .deleted_in(rid, since)
+        .into_iter()
+        .map(|(id, at)| json!({"_id": id, "_deletedAt": iso(at)}))
+        .collect();
+    Ok(ok(
+        json!({"result": {"updated": updated, "deleted": deleted}}),
+    ))
 }

@@ -260,6 +260,9 @@ pub struct State {
     pub messages: Vec<Option<Value>>,
     /// Message id → index in `messages`.
     pub message_index: HashMap<String, usize>,
+    /// Deleted messages as (room id, message id, deleted at ms): Rocket.Chat's trash, which
+    /// `chat.syncMessages` reports as `deleted`.
+    pub trash: Vec<(String, String, i64)>,
     /// Uploads by file id.
     pub uploads: HashMap<String, Upload>,
     /// Last `ts` handed out, so two messages never share a timestamp.
@@ -1194,6 +1197,7 @@ impl Store {
             if let Some(i) = st.message_index.remove(msg_id) {
                 st.messages[i] = None;
             }
+            st.trash.push((rid.to_owned(), msg_id.to_owned(), now_ms()));
         }
         self.bus.publish(BusEvent::NotifyRoom {
             event: format!("{rid}/deleteMessage"),
@@ -1216,6 +1220,16 @@ impl Store {
                 since_ms.is_none_or(|s| m[key]["$date"].as_i64().unwrap_or(0) > s)
             })
             .cloned()
+            .collect()
+    }
+
+    /// Ids and deletion times (ms) of the messages of a room deleted after `since_ms`.
+    pub fn deleted_in(&self, rid: &str, since_ms: i64) -> Vec<(String, i64)> {
+        self.lock()
+            .trash
+            .iter()
+            .filter(|(r, _, at)| r == rid && *at > since_ms)
+            .map(|(_, id, at)| (id.clone(), *at))
             .collect()
     }
 

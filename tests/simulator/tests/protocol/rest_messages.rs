@@ -312,4 +312,21 @@ async fn sync_messages_and_history() {
             .status,
         200
     );
+
+    // A deletion shows up as `{_id, _deletedAt}`, and the message leaves `updated`.
+    s.sim
+        .store()
+        .delete_message("k9ZfTqW2mHs8PxLcE", "GENERAL", &ids[4])
+        .unwrap();
+    let r = s
+        .bot_get(&format!(
+            "/api/v1/chat.syncMessages?roomId=GENERAL&lastUpdate={since}"
+        ))
+        .await;
+    assert_eq!(r.body["result"]["updated"].as_array().unwrap().len(), 1);
+    let deleted = r.body["result"]["deleted"].as_array().unwrap();
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(deleted[0]["_id"], ids[4].as_str());
+    let at = deleted[0]["_deletedAt"].as_str().unwrap();
+    assert!(rocketchat_sim::time::parse_iso(at).is_some(), "{at}");
 }
