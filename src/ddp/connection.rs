@@ -665,7 +665,7 @@ fn handle_text(shared: &Shared, text: &str) -> Option<StreamEvent> {
         }
         ServerFrame::Changed {
             collection, fields, ..
-        } => match StreamEvent::from_changed(&collection, &fields) {
+        } => match StreamEvent::from_changed(&collection, fields) {
             Ok(event) => return event,
             Err(e) => {
                 shared.malformed.fetch_add(1, Ordering::Relaxed);

@@ -262,12 +262,22 @@ impl ServerFrame {
     pub fn parse(text: &str) -> Result<Self, FrameError> {
         let value: Value =
             serde_json::from_str(text).map_err(|e| FrameError::NotJson(e.to_string()))?;
-        Self::from_value(&value)
+        Self::from_owned(value)
     }
 
     /// Parse one frame that is already JSON.
     pub fn from_value(value: &Value) -> Result<Self, FrameError> {
-        let obj = value.as_object().ok_or(FrameError::NotAnObject)?;
+        Self::from_owned(value.clone())
+    }
+
+    /// Parse one frame, moving its payload (`fields`, `result`) into the frame: on the socket
+    /// reader's path every message is parsed once and never copied.
+    pub fn from_owned(mut value: Value) -> Result<Self, FrameError> {
+        let obj = value.as_object_mut().ok_or(FrameError::NotAnObject)?;
+        let payload = obj.remove("fields");
+        let result = obj.remove("result");
+        let offending_message = obj.remove("offendingMessage");
+        let obj = &*obj;
         let msg = match obj.get("msg") {
             None if obj.contains_key("server_id") => return Ok(ServerFrame::ServerId),
             None => {
@@ -302,7 +312,7 @@ impl ServerFrame {
             },
             "result" => ServerFrame::Result {
                 id: f.req_str("id")?,
-                result: obj.get("result").cloned(),
+                result,
                 error: f.opt_error()?,
             },
             "updated" => ServerFrame::Updated {
@@ -318,12 +328,12 @@ impl ServerFrame {
             "added" => ServerFrame::Added {
                 collection: f.req_str("collection")?,
                 id: f.req_str("id")?,
-                fields: f.opt_map("fields")?,
+                fields: f.map("fields", payload)?,
             },
             "changed" => ServerFrame::Changed {
                 collection: f.req_str("collection")?,
                 id: f.req_str("id")?,
-                fields: f.opt_map("fields")?,
+                fields: f.map("fields", payload)?,
                 cleared: match obj.get("cleared") {
                     None => Vec::new(),
                     Some(_) => f.str_list("cleared")?,
@@ -335,7 +345,7 @@ impl ServerFrame {
             },
             "error" => ServerFrame::Error {
                 reason: f.opt_str("reason")?.unwrap_or_default(),
-                offending_message: obj.get("offendingMessage").cloned(),
+                offending_message,
             },
             other => ServerFrame::Unknown {
                 msg: other.to_owned(),
@@ -390,10 +400,15 @@ impl Fields<'_> {
             .collect()
     }
 
-    fn opt_map(&self, field: &'static str) -> Result<Map<String, Value>, FrameError> {
-        match self.obj.get(field) {
+    /// An optional object field, taken out of the frame beforehand.
+    fn map(
+        &self,
+        field: &'static str,
+        value: Option<Value>,
+    ) -> Result<Map<String, Value>, FrameError> {
+        match value {
             None | Some(Value::Null) => Ok(Map::new()),
-            Some(Value::Object(m)) => Ok(m.clone()),
+            Some(Value::Object(m)) => Ok(m),
             Some(_) => Err(self.wrong(field, "an object")),
         }
     }

@@ -121,13 +121,13 @@ impl StreamEvent {
     /// collections that are not streams (`stream-*`).
     pub fn from_changed(
         collection: &str,
-        fields: &Map<String, Value>,
+        mut fields: Map<String, Value>,
     ) -> Result<Option<Self>, FrameError> {
         if !collection.starts_with("stream-") {
             return Ok(None);
         }
-        let event_name = match fields.get("eventName") {
-            Some(Value::String(s)) => s.clone(),
+        let event_name = match fields.remove("eventName") {
+            Some(Value::String(s)) => s,
             Some(_) => return Err(bad("fields.eventName", "a string")),
             None => {
                 return Err(FrameError::MissingField {
@@ -136,9 +136,9 @@ impl StreamEvent {
                 })
             }
         };
-        let args = match fields.get("args") {
+        let mut args = match fields.remove("args") {
             None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(a)) => a.clone(),
+            Some(Value::Array(a)) => a,
             Some(_) => return Err(bad("fields.args", "an array")),
         };
         let (prefix, suffix) = match event_name.rsplit_once('/') {
@@ -148,10 +148,13 @@ impl StreamEvent {
         let event = match (collection, suffix) {
             (ROOM_MESSAGES, _) => {
                 // Servers ≈4.x/5.x wrapped the message in an extra array: `args: [[msg], meta]`.
-                let message = match args.first() {
-                    Some(Value::Array(inner)) => inner.first().cloned(),
-                    Some(m) => Some(m.clone()),
-                    None => None,
+                let meta = args
+                    .get(1)
+                    .filter(|m| m.is_object())
+                    .map(RoomMeta::from_value);
+                let message = match args.first_mut().map(Value::take) {
+                    Some(Value::Array(inner)) => inner.into_iter().next(),
+                    other => other,
                 };
                 let message = match message {
                     Some(m @ Value::Object(_)) => m,
@@ -160,10 +163,7 @@ impl StreamEvent {
                 StreamEvent::RoomMessage {
                     event_name,
                     message,
-                    meta: args
-                        .get(1)
-                        .filter(|m| m.is_object())
-                        .map(RoomMeta::from_value),
+                    meta,
                 }
             }
             (NOTIFY_USER, "rooms-changed") | (NOTIFY_USER, "subscriptions-changed") => {
@@ -172,7 +172,7 @@ impl StreamEvent {
                     .and_then(Value::as_str)
                     .ok_or_else(|| bad("fields.args[0]", "an action string"))?
                     .to_owned();
-                let doc = args.get(1).cloned().unwrap_or(Value::Null);
+                let doc = args.get_mut(1).map(Value::take).unwrap_or(Value::Null);
                 if suffix == "rooms-changed" {
                     StreamEvent::RoomsChanged {
                         user_id: prefix,
@@ -266,7 +266,7 @@ mod tests {
         else {
             panic!("{name} is not a changed frame")
         };
-        StreamEvent::from_changed(&collection, &fields)
+        StreamEvent::from_changed(&collection, fields)
             .expect(name)
             .expect(name)
     }
@@ -358,23 +358,23 @@ mod tests {
     #[test]
     fn bad_stream_fields_are_errors() {
         let f = |v: Value| v.as_object().cloned().expect("object");
-        assert!(StreamEvent::from_changed(ROOM_MESSAGES, &f(json!({"args": []}))).is_err());
+        assert!(StreamEvent::from_changed(ROOM_MESSAGES, f(json!({"args": []}))).is_err());
         assert!(
-            StreamEvent::from_changed(ROOM_MESSAGES, &f(json!({"eventName": 1, "args": []})))
+            StreamEvent::from_changed(ROOM_MESSAGES, f(json!({"eventName": 1, "args": []})))
                 .is_err()
         );
         assert!(StreamEvent::from_changed(
             ROOM_MESSAGES,
-            &f(json!({"eventName": "R", "args": ["text"]}))
+            f(json!({"eventName": "R", "args": ["text"]}))
         )
         .is_err());
         assert!(StreamEvent::from_changed(
             NOTIFY_ROOM,
-            &f(json!({"eventName": "R/user-activity", "args": [1]}))
+            f(json!({"eventName": "R/user-activity", "args": [1]}))
         )
         .is_err());
         assert_eq!(
-            StreamEvent::from_changed("users", &f(json!({"name": "x"}))),
+            StreamEvent::from_changed("users", f(json!({"name": "x"}))),
             Ok(None)
         );
     }

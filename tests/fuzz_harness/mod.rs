@@ -49,7 +49,7 @@ pub fn ddp_frame(data: &[u8]) {
     }) = &frame
     {
         if let Ok(Some(StreamEvent::Other { args, .. })) =
-            StreamEvent::from_changed(collection, fields)
+            StreamEvent::from_changed(collection, fields.clone())
         {
             let _ = stream_message_args(&Value::Array(args));
         }
@@ -59,12 +59,12 @@ pub fn ddp_frame(data: &[u8]) {
             "stream-notify-user",
             "stream-notify-room",
         ] {
-            let _ = StreamEvent::from_changed(c, fields);
+            let _ = StreamEvent::from_changed(c, fields.clone());
         }
     }
     // Whatever parsed as an object is also tried as the fields of a stream event.
     if let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(text) {
-        let _ = StreamEvent::from_changed("stream-room-messages", &obj);
+        let _ = StreamEvent::from_changed("stream-room-messages", obj.clone());
         let _ = ServerFrame::from_value(&Value::Object(obj));
     }
 }

@@ -75,35 +75,39 @@ pub fn strip_bot_mention(text: &str, username: &str) -> String {
     if username.is_empty() {
         return text.trim().to_owned();
     }
+    // Every text passes here: copy the stretches between `@`s whole, look only at the `@`s.
     let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < text.len() {
-        let rest = &text[i..];
-        let before_ok = text[..i]
+    let mut copied = 0;
+    let mut search = 0;
+    while let Some(off) = text[search..].find('@') {
+        let at = search + off;
+        search = at + 1;
+        let before_ok = text[..at]
             .chars()
             .next_back()
             .is_none_or(|c| !(is_name_char(c) || c == '.'));
-        if before_ok {
-            if let Some(len) = mention_len_at(rest, username) {
-                i += len;
-                let leading = out.trim().is_empty();
-                let next = text[i..].chars().next();
-                if leading && matches!(next, Some(':' | ',')) {
-                    i += 1;
-                } else if matches!(next, Some(',' | ':' | ';' | '.' | '!' | '?')) {
-                    let kept = out.trim_end_matches([' ', '\t']).len();
-                    out.truncate(kept);
-                }
-                if out.is_empty() || out.ends_with([' ', '\t', '\n']) {
-                    let skipped = text[i..].len() - text[i..].trim_start_matches([' ', '\t']).len();
-                    i += skipped;
-                }
-                continue;
-            }
+        let Some(len) = before_ok
+            .then(|| mention_len_at(&text[at..], username))
+            .flatten()
+        else {
+            continue;
+        };
+        out.push_str(&text[copied..at]);
+        let mut i = at + len;
+        let leading = out.trim().is_empty();
+        let next = text[i..].chars().next();
+        if leading && matches!(next, Some(':' | ',')) {
+            i += 1;
+        } else if matches!(next, Some(',' | ':' | ';' | '.' | '!' | '?')) {
+            let kept = out.trim_end_matches([' ', '\t']).len();
+            out.truncate(kept);
         }
-        let c = rest.chars().next().expect("i < len");
-        out.push(c);
-        i += c.len_utf8();
+        if out.is_empty() || out.ends_with([' ', '\t', '\n']) {
+            i += text[i..].len() - text[i..].trim_start_matches([' ', '\t']).len();
+        }
+        copied = i;
+        search = i;
     }
+    out.push_str(&text[copied..]);
     out.trim().to_owned()
 }
