@@ -9,7 +9,8 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 
 import { startSimulator } from './sim.mjs'
-import { printTable, median, percentile } from './table.mjs'
+import { scaleRun } from './scale.mjs'
+import { printOutbound, printReconnect, printScale, printTable, median, percentile } from './table.mjs'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const CLIENTS = join(ROOT, 'bench', 'clients')
@@ -29,6 +30,7 @@ const ROOMS = ['GENERAL', 'pX7aQmTz4cK9rWn2H', 'Bq7dYg4KxWnZcT3rAk9ZfTqW2mHs8PxL
 
 function options(argv) {
   const o = { count: 100_000, reps: 3, latencyCount: 5000, latencyRate: 1000, budget: 120, smoke: false }
+  Object.assign(o, { root: ROOT, scaleAccounts: [1, 10, 100], scaleRooms: 1000, scaleCount: 20_000, outboundCount: 10_000, outage: 100, afterOutage: 300 })
   for (let i = 0; i < argv.length; i++) {
     const [k, v] = [argv[i], argv[i + 1]]
     if (k === '--smoke') o.smoke = true
@@ -39,7 +41,10 @@ function options(argv) {
     else if (['--sim', '--floor', '--python', '--binding'].includes(k)) (o[k.slice(2)] = v), i++
     else throw new Error(`unknown argument ${k}`)
   }
-  if (o.smoke) Object.assign(o, { count: 300, reps: 1, latencyCount: 100, budget: 30 })
+  if (o.smoke) {
+    Object.assign(o, { count: 300, reps: 1, latencyCount: 100, budget: 30 })
+    Object.assign(o, { scaleAccounts: [1, 10], scaleRooms: 100, scaleCount: 200, outboundCount: 100, outage: 10, afterOutage: 200 })
+  }
   return o
 }
 
@@ -65,7 +70,7 @@ function clients(o) {
   ]
 }
 
-/** CPU seconds (user + system, every thread) and peak RSS of a live process. */
+/** CPU seconds (user + system, every thread), peak and current RSS of a live process. */
 function procStats(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
@@ -73,12 +78,12 @@ function procStats(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const hwm = /VmHWM:\s+(\d+)/.exec(status)
   if (!hwm) throw new Error(`pid ${pid} has no VmHWM: ${status.slice(0, 200)}`)
-  const hwmKb = Number(hwm[1])
-  return { cpu, rssMb: hwmKb / 1024 }
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)[1])
+  return { cpu, rssMb: Number(hwm[1]) / 1024, rssNowMb: rssKb / 1024 }
 }
 
 /** One client receiving one flood, for at most `budgetMs` after `go`. */
-async function measure(sim, client, flood, mode, budgetMs) {
+async function measure(sim, client, flood, mode, budgetMs, { env = {}, idleMs = 0 } = {}) {
   const target = {
     http: [sim.url],
     ws: [sim.wsUrl],
@@ -87,7 +92,7 @@ async function measure(sim, client, flood, mode, budgetMs) {
   const args = [...client.pre, ...target, String(flood.count), mode]
   const child = spawn(client.cmd, args, {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, ...BOT, BENCH_ROOMS: ROOMS.join(',') },
+    env: { ...process.env, ...BOT, BENCH_ROOMS: ROOMS.join(','), ...env },
   })
   child.stdin.on('error', () => {}) // a client that already exited
   let stderr = ''
@@ -104,23 +109,88 @@ async function measure(sim, client, flood, mode, budgetMs) {
   try {
     const ready = await next(30_000)
     if (ready !== 'ready') throw fail(`expected ready, got ${ready}`)
+    let idle
+    if (idleMs) {
+      await sleep(1000) // let the logins' garbage settle
+      const start = procStats(child.pid)
+      await sleep(idleMs)
+      const end = procStats(child.pid)
+      idle = { rssMb: end.rssNowMb, cpuPercent: ((end.cpu - start.cpu) / idleMs) * 100_000 }
+    }
     const before = procStats(child.pid)
     child.stdin.write('go\n')
-    const flooded = sim.flood({ user: 'alice', rooms: ROOMS, ...flood })
-    let line = await next(budgetMs)
-    const stopped = line === undefined
-    if (stopped) {
-      child.stdin.write('stop\n')
-      line = await next(10_000)
-      if (line === undefined) throw fail('no result after stop')
+    // An outbound run sends instead of receiving: no flood.
+    const flooded = flood.outbound
+      ? Promise.resolve(flood)
+      : flood.outage
+        ? outage(sim, flood)
+        : sim.flood({ user: 'alice', rooms: ROOMS, ...flood })
+    // Progress lines until the result; out of budget, the last progress is the result.
+    const deadline = Date.now() + budgetMs
+    let result = { received: 0, duplicates: 0, outOfOrder: 0, seconds: budgetMs / 1000, latenciesUs: [] }
+    for (;;) {
+      const line = await next(deadline - Date.now())
+      if (line === undefined) break
+      const progress = /^progress (\d+) (\S+)$/.exec(line)
+      if (!progress) {
+        result = JSON.parse(line)
+        break
+      }
+      Object.assign(result, { received: Number(progress[1]), seconds: Number(progress[2]) })
     }
     const after = procStats(child.pid)
-    child.stdin.write(stopped ? 'quit\n' : 'stop\nquit\n')
-    child.kill('SIGKILL') // the flood still running for a stopped client must not wait for it
+    child.stdin.write('quit\n')
+    child.kill('SIGKILL') // a flood still running for a client out of budget must not wait for it
     const sent = await flooded
-    return { ...JSON.parse(line), cpu: after.cpu - before.cpu, rssMb: after.rssMb, sent: sent.count }
+    return { ...result, cpu: after.cpu - before.cpu, rssMb: after.rssMb, sent: sent.count, idle }
   } finally {
     child.kill('SIGKILL')
+  }
+}
+
+/**
+ * The reconnect run's traffic: drop every socket, post `outage` messages at once (they can only
+ * arrive through the catch-up), then the rest one every 10 ms until the client is back.
+ */
+async function outage(sim, { count, outage }) {
+  const post = (seq) =>
+    sim.control('post', { user: 'alice', rid: ROOMS[seq % ROOMS.length], msg: `seq=${seq} t=${Date.now() * 1000} posted` })
+  await sim.control('faults', { kind: 'dropSockets' })
+  for (let seq = 0; seq < count; seq++) {
+    await post(seq)
+    if (seq >= outage) await new Promise((r) => setTimeout(r, 10))
+  }
+  return { count }
+}
+
+/** Reconnect: the core's time from a dropped socket to the first live message, and its catch-up. */
+async function reconnectRun(o) {
+  const sim = await startSimulator(o.sim)
+  try {
+    const core = clients(o).find((c) => c.key === 'core')
+    const runs = []
+    for (let rep = 0; rep < o.reps; rep++) {
+      const flood = { count: o.outage + o.afterOutage, outage: o.outage }
+      runs.push(await measure(sim, core, flood, 'reconnect', o.budget * 1000))
+    }
+    return runs
+  } finally {
+    sim.stop()
+  }
+}
+
+/** Outbound: the core posts one reply split into `outboundCount` chunks; the simulator's copy is checked. */
+async function outboundRun(o) {
+  const sim = await startSimulator(o.sim)
+  try {
+    const client = { key: 'outbound', cmd: process.execPath, pre: [join(CLIENTS, 'core-send.js')], url: 'http' }
+    const r = await measure(sim, client, { count: o.outboundCount, outbound: true }, 'send', o.budget * 1000)
+    const res = await fetch(`${sim.url}/_sim/messages?user=mybot&rid=GENERAL`)
+    const posted = (await res.json()).messages.map((m) => m.msg)
+    const inOrder = posted.every((m, i) => m.startsWith(`out=${i} `))
+    return { ...r, posted: posted.length, complete: posted.length === o.outboundCount && inOrder && r.received === o.outboundCount, inOrder }
+  } finally {
+    sim.stop()
   }
 }
 
@@ -146,6 +216,14 @@ async function main() {
   } finally {
     sim.stop()
   }
+  const reconnect = await reconnectRun(o)
+  const outbound = await outboundRun(o)
+  const scale = []
+  for (const bots of o.scaleAccounts) {
+    const r = await scaleRun(o, measure, bots, o.scaleRooms)
+    process.stderr.write(`  ${bots} account(s): ${r.received} in ${r.seconds.toFixed(2)} s\n`)
+    scale.push({ bots, ...r })
+  }
   const rows = list.map((c) => {
     const runs = throughput[c.key]
     const lat = latency[c.key].latenciesUs
@@ -156,6 +234,7 @@ async function main() {
       rssMb: median(runs.map((r) => r.rssMb)),
       complete: runs.every((r) => r.received === r.sent) && latency[c.key].received === latency[c.key].sent,
       share: median(runs.map((r) => r.received / r.sent)),
+      latencyShare: latency[c.key].received / latency[c.key].sent,
       duplicates: Math.max(...runs.map((r) => r.duplicates), latency[c.key].duplicates),
       outOfOrder: Math.max(...runs.map((r) => r.outOfOrder), latency[c.key].outOfOrder),
       dropped: runs[0].dropped,
@@ -165,8 +244,14 @@ async function main() {
     }
   })
   printTable(rows, o)
+  printScale(scale, o)
+  printReconnect(reconnect, o)
+  printOutbound(outbound, o)
   if (o.smoke) {
     const bad = rows.filter((r) => !r.complete || r.duplicates !== 0 || !(r.rate > 0) || r.p50 === undefined)
+    if (!outbound.complete) bad.push({ key: 'outbound' })
+    if (reconnect.some((r) => r.received !== r.sent || r.catchUp < o.outage || r.firstLiveMs === undefined)) bad.push({ key: 'reconnect' })
+    bad.push(...scale.filter((r) => r.received !== r.sent || r.duplicates !== 0 || !r.idle).map((r) => ({ ...r, key: `scale${r.bots}` })))
     if (bad.length) {
       console.error(`bench --smoke: incomplete rows: ${bad.map((r) => `${r.key} complete=${r.complete} dup=${r.duplicates} dropped=${JSON.stringify(r.dropped)}`).join('; ')}`)
       process.exit(1)

@@ -8,6 +8,10 @@ const { RocketChatCore, parseEvents } = require(path.join(ROOT, 'bindings', 'nod
 const { url, count, latency } = args();
 const tally = new Tally(count, latency);
 const dropped = {};
+// After a dropped socket (the reconnect run): when the first live message arrived, and how many
+// came through the catch-up instead.
+const sources = { catchUp: 0, firstLiveMs: undefined };
+let goAt;
 
 async function main() {
   const core = new RocketChatCore();
@@ -15,7 +19,11 @@ async function main() {
   const ready = new Promise((resolve) => { authenticated = resolve; });
   core.onEvent((batch) => {
     for (const e of parseEvents(batch)) {
-      if (e.type === 'message') tally.record(e.message.text);
+      if (e.type === 'message') {
+        tally.record(e.message.text);
+        if (e.message.source === 'catchUp') sources.catchUp += 1;
+        else if (goAt !== undefined) sources.firstLiveMs ??= performance.now() - goAt;
+      }
       else if (e.type === 'dropped') dropped[e.reason] = (dropped[e.reason] ?? 0) + 1;
       else if (e.type === 'authenticated') authenticated();
     }
@@ -32,7 +40,7 @@ async function main() {
     groupAllowFrom: ['*'],
   });
   await ready;
-  await run(tally, () => ({ dropped }));
+  await run(tally, () => ({ dropped, ...sources }), () => { goAt = performance.now(); });
   await core.close();
 }
 

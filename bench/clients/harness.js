@@ -1,7 +1,7 @@
 'use strict';
 // The client side of the harness's line protocol (bench/README.md), shared by the Node clients:
-// print `ready`, wait for `go`, count the flood's `seq=<n> t=<µs>` texts until all arrived or
-// `stop`, print one JSON result, exit on `quit`.
+// print `ready`, wait for `go`, count the flood's `seq=<n> t=<µs>` texts, print one JSON result,
+// exit on `quit`.
 const path = require('node:path');
 const readline = require('node:readline');
 
@@ -14,6 +14,8 @@ function args() {
   const [url, count, mode] = process.argv.slice(2);
   return { url, count: Number(count), latency: mode === 'latency' };
 }
+
+const PROGRESS_EVERY = 1000;
 
 const nowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
@@ -46,6 +48,11 @@ class Tally {
       const sent = Number(text.slice(space + 3, end < 0 ? undefined : end));
       this.latenciesUs.push(nowUs() - sent);
     }
+    // Progress for a run that will not finish in its time budget. stdout is a pipe, written
+    // synchronously on Linux, so the line gets out even while callbacks keep the loop busy.
+    if (this.received % PROGRESS_EVERY === 0) {
+      process.stdout.write(`progress ${this.received} ${(performance.now() - this.start) / 1000}\n`);
+    }
     if (this.received === this.count) this.done();
   }
 }
@@ -55,12 +62,13 @@ class Tally {
 const lines = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 
 /** Announce readiness, run the measured part between `go` and the last message, report. */
-async function run(tally, extra = () => ({})) {
+async function run(tally, extra = () => ({}), onGo = () => {}) {
   console.log('ready');
   await lines.next();
+  onGo();
   const start = performance.now();
-  // `stop` ends a run whose time budget is spent; the result then says how far it got.
-  await Promise.race([tally.finished, lines.next()]);
+  tally.start = start;
+  await tally.finished;
   const seconds = (performance.now() - start) / 1000;
   console.log(JSON.stringify({
     received: tally.received,
