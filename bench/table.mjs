@@ -10,7 +10,7 @@ export const median = (xs) => {
 export const percentile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]
 
 const pad = (s, n) => String(s).padStart(n)
-const fixed = (x, d) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d))
+const fixed = (x, d) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d))
 
 export function printTable(rows, o) {
   const core = rows.find((r) => r.key === 'core')
@@ -20,10 +20,11 @@ export function printTable(rows, o) {
   out.push(`Inbound throughput: ${o.count} messages per run, median of ${o.reps} run(s); 0.3-2 KB texts over a`)
   out.push('channel, a group and a DM, 1 in 5 a thread reply; counted when the last one reaches the callback.')
   out.push(`A client still short of all messages after ${o.budget} s is stopped: its rate is over what it got (received < 100%).`)
+  out.push('core × = the core\'s msg/s over this row\'s; ÷ core = this row\'s CPU per message over the core\'s.')
   out.push(`${'client'.padEnd(38)}${pad('msg/s', 10)}${pad('core ×', 9)}${pad('CPU s/100k', 12)}${pad('÷ core', 9)}${pad('peak RSS MB', 13)}${pad('received', 10)}${pad('dup', 5)}${pad('reordered', 11)}`)
   for (const r of rows) {
     out.push(
-      `${r.name.padEnd(38)}${pad(Math.round(r.rate), 10)}${pad(fixed(core.rate / r.rate, 2), 9)}` +
+      `${r.name.padEnd(38)}${pad(fixed(r.rate, 0), 10)}${pad(fixed(core.rate / r.rate, 2), 9)}` +
         `${pad(fixed(r.cpuPer100k, 2), 12)}${pad(fixed(r.cpuPer100k / core.cpuPer100k, 2), 9)}` +
         `${pad(fixed(r.rssMb, 1), 13)}${pad(`${fixed(r.share * 100, 0)}%`, 10)}${pad(r.duplicates, 5)}${pad(r.outOfOrder, 11)}`,
     )

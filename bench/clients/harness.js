@@ -15,7 +15,7 @@ function args() {
   return { url, count: Number(count), latency: mode === 'latency' };
 }
 
-const PROGRESS_EVERY = 1000;
+const PROGRESS_EVERY = 100;
 
 const nowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
 

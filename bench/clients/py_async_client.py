@@ -11,7 +11,7 @@ import time
 from rocketchat_async import RocketChat
 
 
-PROGRESS_EVERY = 1000
+PROGRESS_EVERY = 100
 
 
 class Tally:

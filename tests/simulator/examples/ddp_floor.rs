@@ -2,9 +2,10 @@
 //! reads the WebSocket, parses each frame as JSON and counts the messages; no gating, no
 //! event queue, no host. Whatever a real client achieves is measured against this.
 //!
-//! `ddp_floor WS_URL TOKEN COUNT [latency]` speaks the harness's line protocol on
-//! stdin/stdout (`bench/README.md`): `ready`, then `go`, then one JSON result line, then
-//! waits for `quit`.
+//! `ddp_floor WS_URL TOKEN COUNT [latency]` subscribes to `stream-room-messages` for each
+//! room in `BENCH_ROOMS` (comma-separated; one frame per message, the simulator's cheapest
+//! path) and speaks the harness's line protocol on stdin/stdout (`bench/README.md`): `ready`,
+//! then `go`, then one JSON result line, then waits for `quit`.
 
 use std::io::BufRead;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -22,12 +23,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let count: usize = count.parse()?;
     let latency = rest.first().is_some_and(|m| m == "latency");
     let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str()).await?;
-    let frames = [
+    let rooms = std::env::var("BENCH_ROOMS")?;
+    let mut frames = vec![
         json!({"msg": "connect", "version": "1", "support": ["1"]}),
         json!({"msg": "method", "method": "login", "id": "1", "params": [{"resume": token}]}),
-        json!({"msg": "sub", "id": "s", "name": "stream-room-messages",
-               "params": ["__my_messages__", {"useCollection": false, "args": []}]}),
     ];
+    frames.extend(rooms.split(',').map(|rid| {
+        json!({"msg": "sub", "id": rid, "name": "stream-room-messages",
+               "params": [rid, {"useCollection": false, "args": []}]})
+    }));
+    let mut pending = frames.len() - 2;
     for f in frames {
         ws.send(Message::text(f.to_string())).await?;
     }
@@ -35,7 +40,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         if let Message::Text(t) = m? {
             let v: Value = serde_json::from_str(t.as_str())?;
             if v["msg"] == "ready" {
-                break;
+                pending -= 1;
+                if pending == 0 {
+                    break;
+                }
             }
             if v["msg"] == "nosub" || v["error"].is_object() {
                 return Err(format!("setup failed: {v}").into());
