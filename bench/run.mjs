@@ -38,7 +38,7 @@ function options(argv) {
     else if (k === '--reps') (o.reps = Number(v)), i++
     else if (k === '--latency-count') (o.latencyCount = Number(v)), i++
     else if (k === '--budget') (o.budget = Number(v)), i++
-    else if (['--sim', '--floor', '--python', '--binding'].includes(k)) (o[k.slice(2)] = v), i++
+    else if (['--sim', '--floor', '--python'].includes(k)) (o[k.slice(2)] = v), i++
     else throw new Error(`unknown argument ${k}`)
   }
   if (o.smoke) {
