@@ -1,16 +1,18 @@
 //! The floor of `scripts/bench`: the least a DDP client can do with a flood. One thread
-//! reads the WebSocket, parses each frame as JSON and counts the messages; no gating, no
-//! event queue, no host. Whatever a real client achieves is measured against this.
+//! reads the WebSocket, parses each frame's JSON (keeping only the message text) and counts
+//! the messages; no gating, no event queue, no host. Whatever a real client achieves is measured against this.
 //!
 //! `ddp_floor WS_URL TOKEN COUNT [latency]` subscribes to `stream-room-messages` for each
 //! room in `BENCH_ROOMS` (comma-separated; one frame per message, the simulator's cheapest
 //! path) and speaks the harness's line protocol on stdin/stdout (`bench/README.md`): `ready`,
 //! then `go`, then one JSON result line, then waits for `quit`.
 
+use std::borrow::Cow;
 use std::io::BufRead;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -66,11 +68,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             _ => continue,
         };
-        let v: Value = serde_json::from_str(text.as_str())?;
-        match v["msg"].as_str() {
+        let frame: Frame<'_> = serde_json::from_str(text.as_str())?;
+        match frame.msg.as_deref() {
             Some("changed") => {
-                let msg = v["fields"]["args"][0]["msg"].as_str().unwrap_or_default();
-                tally.record(msg, latency);
+                let first = frame.fields.and_then(|f| f.args.into_iter().next());
+                tally.record(
+                    first.and_then(|a| a.msg).as_deref().unwrap_or_default(),
+                    latency,
+                );
             }
             Some("ping") => ws.send(Message::text(r#"{"msg":"pong"}"#)).await?,
             _ => {}
@@ -80,6 +85,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     line.clear();
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(())
+}
+
+/// What the loop reads of a frame. serde still checks that the whole text is valid JSON but
+/// builds no tree of it: the least any client must do.
+#[derive(Deserialize)]
+struct Frame<'a> {
+    #[serde(borrow)]
+    msg: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    fields: Option<Fields<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Fields<'a> {
+    #[serde(borrow, default)]
+    args: Vec<Arg<'a>>,
+}
+
+/// A stream event's argument: the message (its text) or the room meta.
+#[derive(Deserialize)]
+struct Arg<'a> {
+    #[serde(borrow)]
+    msg: Option<Cow<'a, str>>,
 }
 
 /// Counts, order and latency of the flood's `seq=<n> t=<µs>` texts.
