@@ -30,8 +30,8 @@ export function scaleSeed(bots, rooms) {
 }
 
 /**
- * Measure one account count. `measure(sim, client, flood, mode, budgetMs, env, idle)` is the
- * driver's, with `idle` sampling memory and CPU before `go`.
+ * Measure one account count with the driver's `measure`, which samples memory and CPU for
+ * `idleMs` before `go`.
  */
 export async function scaleRun(o, measure, bots, rooms) {
   const file = join(tmpdir(), `bench-seed-${process.pid}-${bots}.json`)

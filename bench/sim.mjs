@@ -30,7 +30,6 @@ export async function startSimulator(bin, args = []) {
   return {
     url,
     wsUrl: `${url.replace(/^http/, 'ws')}/websocket`,
-    pid: child.pid,
     /** POST /_sim/flood; resolves once the last message is published. */
     flood: (spec) => control('flood', spec),
     control,
