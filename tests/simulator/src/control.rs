@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::faults::Fault;
+use crate::flood::{self, FloodSpec};
 use crate::server::AppState;
 use crate::store::{render, ApiError, NewMessage};
 use crate::time::{parse_iso, DateForm};
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/react", post(react))
         .route("/delete", post(delete))
         .route("/messages", get(messages))
+        .route("/flood", post(flood))
         .route("/faults", post(faults))
         .route("/reset-faults", post(reset_faults))
 }
@@ -178,6 +180,15 @@ async fn messages(State(state): State<AppState>, Query(q): Query<MessagesQuery>)
         .map(|m| render(m, DateForm::Iso))
         .collect();
     Json(json!({"ok": true, "messages": list}))
+}
+
+/// Answers once the last message is published.
+async fn flood(State(state): State<AppState>, Json(spec): Json<FloodSpec>) -> Response {
+    match flood::run(&state.store, &spec).await {
+        Ok(r) => Json(json!({"ok": true, "count": r.count, "seconds": r.elapsed.as_secs_f64()}))
+            .into_response(),
+        Err(e) => bad_request(e),
+    }
 }
 
 async fn faults(State(state): State<AppState>, Json(fault): Json<Fault>) -> Json<Value> {

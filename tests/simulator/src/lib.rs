@@ -16,6 +16,7 @@
 pub mod control;
 pub mod ddp;
 pub mod faults;
+pub mod flood;
 pub mod ids;
 pub mod profile;
 pub mod rest;

@@ -10,8 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::SinkExt;
 use serde_json::{json, Value};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+use tokio::sync::broadcast::Receiver;
 use tokio::time::Instant;
 
 use super::login;
@@ -36,6 +38,10 @@ pub const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
 /// the loop runs, so a writer stuck on a full socket is dropped here instead: a stalled
 /// socket could not take the close frame anyway.
 pub const SEND_STALL: Duration = Duration::from_secs(10);
+
+/// Bus events taken per wake-up when more are already queued: their frames go out in one
+/// write, as a busy server batches, instead of one write and one client wake-up per frame.
+const BUS_BATCH: usize = 256;
 
 /// What the loop does after a handler.
 enum Out {
@@ -90,7 +96,12 @@ pub async fn run(mut socket: WebSocket, state: AppState, ip: String) {
         tokio::select! {
             ev = bus.recv() => match ev {
                 Ok(BusEvent::DropSockets) => break,
-                Ok(ev) => s.on_bus(ev),
+                Ok(ev) => {
+                    s.on_bus(ev);
+                    if !s.drain_bus(&mut bus) {
+                        break;
+                    }
+                }
                 Err(RecvError::Lagged(_)) => {
                     s.out.push(Out::Close(CLOSE_TRY_AGAIN_LATER, "slow consumer"));
                 }
@@ -150,9 +161,30 @@ impl Session {
         }
     }
 
-    /// Send what the handlers queued. Returns false once the socket is closed.
+    /// Handle the bus events already queued, up to [`BUS_BATCH`]. Returns false on
+    /// `DropSockets`.
+    fn drain_bus(&mut self, bus: &mut Receiver<BusEvent>) -> bool {
+        for _ in 0..BUS_BATCH {
+            match bus.try_recv() {
+                Ok(BusEvent::DropSockets) => return false,
+                Ok(ev) => self.on_bus(ev),
+                Err(TryRecvError::Lagged(_)) => {
+                    self.out
+                        .push(Out::Close(CLOSE_TRY_AGAIN_LATER, "slow consumer"));
+                    break;
+                }
+                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+            }
+        }
+        true
+    }
+
+    /// Send what the handlers queued, in one write. Returns false once the socket is closed.
     async fn flush(&mut self, socket: &mut WebSocket) -> bool {
         let out = std::mem::take(&mut self.out);
+        if out.is_empty() {
+            return true;
+        }
         for o in out {
             if self.half_open() {
                 // Half-open: whatever was queued is lost, as on a dead link.
@@ -170,12 +202,15 @@ impl Session {
                     return false;
                 }
             };
-            let sent = tokio::time::timeout(SEND_STALL, socket.send(Message::Text(text.into())));
+            let sent = tokio::time::timeout(SEND_STALL, socket.feed(Message::Text(text.into())));
             if !matches!(sent.await, Ok(Ok(()))) {
                 return false;
             }
         }
-        true
+        matches!(
+            tokio::time::timeout(SEND_STALL, socket.flush()).await,
+            Ok(Ok(()))
+        )
     }
 
     fn frame(&mut self, v: Value) {

@@ -241,6 +241,11 @@ impl Bus {
         let _ = self.0.send(event);
     }
 
+    /// Events not yet seen by every receiver: how far the slowest connection is behind.
+    pub fn queued(&self) -> usize {
+        self.0.len()
+    }
+
     /// A new receiver.
     pub fn subscribe(&self) -> broadcast::Receiver<BusEvent> {
         self.0.subscribe()

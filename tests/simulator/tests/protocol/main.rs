@@ -6,6 +6,7 @@ mod ddp_support;
 #[path = "../rest_support/mod.rs"]
 mod rest_support;
 
+mod control_flood;
 mod ddp_faults;
 mod ddp_handshake;
 mod ddp_login;
