@@ -107,6 +107,18 @@ pub(crate) fn fence_marker(line: &str) -> Option<(char, usize, &str)> {
     Some((ch, run, &body[run..]))
 }
 
+/// A chunk's text from its start: the leading whitespace [`Chunker::chunk_start`] kept stays
+/// only while it still guards a whole fence-like first line (a tight limit can cut the line
+/// short), or when the chunk continues a code block (indentation is code there).
+fn kept_lead(piece: &str, in_fence: bool) -> &str {
+    let first_line = piece.split('\n').next().unwrap_or_default();
+    if in_fence || reads_as_new_fence(first_line) {
+        piece
+    } else {
+        piece.trim_start()
+    }
+}
+
 /// A line that is no fence as written but would be one without its leading whitespace.
 pub(crate) fn reads_as_new_fence(line: &str) -> bool {
     fence_marker(line).is_none() && fence_marker(line.trim_start()).is_some()
@@ -354,7 +366,7 @@ impl<'a> Chunker<'a> {
                 chunk.push('\n');
             }
             if prefix_units + self.units(pos, rest_end) <= self.limit {
-                chunk.push_str(&text[pos..rest_end]);
+                chunk.push_str(kept_lead(&text[pos..rest_end], open.is_some()));
                 out.push(chunk);
                 break;
             }
@@ -371,7 +383,7 @@ impl<'a> Chunker<'a> {
                         .unwrap_or_else(|| self.forced_break(pos))
                 }
             };
-            chunk.push_str(text[pos..b].trim_end());
+            chunk.push_str(kept_lead(text[pos..b].trim_end(), open.is_some()));
             let mut next = self.chunk_start(b);
             if let Some(f) = close {
                 chunk.push('\n');
