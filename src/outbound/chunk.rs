@@ -119,6 +119,12 @@ fn kept_lead(piece: &str, in_fence: bool) -> &str {
     }
 }
 
+/// Whether `rest`, past spaces, tabs and `\r`, begins with a fence-like run.
+pub(crate) fn starts_fence_like(rest: &str) -> bool {
+    let rest = rest.trim_start_matches([' ', '\t', '\r']);
+    rest.starts_with("```") || rest.starts_with("~~~")
+}
+
 /// A line that is no fence as written but would be one without its leading whitespace.
 pub(crate) fn reads_as_new_fence(line: &str) -> bool {
     fence_marker(line).is_none() && fence_marker(line.trim_start()).is_some()
@@ -431,6 +437,9 @@ impl<'a> Chunker<'a> {
                 }
                 match self.place(b) {
                     Place::Forbidden => {}
+                    // A split inside a line must not leave the next chunk starting with a
+                    // run of backticks or tildes: it would open (or close) a code block there.
+                    _ if c != '\n' && starts_fence_like(&text[b..]) => {}
                     Place::Outside => {
                         if c == '\n' {
                             if blank_line_after(text, b) {

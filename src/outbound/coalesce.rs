@@ -32,8 +32,8 @@
 //! `min_chars`) they are exactly `chunk_text(reply, limit, mode)`.
 
 use super::chunk::{
-    chunk_text, fence_at, is_cjk_sentence_punct, is_sentence_punct, parse_fences, utf16_len,
-    ChunkMode,
+    chunk_text, fence_at, is_cjk_sentence_punct, is_sentence_punct, parse_fences,
+    starts_fence_like, utf16_len, ChunkMode,
 };
 use serde::{Deserialize, Serialize};
 
@@ -304,7 +304,12 @@ fn flush_point(buf: &str, words: bool) -> Option<usize> {
         let good = c == '\n'
             || is_cjk_sentence_punct(prev)
             || (c.is_whitespace() && (words || is_sentence_punct(prev)));
-        if good && b > first && fence_at(&fences, b).is_none() {
+        // As in `chunk_text`: no cut inside a line right before a fence-like run.
+        if good
+            && b > first
+            && fence_at(&fences, b).is_none()
+            && (c == '\n' || !starts_fence_like(&buf[b..]))
+        {
             best = Some(b);
         }
         prev = c;
