@@ -3,7 +3,7 @@
 // account is authenticated; then counts the flood's messages over all accounts (each message
 // reaches exactly one of them, bench/scale.mjs builds the seed so).
 const path = require('node:path');
-const { ROOT, args, Tally, run } = require('./harness');
+const { ROOT, OPEN_TO_ALL, args, Tally, run } = require('./harness');
 
 const { RocketChatCore, parseEvents } = require(path.join(ROOT, 'bindings', 'node'));
 const { url, count, latency } = args();
@@ -27,12 +27,7 @@ async function main() {
   const accounts = Object.fromEntries(
     bots.map((b, i) => [`bot${i}`, { baseUrl: url, authToken: b.pat, userId: b.userId }]));
   await core.applyConfig({
-    chatmode: 'onmessage',
-    requireMention: false,
-    dmPolicy: 'open',
-    allowFrom: ['*'],
-    groupPolicy: 'open',
-    groupAllowFrom: ['*'],
+    ...OPEN_TO_ALL,
     accounts,
   });
   await ready;

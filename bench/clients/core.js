@@ -2,7 +2,7 @@
 // The core through its Node binding, as OpenClaw uses it: `onEvent` batches, `parseEvents`,
 // one account configured so that every flood message passes the access rules.
 const path = require('node:path');
-const { ROOT, args, Tally, run } = require('./harness');
+const { ROOT, OPEN_TO_ALL, args, Tally, run } = require('./harness');
 
 const { RocketChatCore, parseEvents } = require(path.join(ROOT, 'bindings', 'node'));
 const { url, count, latency } = args();
@@ -32,12 +32,7 @@ async function main() {
     baseUrl: url,
     authToken: process.env.BENCH_BOT_PAT,
     userId: process.env.BENCH_BOT_ID,
-    chatmode: 'onmessage',
-    requireMention: false,
-    dmPolicy: 'open',
-    allowFrom: ['*'],
-    groupPolicy: 'open',
-    groupAllowFrom: ['*'],
+    ...OPEN_TO_ALL,
   });
   await ready;
   await run(tally, () => ({ dropped, ...sources }), () => { goAt = performance.now(); });

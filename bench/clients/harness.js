@@ -81,4 +81,15 @@ async function run(tally, extra = () => ({}), onGo = () => {}) {
   await lines.next();
 }
 
-module.exports = { ROOT, PEERS, args, Tally, run };
+// The core's access rules opened to every sender in every room, so each flood message is
+// delivered to the host (the peers have no rules to open).
+const OPEN_TO_ALL = {
+  chatmode: 'onmessage',
+  requireMention: false,
+  dmPolicy: 'open',
+  allowFrom: ['*'],
+  groupPolicy: 'open',
+  groupAllowFrom: ['*'],
+};
+
+module.exports = { ROOT, PEERS, OPEN_TO_ALL, args, Tally, run };
