@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 
-import { startSimulator } from './sim.mjs'
+import { startSimulator } from '../tests/e2e/simulator.mjs'
 import { scaleRun } from './scale.mjs'
 import { printOutbound, printReconnect, printScale, printTable, median, percentile } from './table.mjs'
 
@@ -165,7 +165,7 @@ async function outage(sim, { count, outage }) {
 
 /** Reconnect: the core's time from a dropped socket to the first live message, and its catch-up. */
 async function reconnectRun(o) {
-  const sim = await startSimulator(o.sim)
+  const sim = await startSimulator({ bin: o.sim })
   try {
     const core = clients(o).find((c) => c.key === 'core')
     const runs = []
@@ -175,13 +175,13 @@ async function reconnectRun(o) {
     }
     return runs
   } finally {
-    sim.stop()
+    await sim.stop()
   }
 }
 
 /** Outbound: the core posts one reply split into `outboundCount` chunks; the simulator's copy is checked. */
 async function outboundRun(o) {
-  const sim = await startSimulator(o.sim)
+  const sim = await startSimulator({ bin: o.sim })
   try {
     const client = { key: 'outbound', cmd: process.execPath, pre: [join(CLIENTS, 'core-send.js')], url: 'http' }
     const r = await measure(sim, client, { count: o.outboundCount, outbound: true }, 'send', o.budget * 1000)
@@ -190,14 +190,14 @@ async function outboundRun(o) {
     const inOrder = posted.every((m, i) => m.startsWith(`out=${i} `))
     return { ...r, posted: posted.length, complete: posted.length === o.outboundCount && inOrder && r.received === o.outboundCount, inOrder }
   } finally {
-    sim.stop()
+    await sim.stop()
   }
 }
 
 async function main() {
   const o = options(process.argv.slice(2))
   const list = clients(o)
-  const sim = await startSimulator(o.sim)
+  const sim = await startSimulator({ bin: o.sim })
   const throughput = {}
   const latency = {}
   const budgetMs = o.budget * 1000
@@ -214,7 +214,7 @@ async function main() {
       latency[c.key] = await measure(sim, c, flood, 'latency', budgetMs)
     }
   } finally {
-    sim.stop()
+    await sim.stop()
   }
   const reconnect = await reconnectRun(o)
   const outbound = await outboundRun(o)

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-import { startSimulator } from './sim.mjs'
+import { startSimulator } from '../tests/e2e/simulator.mjs'
 
 const ALICE = { id: 'k9ZfTqW2mHs8PxLcE', username: 'alice', name: 'Alice Doe', password: 'alice-pass', roles: ['user'] }
 
@@ -36,7 +36,7 @@ export function scaleSeed(bots, rooms) {
 export async function scaleRun(o, measure, bots, rooms) {
   const file = join(tmpdir(), `bench-seed-${process.pid}-${bots}.json`)
   writeFileSync(file, JSON.stringify(scaleSeed(bots, rooms)))
-  const sim = await startSimulator(o.sim, ['--seed', file])
+  const sim = await startSimulator({ bin: o.sim, args: ['--seed', file] })
   try {
     const accounts = scaleSeed(bots, rooms).users.slice(1).map((u) => ({ userId: u.id, pat: u.personalAccessTokens[0] }))
     const client = { key: `scale${bots}`, cmd: process.execPath, pre: [join(o.root, 'bench', 'clients', 'core-scale.js')], url: 'http' }
@@ -45,6 +45,6 @@ export async function scaleRun(o, measure, bots, rooms) {
       idleMs: o.smoke ? 500 : 5000,
     })
   } finally {
-    sim.stop()
+    await sim.stop()
   }
 }

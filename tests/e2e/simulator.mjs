@@ -1,5 +1,5 @@
 // The Rocket.Chat simulator (`rocketchat-sim`) as a child process, with a client for its control
-// API (`/_sim/*`, ARCHITECTURE.md). Shared by e2e.mjs and scripts/demo.mjs.
+// API (`/_sim/*`, ARCHITECTURE.md). Shared by e2e.mjs, scripts/demo-openclaw and bench/.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -13,10 +13,10 @@ export const ALICE_ID = "k9ZfTqW2mHs8PxLcE";
 
 export const defaultSimBin = () => process.env.ROCKETCHAT_SIM_BIN ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, "target"), "debug/rocketchat-sim");
 
-// Start `rocketchat-sim --port N` (0: any free port) and wait for its ROCKETCHAT_SIM_URL line.
-export async function startSimulator({ bin = defaultSimBin(), port = 0 } = {}) {
+// Start `rocketchat-sim --port N [...args]` (0: any free port) and wait for its ROCKETCHAT_SIM_URL line.
+export async function startSimulator({ bin = defaultSimBin(), port = 0, args = [] } = {}) {
   if (!existsSync(bin)) throw new Error(`${bin} missing: cargo build -p rocketchat-sim (or pass --sim-bin)`);
-  const child = track(spawn(bin, ["--port", String(port)], { detached: true, stdio: ["ignore", "pipe", "pipe"] }));
+  const child = track(spawn(bin, ["--port", String(port), ...args], { detached: true, stdio: ["ignore", "pipe", "pipe"] }));
   let err = "";
   child.stderr.on("data", (b) => (err = (err + b).slice(-4000)));
   const url = await new Promise((resolve, reject) => {
@@ -37,6 +37,11 @@ export async function startSimulator({ bin = defaultSimBin(), port = 0 } = {}) {
   const query = (params) => new URLSearchParams(Object.entries(params).filter(([, v]) => v)).toString();
   return {
     url,
+    wsUrl: `${url.replace(/^http/, "ws")}/websocket`,
+    // Any POST route of the control API, e.g. control("faults", {kind: "dropSockets"}).
+    control: (route, body) => api("POST", `/_sim/${route}`, body),
+    // POST /_sim/flood: resolves once the last message is published.
+    flood: (spec) => api("POST", "/_sim/flood", spec),
     post: (user, rid, msg, extra = {}) => api("POST", "/_sim/post", { user, rid, msg, ...extra }),
     // Messages oldest first; every filter optional (no `rid`: all rooms).
     messages: (rid, user, since) => api("GET", `/_sim/messages?${query({ rid, user, since })}`),
