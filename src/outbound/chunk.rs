@@ -327,13 +327,18 @@ impl<'a> Chunker<'a> {
         from + (rest.len() - rest.trim_start().len())
     }
 
+    /// Start of the line holding byte `pos`.
+    fn line_start(&self, pos: usize) -> usize {
+        self.text[..pos].rfind('\n').map_or(0, |i| i + 1)
+    }
+
     /// Where a chunk after a split at `from` starts: past the whitespace, unless dropping
     /// the indentation (or a stray `\r`) of its first line would make that line read as a
     /// fence the input does not have (`    ```x` is indented code, `````x` would open a block).
     fn chunk_start(&self, from: usize) -> usize {
         let next = self.skip_ws(from);
         let text = self.text;
-        let line_start = text[..next].rfind('\n').map_or(0, |i| i + 1);
+        let line_start = self.line_start(next);
         if line_start < from || line_start == next {
             return next;
         }
@@ -399,7 +404,7 @@ impl<'a> Chunker<'a> {
                     next = self.chunk_start(f.end);
                 } else {
                     // Keep the indentation of the code line the next chunk starts with.
-                    let line_start = text[..next].rfind('\n').map_or(0, |i| i + 1);
+                    let line_start = self.line_start(next);
                     if line_start >= b {
                         next = line_start;
                     }
