@@ -145,8 +145,8 @@ export function rocketchatSection(simUrl) {
 
 // A temp state dir with openclaw.json: loopback gateway without auth, the built-in `openai`
 // provider (default agent model openai/gpt-6-astra, Responses API) pointed at the fake model.
-// `apiKey` defaults to the fake model's; a real key lands only in this 0700 temp dir, never on stdout.
-export function createStateDir({ modelBaseUrl, apiKey = "sk-fake-e2e", port, extraConfig = {}, prefix = "openclaw-e2e-" }) {
+// `extraConfig` is merged over it (scripts/demo-openclaw points the provider at a real model there).
+export function createStateDir({ modelBaseUrl, port, extraConfig = {}, prefix = "openclaw-e2e-" }) {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   const stateDir = path.join(dir, "state");
   const home = path.join(dir, "home");
@@ -156,7 +156,7 @@ export function createStateDir({ modelBaseUrl, apiKey = "sk-fake-e2e", port, ext
   const config = {
     gateway: { mode: "local", port, bind: "loopback", auth: { mode: "none" } },
     logging: { file: path.join(stateDir, "logs", "openclaw.log") },
-    models: { providers: { openai: { baseUrl: modelBaseUrl, apiKey } } },
+    models: { providers: { openai: { baseUrl: modelBaseUrl, apiKey: "sk-fake-e2e" } } },
     ...extraConfig,
   };
   writeFileSync(configPath, JSON.stringify(config, null, 2) + "\n"); // before OpenClaw ever touches it
