@@ -15,5 +15,7 @@ fi
 
 status=0
 (cd "$here/python" && "$here/.venv/bin/python" -m pytest -q) || status=1
-(cd "$here/node" && node --test) || status=1
+# One file at a time: the reconnect scenarios wait on timers, and six client files plus their
+# simulators at once on a 2-core CI box made one of them miss its window now and then.
+(cd "$here/node" && node --test --test-concurrency=1) || status=1
 exit $status
