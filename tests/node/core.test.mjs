@@ -123,19 +123,18 @@ describe('RocketChatCore against the simulator', () => {
   })
 
   test('unsubscribe stops delivery to that callback', async () => {
-    const seen = []
-    const sub = core.onEvent((batch) => seen.push(...batch))
+    const second = new EventTracker(core)
     const first = await sim.post('alice', ALICE_DM, 'before unsubscribe')
-    await tracker.waitFor((e) => e.type === 'message' && e.message.messageId === first._id)
-    await sleep(100)
-    assert.ok(seen.some((s) => s.includes(first._id)), 'the second subscriber got it too')
-    assert.equal(sub.unsubscribe(), true)
-    assert.equal(sub.unsubscribe(), false, 'idempotent')
-    const count = seen.length
-    const second = await sim.post('alice', ALICE_DM, 'after unsubscribe')
-    await tracker.waitFor((e) => e.type === 'message' && e.message.messageId === second._id)
+    const isFirst = (e) => e.type === 'message' && e.message.messageId === first._id
+    await tracker.waitFor(isFirst)
+    await second.waitFor(isFirst, 10000, 'the message at the second subscriber')
+    assert.equal(second.subscription.unsubscribe(), true)
+    assert.equal(second.subscription.unsubscribe(), false, 'idempotent')
+    const count = second.events.length
+    const later = await sim.post('alice', ALICE_DM, 'after unsubscribe')
+    await tracker.waitFor((e) => e.type === 'message' && e.message.messageId === later._id)
     await sleep(200)
-    assert.equal(seen.length, count, 'nothing delivered after unsubscribe')
+    assert.equal(second.events.length, count, 'nothing delivered after unsubscribe')
   })
 })
 

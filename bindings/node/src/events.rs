@@ -182,17 +182,16 @@ async fn run_pump(hub: Weak<Hub>, queue: Arc<EventQueue>) {
     loop {
         let Some(hub) = hub.upgrade() else { return };
         // Wait until someone listens (or the core closes).
-        let subscribers = loop {
+        loop {
             let changed = hub.changed.notified();
-            let subs = hub.snapshot();
-            if !subs.is_empty() {
-                break subs;
+            if !lock(&hub.subscribers).is_empty() {
+                break;
             }
             if hub.closing.load(Ordering::Acquire) {
                 return;
             }
             changed.await;
-        };
+        }
         let batch = match pending.take() {
             Some(b) => b,
             None => {
@@ -213,6 +212,10 @@ async fn run_pump(hub: Weak<Hub>, queue: Arc<EventQueue>) {
                 Arc::new(events)
             }
         };
+        // Snapshot again now that the batch is pulled: a callback added while the pump was
+        // waiting must get every event produced after `onEvent` returned, even when the
+        // queue and the change notice became ready together.
+        let subscribers = hub.snapshot();
         let mut delivered = false;
         for sub in &subscribers {
             delivered |= deliver(sub, &batch).await;
