@@ -16,7 +16,10 @@
 //!   best boundary in the window, in this order: a paragraph break (blank line),
 //!   a line break, a line break inside a fenced block, a sentence end
 //!   (`. ` `! ` `? ` or after `。` `！` `？`), whitespace, whitespace inside a fenced
-//!   block, and finally a hard split at a character boundary. Except: a paragraph
+//!   block, a hard split at a character boundary, and last a cut mid-line before or
+//!   inside a run of backticks or tildes that leaves three or more of them to start
+//!   the next chunk (it would open or close a code block there, so only a run too
+//!   long for any other cut gets one). Except: a paragraph
 //!   break in the first half of the window gives way to a line or sentence break in
 //!   the second half when the text after it needs more than one message anyway (an
 //!   intro line is not sent alone ahead of a long list). A hard split never
@@ -275,8 +278,11 @@ enum Rank {
     WordInFence,
     Hard,
     AnyChar,
+    /// Inside a run of backticks or tildes with three or more left: the next chunk would
+    /// start with a fence-like line. Only for a run too long for any other cut.
+    InRun,
 }
-const RANKS: usize = 8;
+const RANKS: usize = 9;
 
 struct Chunker<'a> {
     text: &'a str,
@@ -442,9 +448,16 @@ impl<'a> Chunker<'a> {
                 }
                 match self.place(b) {
                     Place::Forbidden => {}
-                    // A split inside a line must not leave the next chunk starting with a
+                    // A split inside a line should not leave the next chunk starting with a
                     // run of backticks or tildes: it would open (or close) a code block there.
-                    _ if c != '\n' && starts_fence_like(&text[b..]) => {}
+                    Place::Outside if c != '\n' && starts_fence_like(&text[b..]) => {
+                        note!(Rank::InRun, None);
+                    }
+                    Place::Inside(f) if c != '\n' && starts_fence_like(&text[b..]) => {
+                        if used + 1 + f.marker.len() <= budget {
+                            note!(Rank::InRun, Some(f));
+                        }
+                    }
                     Place::Outside => {
                         if c == '\n' {
                             if blank_line_after(text, b) {

@@ -11,6 +11,9 @@
 //!   last word boundary); if there is none yet it keeps buffering;
 //! - when no piece arrived for `idle_ms`: up to the last boundary, words
 //!   included (a partial word stays buffered);
+//! - in both cases never inside a line before its continuation arrived: after
+//!   `Done. ` the next piece may start with a run of backticks, and a message
+//!   starting with that run would open a code block;
 //! - at finish: everything.
 //!
 //! A flush never ends inside a fenced code block: a block that is still open
@@ -290,7 +293,8 @@ impl Coalescer {
 /// The last good place to end a flush in `buf`: just before the whitespace of
 /// a paragraph, line or sentence end (or any whitespace when `words`), or just
 /// after CJK sentence punctuation; never inside a fenced block, nor after the
-/// start of one still open. `None` when there is none with text before it.
+/// start of one still open, nor inside a line whose continuation has not arrived
+/// yet. `None` when there is none with text before it.
 fn flush_point(buf: &str, words: bool) -> Option<usize> {
     let fences = parse_fences(buf);
     let end = fences
@@ -304,21 +308,34 @@ fn flush_point(buf: &str, words: bool) -> Option<usize> {
         let good = c == '\n'
             || is_cjk_sentence_punct(prev)
             || (c.is_whitespace() && (words || is_sentence_punct(prev)));
-        // As in `chunk_text`: no cut inside a line right before a fence-like run.
+        // As in `chunk_text`: no cut inside a line right before a fence-like run, nor where
+        // the line goes on in text not received yet (it may start with such a run).
         if good
             && b > first
             && fence_at(&fences, b).is_none()
-            && (c == '\n' || !starts_fence_like(&buf[b..]))
+            && (c == '\n' || line_goes_on_plain(&buf[b..]))
         {
             best = Some(b);
         }
         prev = c;
     }
-    // A boundary right at the end (after CJK punctuation, or before an open fence).
-    if end > first && (is_cjk_sentence_punct(prev) || end < buf.len()) {
+    // A boundary right before an open fence (which starts a line).
+    if end > first && end < buf.len() {
         best = Some(end);
     }
     best
+}
+
+/// Whether the text after a cut inside a line, `rest`, shows that the line goes on with
+/// something other than a run of backticks or tildes (a run of one or two that reaches the
+/// end of the buffer may still grow into one).
+fn line_goes_on_plain(rest: &str) -> bool {
+    let next = rest.trim_start_matches([' ', '\t', '\r']);
+    let Some(c) = next.chars().next() else {
+        return false;
+    };
+    let unfinished_run = matches!(c, '`' | '~') && next.trim_start_matches(c).is_empty();
+    !(starts_fence_like(next) || unfinished_run)
 }
 
 #[cfg(test)]

@@ -99,10 +99,10 @@ async fn edit_strategy_grows_one_message_by_edits() {
     let s = sim(Profile::V8).await;
     let d = deliverer(&s, stream_settings(Strategy::Edit));
     let stream = d.start_stream(GENERAL, None);
-    stream.push("First sentence. ").unwrap();
+    stream.push("First sentence. Sec").unwrap();
     tokio::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(bot_texts(&s, GENERAL), vec!["First sentence."]);
-    stream.push("Second sentence.").unwrap();
+    stream.push("ond sentence.").unwrap();
     tokio::time::sleep(Duration::from_millis(150)).await;
     let sent = stream.finish().await.unwrap();
     assert_eq!(sent.len(), 1);
@@ -124,11 +124,11 @@ async fn append_strategy_posts_blocks_as_they_come_with_the_prefix_once() {
     );
     let stream = d.start_stream(GENERAL, None);
     stream.push("   ").unwrap();
-    stream.push("Block one. ").unwrap();
-    // An idle flush takes whole words only: the trailing space completes "one.".
+    stream.push("Block one.\n").unwrap();
+    // An idle flush takes whole lines and words only: the line break completes "one.".
     tokio::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(bot_texts(&s, GENERAL), vec!["[bot] Block one."]);
-    stream.push("\n\nBlock two.").unwrap();
+    stream.push("\nBlock two.").unwrap();
     let sent = stream.finish().await.unwrap();
     assert_eq!(sent.len(), 2);
     assert_eq!(
@@ -188,9 +188,9 @@ async fn abort_and_drop_keep_what_was_posted_and_drop_the_rest() {
     let s = sim(Profile::V8).await;
     let d = deliverer(&s, stream_settings(Strategy::Append));
     let stream = d.start_stream(GENERAL, None);
-    stream.push("Posted. ").unwrap();
+    stream.push("Posted. never").unwrap();
     tokio::time::sleep(Duration::from_millis(150)).await;
-    stream.push("never sent").unwrap();
+    stream.push(" sent").unwrap();
     let sent = stream.abort().await;
     assert_eq!(sent.len(), 1);
     let stream = d.start_stream(GENERAL, None);

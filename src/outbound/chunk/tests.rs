@@ -276,3 +276,24 @@ fn a_longer_closing_fence_is_kept_as_written() {
         check_chunks(&text, &chunks, 40, "long closing fence");
     }
 }
+
+#[test]
+fn a_run_of_backticks_longer_than_a_chunk_is_cut_inside_it() {
+    // Before: no cut was allowed before a mid-line run, so nothing fit and the opening
+    // fence line went out one backtick per message.
+    let run = "`".repeat(60);
+    let text = format!("Intro.\n```\n{run}x\n```");
+    let chunks = len(&text, 40);
+    assert_eq!(chunks[0], "Intro.");
+    assert!(chunks[1].starts_with("```\n``"), "{chunks:?}");
+    assert!(chunks.iter().all(|c| c.len() > 3), "{chunks:?}");
+    check_chunks(&text, &chunks, 40, "long run");
+    // A run that fits is still never cut with three or more backticks left over.
+    let text = format!("{} then {}x here", "a".repeat(20), "`".repeat(10));
+    let chunks = len(&text, 20);
+    assert!(
+        chunks.iter().all(|c| fence_marker(c).is_none()),
+        "{chunks:?}"
+    );
+    check_chunks(&text, &chunks, 20, "run that fits");
+}

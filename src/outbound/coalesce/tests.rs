@@ -93,7 +93,7 @@ fn tiny_pieces_without_idle_give_one_message_at_finish() {
 #[test]
 fn idle_gaps_flush_separately() {
     let mut c = Coalescer::new(cfg(Strategy::Append, 1500, 4000));
-    assert!(c.push("First part. ", 0).is_empty());
+    assert!(c.push("First part. Sec", 0).is_empty());
     assert_eq!(c.next_deadline(), Some(1000));
     assert!(c.poll(999).is_empty());
     assert_eq!(
@@ -104,7 +104,7 @@ fn idle_gaps_flush_separately() {
         }]
     );
     assert_eq!(c.next_deadline(), None);
-    assert!(c.push("Second ", 5000).is_empty());
+    assert!(c.push("ond ", 5000).is_empty());
     assert!(c.push("par", 5100).is_empty());
     // Idle while mid-word: the partial word stays buffered.
     assert_eq!(
@@ -122,6 +122,37 @@ fn idle_gaps_flush_separately() {
         vec![Action::Post {
             key: 2,
             text: "part.".into()
+        }]
+    );
+}
+
+#[test]
+fn a_line_is_not_cut_before_its_continuation_arrived() {
+    // What follows a trailing space may be a run of backticks (inline code here); cut
+    // before it, the next message would start with a code fence.
+    let mut c = Coalescer::new(cfg(Strategy::Append, 1500, 4000));
+    assert!(c.push("Type ", 0).is_empty());
+    assert!(
+        c.poll(1000).is_empty(),
+        "the line may go on with a fence run"
+    );
+    assert!(c.push("`", 1500).is_empty());
+    assert!(c.poll(2500).is_empty(), "one backtick may grow into a run");
+    assert!(c.push("``run()``` now. Then", 3000).is_empty());
+    assert_eq!(
+        c.poll(4000),
+        vec![Action::Post {
+            key: 0,
+            text: "Type ```run()``` now.".into()
+        }]
+    );
+    assert_eq!(c.buffered(), " Then");
+    assert_eq!(c.poll(5000), vec![]);
+    assert_eq!(
+        c.finish(5001),
+        vec![Action::Post {
+            key: 1,
+            text: "Then".into()
         }]
     );
 }
@@ -201,8 +232,13 @@ fn open_fence_is_not_flushed_until_closed() {
         out,
         vec![Action::Post {
             key: 1,
-            text: "```rust\nfn main() {\n    body();\n}\n```\nDone.".into()
+            text: "```rust\nfn main() {\n    body();\n}\n```".into()
         }]
+    );
+    assert_eq!(
+        c.buffered(),
+        "\nDone. ",
+        "the line after the block may go on"
     );
 }
 
@@ -210,14 +246,14 @@ fn open_fence_is_not_flushed_until_closed() {
 fn edit_strategy_grows_one_message_then_continues() {
     let mut c = Coalescer::new(cfg(Strategy::Edit, 1500, 40));
     let mut room = Room::default();
-    room.apply(c.push("Alpha beta. ", 0), 40);
+    room.apply(c.push("Alpha beta. Gamma", 0), 40);
     room.apply(c.poll(1000), 40);
     assert_eq!(room.texts(), ["Alpha beta."]);
-    room.apply(c.push("Gamma delta. ", 2000), 40);
+    room.apply(c.push(" delta. Epsilon", 2000), 40);
     room.apply(c.poll(3000), 40);
     assert_eq!(room.texts(), ["Alpha beta. Gamma delta."]);
     assert_eq!(room.edits, 1);
-    room.apply(c.push("Epsilon zeta eta theta. Iota. ", 4000), 40);
+    room.apply(c.push(" zeta eta theta. Iota. ", 4000), 40);
     room.apply(c.poll(5000), 40);
     room.apply(c.finish(6000), 40);
     let texts = room.texts();
