@@ -16,10 +16,10 @@
 //!   best boundary in the window, in this order: a paragraph break (blank line),
 //!   a line break, a line break inside a fenced block, a sentence end
 //!   (`. ` `! ` `? ` or after `。` `！` `？`), whitespace, whitespace inside a fenced
-//!   block, a hard split at a character boundary, and last a cut mid-line before or
-//!   inside a run of backticks or tildes that leaves three or more of them to start
-//!   the next chunk (it would open or close a code block there, so only a run too
-//!   long for any other cut gets one). Except: a paragraph
+//!   block, a hard split at a character boundary, and last a cut mid-line that leaves
+//!   a line starting with three or more backticks or tildes at the end of this chunk
+//!   or the start of the next (it would open or close a code block there, so only a
+//!   run or line too long for any other cut gets one). Except: a paragraph
 //!   break in the first half of the window gives way to a line or sentence break in
 //!   the second half when the text after it needs more than one message anyway (an
 //!   intro line is not sent alone ahead of a long list). A hard split never
@@ -126,6 +126,57 @@ fn kept_lead(piece: &str, in_fence: bool) -> &str {
 pub(crate) fn starts_fence_like(rest: &str) -> bool {
     let rest = rest.trim_start_matches([' ', '\t', '\r']);
     rest.starts_with("```") || rest.starts_with("~~~")
+}
+
+/// A line that starts with a fence-like run (up to three spaces, then three or more backticks
+/// or tildes), with the byte offsets that decide how the part of it before a cut reads.
+/// Offsets are absolute in the text the line was found in.
+#[derive(Clone, Copy)]
+pub(crate) struct FenceHead {
+    /// The shortest start of the line that reads as a fence line: three of the run.
+    min: usize,
+    /// The first non-whitespace character after the run (the line end if none).
+    info: usize,
+    /// The first backtick after the run (the line end if none).
+    tick: usize,
+    ch: char,
+}
+
+impl FenceHead {
+    /// The head of the line starting at `start` in `text`, if it has one; `lead` also
+    /// ignores leading tabs and `\r` and any number of spaces (a chunk's first line, which
+    /// may start mid-line and loses that whitespace when sent).
+    pub(crate) fn of_line(text: &str, start: usize, lead: bool) -> Option<FenceHead> {
+        let rest = &text[start..];
+        let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+        let body = if lead {
+            line.trim_start_matches([' ', '\t', '\r'])
+        } else {
+            line.trim_start_matches(' ')
+        };
+        let indent = line.len() - body.len();
+        let ch = body.chars().next()?;
+        let run = body.len() - body.trim_start_matches(ch).len();
+        if !matches!(ch, '`' | '~') || run < 3 || (indent > 3 && !lead) {
+            return None;
+        }
+        let after = indent + run;
+        let find = |pred: fn(char) -> bool| {
+            start + line[after..].find(pred).map_or(line.len(), |i| after + i)
+        };
+        Some(FenceHead {
+            min: start + indent + 3,
+            info: find(|c| !c.is_whitespace()),
+            tick: find(|c| c == '`'),
+            ch,
+        })
+    }
+
+    /// Whether the line cut at `b` reads as a fence line the whole line is not: a closing
+    /// line (only the run) anywhere, or, outside a code block, an opening line.
+    pub(crate) fn cut_reads_as_fence(&self, b: usize, outside: bool) -> bool {
+        b >= self.min && (b <= self.info || (outside && (self.ch == '~' || b <= self.tick)))
+    }
 }
 
 /// A line that is no fence as written but would be one without its leading whitespace.
@@ -278,8 +329,9 @@ enum Rank {
     WordInFence,
     Hard,
     AnyChar,
-    /// Inside a run of backticks or tildes with three or more left: the next chunk would
-    /// start with a fence-like line. Only for a run too long for any other cut.
+    /// Inside a line, leaving a fence-like line on either side: a run of three or more
+    /// backticks or tildes starts the next chunk, or is all this one's last line has.
+    /// Only for a run (or such a line) too long for any other cut.
     InRun,
 }
 const RANKS: usize = 9;
@@ -434,11 +486,16 @@ impl<'a> Chunker<'a> {
         let min_b = first + text[first..].chars().next().map_or(0, char::len_utf8);
         let mut best: [Option<(usize, Option<&Fence>)>; RANKS] = [None; RANKS];
         let mut prev = '\0';
+        // How the current line reads when cut (if it starts with a fence-like run).
+        let mut head = FenceHead::of_line(text, pos, true);
         for (off, c) in text[pos..].char_indices() {
             let b = pos + off;
             let used = self.units(pos, b);
             if used > budget {
                 break;
+            }
+            if prev == '\n' {
+                head = FenceHead::of_line(text, b, false);
             }
             if b >= min_b {
                 macro_rules! note {
@@ -446,14 +503,22 @@ impl<'a> Chunker<'a> {
                         best[$rank as usize] = Some((b, $fence))
                     };
                 }
-                match self.place(b) {
+                let place = self.place(b);
+                // A cut inside a line that leaves a fence-like line on either side of it.
+                let makes_fence = c != '\n'
+                    && (starts_fence_like(&text[b..])
+                        || head.is_some_and(|h| {
+                            h.cut_reads_as_fence(b, matches!(place, Place::Outside))
+                        }));
+                match place {
                     Place::Forbidden => {}
-                    // A split inside a line should not leave the next chunk starting with a
-                    // run of backticks or tildes: it would open (or close) a code block there.
-                    Place::Outside if c != '\n' && starts_fence_like(&text[b..]) => {
+                    // A split inside a line should not leave a line that starts with a run
+                    // of backticks or tildes at either end of a chunk: it would open (or
+                    // close) a code block there.
+                    Place::Outside if makes_fence => {
                         note!(Rank::InRun, None);
                     }
-                    Place::Inside(f) if c != '\n' && starts_fence_like(&text[b..]) => {
+                    Place::Inside(f) if makes_fence => {
                         if used + 1 + f.marker.len() <= budget {
                             note!(Rank::InRun, Some(f));
                         }

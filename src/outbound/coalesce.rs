@@ -36,7 +36,7 @@
 
 use super::chunk::{
     chunk_text, fence_at, is_cjk_sentence_punct, is_sentence_punct, parse_fences,
-    starts_fence_like, utf16_len, ChunkMode,
+    starts_fence_like, utf16_len, ChunkMode, FenceHead,
 };
 use serde::{Deserialize, Serialize};
 
@@ -304,17 +304,22 @@ fn flush_point(buf: &str, words: bool) -> Option<usize> {
     let first = buf.len() - buf.trim_start().len();
     let mut best = None;
     let mut prev = '\0';
+    // How the current line reads when cut (if it starts with a fence-like run).
+    let mut head = FenceHead::of_line(buf, 0, true);
     for (b, c) in buf[..end].char_indices() {
+        if prev == '\n' {
+            head = FenceHead::of_line(buf, b, false);
+        }
         let good = c == '\n'
             || is_cjk_sentence_punct(prev)
             || (c.is_whitespace() && (words || is_sentence_punct(prev)));
-        // As in `chunk_text`: no cut inside a line right before a fence-like run, nor where
-        // the line goes on in text not received yet (it may start with such a run).
-        if good
-            && b > first
-            && fence_at(&fences, b).is_none()
-            && (c == '\n' || line_goes_on_plain(&buf[b..]))
-        {
+        // As in `chunk_text`: no cut inside a line that leaves a fence-like line on either
+        // side, nor where the line goes on in text not received yet (it may start with a
+        // run of backticks).
+        let mid_line_ok = || {
+            line_goes_on_plain(&buf[b..]) && !head.is_some_and(|h| h.cut_reads_as_fence(b, true))
+        };
+        if good && b > first && fence_at(&fences, b).is_none() && (c == '\n' || mid_line_ok()) {
             best = Some(b);
         }
         prev = c;

@@ -13,9 +13,9 @@ use super::{fence_marker, parse_fences, reads_as_new_fence, utf16_len};
 /// - content is preserved modulo whitespace and the fence lines the chunker adds (see
 ///   [`content_preserved`]);
 /// - for `limit >= 32`, when every fence of the input is closed and splittable, every
-///   chunk's fences that open like one of the input's are closed too. Not checked when the
-///   input has a run of backticks or tildes too long for one chunk with the fence lines
-///   around it: such a run must be cut, and its pieces read as fence lines.
+///   chunk's fences that open like one of the input's are closed too. Not checked when a
+///   line too long for one chunk (with the fence lines around it) holds a run of three
+///   backticks or tildes: every cut of it may leave a piece that reads as a fence line.
 ///   (A hard split inside a line can also leave a chunk starting with a fence-like run the
 ///   input did not have as a fence; such chunks are not checked either.)
 pub fn check_chunks(input: &str, chunks: &[String], limit: usize) -> Result<(), String> {
@@ -26,8 +26,12 @@ pub fn check_chunks(input: &str, chunks: &[String], limit: usize) -> Result<(), 
         .map(|f| utf16_len(&f.reopen) + f.marker.len() + 2)
         .max()
         .unwrap_or(0);
-    let balanced_input = fences.iter().all(|f| f.closed && f.splittable(limit))
-        && longest_fence_char_run(input) + overhead < limit;
+    // A line that must be cut and holds a run of three backticks or tildes may have no cut
+    // that keeps every piece from reading as a fence line (```` ``x`` ```` runs on both sides).
+    let cut_run_line = input.split('\n').any(|line| {
+        utf16_len(line) + overhead > limit && (line.contains("```") || line.contains("~~~"))
+    });
+    let balanced_input = fences.iter().all(|f| f.closed && f.splittable(limit)) && !cut_run_line;
     for c in chunks {
         if c.trim().is_empty() {
             return Err("empty chunk".to_owned());
@@ -99,17 +103,4 @@ pub fn content_preserved(input: &str, chunks: &[String]) -> Result<(), String> {
         lines.get(i).map_or("<end>", |l| l.0.as_str()),
         want[pos..].chars().take(40).collect::<String>()
     ))
-}
-
-/// The longest run of one backtick or tilde character in `text`.
-fn longest_fence_char_run(text: &str) -> usize {
-    let (mut longest, mut run, mut prev) = (0, 0, '\0');
-    for c in text.chars() {
-        run = if c == prev { run + 1 } else { 1 };
-        prev = c;
-        if matches!(c, '`' | '~') {
-            longest = longest.max(run);
-        }
-    }
-    longest
 }

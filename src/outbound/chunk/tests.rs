@@ -297,3 +297,15 @@ fn a_run_of_backticks_longer_than_a_chunk_is_cut_inside_it() {
     );
     check_chunks(&text, &chunks, 20, "run that fits");
 }
+
+#[test]
+fn a_cut_never_leaves_a_line_of_only_backticks_that_the_input_did_not_have() {
+    // The space after the run is the best word break, but cut there the chunk's code line
+    // would be the run alone, which closes the reopened block early.
+    let text = format!("```\n{} {}\n```", "`".repeat(20), "y".repeat(30));
+    let chunks = len(&text, 40);
+    check_chunks(&text, &chunks, 40, "run, space, word in a block");
+    for c in &chunks {
+        assert!(parse_fences(c).iter().all(|f| f.closed), "{chunks:#?}");
+    }
+}
