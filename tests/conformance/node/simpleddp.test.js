@@ -79,13 +79,18 @@ test('login {resume}, sub ready, changed frame, reconnect + auto-resume', async 
   const disconnected = next('disconnected', undefined, 5000);
   const reconnected = next('connected', undefined, 10000);
   const resumed = next('loginResume', undefined, 10000);
+  // simpleddp restarts a sub on reconnect as unsub (old id), nosub, sub (new id): `ready()`
+  // called in between would watch the old id and reject on that nosub. Wait for the new id.
+  const oldSubId = sub.subscriptionId;
+  const resubscribed = next('ready', (m) => sub.subscriptionId !== oldSubId && m.subs.includes(sub.subscriptionId), 10000);
   await sim.fault({ kind: 'dropSockets' });
   await disconnected;
   await reconnected;
   const again = await resumed;
   assert.equal(again.id, seed.MYBOT_ID);
   assert.equal(server.userId, seed.MYBOT_ID);
-  await sub.ready();
+  await resubscribed;
+  assert.equal(sub.isReady(), true);
 
   const secondId = newId();
   const second = next('changed', changedFor(secondId), 3000);
