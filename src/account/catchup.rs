@@ -80,18 +80,20 @@ pub struct Missed {
 }
 
 /// Every message posted after `since_ms` in the rooms the bot is a member of, oldest first,
-/// with those rooms; then the messages of `edit_rooms` (rooms with recent deliveries) edited
-/// or deleted since then. The pipeline tells edits of delivered messages from repeats by
+/// with those rooms; then the messages of `edit_rooms` (rooms with recent deliveries) and of
+/// livechat rooms edited or deleted since then. The pipeline tells edits of delivered messages from repeats by
 /// `editedAt`.
 pub async fn missed_messages(
     rest: &RestClient,
     since_ms: i64,
     edit_rooms: &[String],
 ) -> Result<Missed, RestError> {
-    let since = iso(since_ms - OVERLAP_MS);
+    let since_ms = since_ms - OVERLAP_MS;
+    let since = iso(since_ms);
     // Only rooms with activity since then: a room's `_updatedAt` moves with each message.
     let rooms = rest.rooms_get(Some(&since)).await?.update;
     let mut messages = Vec::new();
+    let mut livechat = Vec::new();
     for room in &rooms {
         let (Some(rid), Some(t)) = (
             room.get("_id").and_then(Value::as_str),
@@ -99,16 +101,25 @@ pub async fn missed_messages(
         ) else {
             continue;
         };
-        if !matches!(t, "c" | "p" | "d") {
-            continue;
+        match t {
+            "c" | "p" | "d" => messages.extend(room_history(rest, t, rid, &since).await?),
+            // The history endpoints refuse livechat rooms: `chat.syncMessages` serves their new
+            // messages, with the edits and deletions.
+            "l" => livechat.push(rid.to_owned()),
+            _ => {}
         }
-        messages.extend(room_history(rest, t, rid, &since).await?);
     }
-    messages.sort_by_key(|m| m.get("ts").and_then(parse_date_ms).unwrap_or(0));
     let fetched: HashSet<String> = messages.iter().filter_map(message_id).collect();
     let mut edits = Vec::new();
     let mut deleted = Vec::new();
-    for rid in edit_rooms {
+    // Livechat rooms first, all of them (their new messages come only this way), then the
+    // rooms with recent deliveries while the budget of `EDIT_ROOMS` calls lasts.
+    let sync_rooms: Vec<&String> = livechat
+        .iter()
+        .chain(edit_rooms.iter().filter(|r| !livechat.contains(r)))
+        .take(EDIT_ROOMS.max(livechat.len()))
+        .collect();
+    for rid in sync_rooms {
         let sync = match rest.sync_messages(rid, &since).await {
             Ok(sync) => sync,
             // The bot may have left the room, or the server may lack the route: the edits
@@ -129,10 +140,22 @@ pub async fn missed_messages(
                 .filter_map(message_id)
                 .map(|id| (rid.clone(), id)),
         );
-        edits.extend(sync.updated.into_iter().filter(|m| {
-            m.get("editedAt").is_some() && message_id(m).is_some_and(|id| !fetched.contains(&id))
-        }));
+        let is_livechat = livechat.contains(rid);
+        for m in sync.updated {
+            let posted_since = m
+                .get("ts")
+                .and_then(parse_date_ms)
+                .is_some_and(|ts| ts as i64 >= since_ms);
+            if is_livechat && posted_since {
+                messages.push(m);
+            } else if m.get("editedAt").is_some()
+                && message_id(&m).is_some_and(|id| !fetched.contains(&id))
+            {
+                edits.push(m);
+            }
+        }
     }
+    messages.sort_by_key(|m| m.get("ts").and_then(parse_date_ms).unwrap_or(0));
     edits.sort_by_key(|m| m.get("editedAt").and_then(parse_date_ms).unwrap_or(0));
     messages.extend(edits);
     Ok(Missed {

@@ -291,3 +291,53 @@ async fn an_edit_and_a_deletion_made_while_disconnected_are_caught_up() {
         })
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn livechat_messages_posted_while_disconnected_are_caught_up() {
+    let (mut h, _) = before_fault().await;
+    let store = h.sim.store().clone();
+    // A visitor's chat served by the bot (alice stands in for the visitor).
+    let room = store.create_room(
+        "l",
+        "visitor-chat",
+        &[BOT_ID.to_owned(), ALICE_ID.to_owned()],
+    );
+    let live = h.post("alice", &room.id, "hello from the widget");
+    let m = h.delivered(&live).await;
+    assert_eq!(m.room_type, RoomType::Livechat);
+    assert_eq!(m.source, MessageSource::Live);
+    h.sim.stop().await;
+    // The history endpoints refuse livechat rooms: only chat.syncMessages finds these.
+    let missed = h.post("alice", &room.id, "are you there?");
+    let edited = store
+        .update_message(
+            ALICE_ID,
+            Some(&room.id),
+            &live,
+            "hello from the widget (edited)",
+        )
+        .map(|_| live.clone())
+        .expect("edit");
+    h.sim
+        .restart(Duration::from_millis(300))
+        .await
+        .expect("the simulator listens again");
+    let m = h.delivered(&missed).await;
+    assert_eq!(m.source, MessageSource::CatchUp);
+    assert_eq!(m.text, "are you there?");
+    let e = h
+        .events
+        .expect("messageEdited", WAIT, |e| {
+            matches!(&e.event, Event::MessageEdited { message } if message.message_id == edited)
+        })
+        .await;
+    let Event::MessageEdited { message } = e.event else {
+        unreachable!()
+    };
+    assert_eq!(message.text, "hello from the widget (edited)");
+    h.events
+        .settle(Duration::from_millis(300), Duration::from_secs(3))
+        .await;
+    h.events
+        .assert_exactly_once_in_order(None, &[(room.id.clone(), live), (room.id, missed)]);
+}
