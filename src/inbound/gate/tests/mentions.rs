@@ -1,0 +1,94 @@
+//! Mentions: `@all`/`@here`, detection without a known identity, stripping the bot's mention.
+
+use super::*;
+
+#[test]
+fn all_and_here_count_only_with_mention_all() {
+    // (mentionAll, @all, @here, bot mentioned too, outcome)
+    let rows: &[(bool, bool, bool, bool, O)] = &[
+        (false, true, false, false, O::X(X::NoMention)),
+        (false, false, true, false, O::X(X::NoMention)),
+        (false, true, true, true, O::D(R::Mention)),
+        (true, true, false, false, O::D(R::Mention)),
+        (true, false, true, false, O::D(R::Mention)),
+        (true, false, false, false, O::X(X::NoMention)),
+    ];
+    for (mention_all, all, here, bot, want) in rows {
+        let mut g = gate(json!({"groupPolicy": "open", "mentionAll": mention_all}));
+        let mut m = M::chan();
+        if *all {
+            m = m.all();
+        }
+        if *here {
+            m = m.here();
+        }
+        if *bot {
+            m = m.mention();
+        }
+        // The normaliser sets botMentioned for @all/@here when its own mentionAll is on;
+        // the gate decides by its config either way.
+        for normalizer_flag in [false, true] {
+            let mut m = m.clone();
+            m.0.mentions.bot_mentioned |= normalizer_flag && (*all || *here);
+            assert_eq!(
+                &o(&decide(&mut g, &m)),
+                want,
+                "mentionAll={mention_all} all={all} here={here} bot={bot} flag={normalizer_flag}"
+            );
+        }
+    }
+}
+
+#[test]
+fn mention_detection_without_a_known_identity() {
+    let mut g = Gate::new(&cfg(json!({"groupPolicy": "open"})));
+    assert_eq!(o(&g.decide(&M::chan().mention().0, T0)), O::D(R::Mention));
+    // Without the username nothing is stripped.
+    assert_eq!(
+        text_of(&g.decide(&M::chan().text("hi").mention().0, T0)),
+        "@mybot hi"
+    );
+    let mut m = M::chan().text("@MyBot hi");
+    assert_eq!(o(&g.decide(&m.0, T0)), O::X(X::NoMention));
+    g.set_bot(BOT_ID, "@MyBot");
+    assert_eq!(
+        text_of(&g.decide(&m.0, T0)),
+        "hi",
+        "text mention, case-insensitive"
+    );
+    m.0.text = "hi".into();
+    m.0.mentions.users.push(MentionedUser {
+        id: BOT_ID.into(),
+        username: String::new(),
+    });
+    assert_eq!(o(&g.decide(&m.0, T0)), O::D(R::Mention), "mention by id");
+}
+
+#[test]
+fn bot_mention_is_removed_from_the_agent_text() {
+    let rows: &[(&str, &str)] = &[
+        ("@mybot hello", "hello"),
+        ("@mybot: hello", "hello"),
+        ("@mybot, hello", "hello"),
+        ("@MYBOT hello", "hello"),
+        ("hello @mybot", "hello"),
+        (
+            "hello @mybot, what's the status?",
+            "hello, what's the status?",
+        ),
+        ("ask @mybot about it", "ask about it"),
+        ("hey @mybot.", "hey."),
+        ("@mybot\nline two", "line two"),
+        ("a\n@mybot b\nc", "a\nb\nc"),
+        ("@mybot @mybot twice", "twice"),
+        ("@mybotty stays", "@mybotty stays"),
+        ("mail me@mybot.com", "mail me@mybot.com"),
+        ("@mybot.com stays", "@mybot.com stays"),
+        ("@mybot", ""),
+        ("ünï @mybot cödé", "ünï cödé"),
+    ];
+    for (input, want) in rows {
+        assert_eq!(strip_bot_mention(input, BOT), *want, "{input:?}");
+    }
+    assert_eq!(strip_bot_mention("  @mybot x ", ""), "@mybot x");
+}
