@@ -208,7 +208,8 @@ pub fn stream_message_args(args: &Value) -> Option<(&Value, Option<RoomMeta>)> {
 /// Whether `text` mentions `@username` (case-insensitive) at a word boundary:
 /// not inside an e-mail address or a longer username.
 pub fn mentions_username(text: &str, username: &str) -> bool {
-    if username.is_empty() {
+    // Most texts mention nobody: skip lowercasing a copy of them.
+    if username.is_empty() || !text.contains('@') {
         return false;
     }
     let text = text.to_lowercase();
