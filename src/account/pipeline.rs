@@ -10,17 +10,19 @@
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
-use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::ddp::stream::RawMessage;
 use crate::event::{now_ms, DropReason, Event, MessageSource, RoomType, Trigger};
 use crate::event_queue::EventQueue;
 use crate::inbound::dedupe::{Dedupe, Seen};
 use crate::inbound::gate::{Decision, Gate};
-use crate::inbound::{normalize_message, parse_date_ms, NormalizeContext, RoomMeta};
+use crate::inbound::{
+    normalize_message, parse_date_ms, parse_raw_date_ms, InboundMessage, MessageDoc,
+    NormalizeContext, NormalizeError, RoomMeta,
+};
 
 use super::catchup::RecentRooms;
 use super::rooms::RoomDirectory;
@@ -114,17 +116,23 @@ impl Inbound {
             // Missing or odd fields (or duplicate keys): the general path has the answer.
             return self.handle(&raw.to_value(), stream_meta, source).await;
         };
-        let ts = head.ts.and_then(raw_date_ms);
-        let edited_at = head.edited_at.and_then(raw_date_ms);
+        let ts = head.ts.and_then(parse_raw_date_ms);
+        let edited_at = head.edited_at.and_then(parse_raw_date_ms);
         let Some(seen) = self.admit(&head.id, &head.rid, ts, edited_at) else {
             return;
         };
-        let doc = match read_message(raw.json()) {
-            Ok(doc) => doc,
-            Err(_) => raw.to_value(),
-        };
-        self.process(&doc, &head.id, &head.rid, seen, stream_meta, source)
-            .await;
+        let (id, rid) = (&head.id, &head.rid);
+        match MessageDoc::parse(raw.json()) {
+            Some(doc) => {
+                self.process(Doc::Typed(doc), id, rid, seen, stream_meta, source)
+                    .await
+            }
+            None => {
+                let tree = raw.to_value();
+                self.process(Doc::Tree(&tree), id, rid, seen, stream_meta, source)
+                    .await
+            }
+        }
     }
 
     /// Process one delivered message document (DDP or REST form). `stream_meta` is the
@@ -147,7 +155,8 @@ impl Inbound {
         let Some(seen) = self.admit(id, rid, ts, edited_at) else {
             return;
         };
-        self.process(raw, id, rid, seen, stream_meta, source).await;
+        self.process(Doc::Tree(raw), id, rid, seen, stream_meta, source)
+            .await;
     }
 
     /// Advance the watermark and de-duplicate; `None` when the message is a repeat (counted
@@ -173,22 +182,18 @@ impl Inbound {
     /// Everything after de-duplication: filter, normalise, gate, deliver.
     async fn process(
         &mut self,
-        raw: &Value,
+        raw: Doc<'_>,
         id: &str,
         rid: &str,
         seen: Seen,
         stream_meta: Option<RoomMeta>,
         source: MessageSource,
     ) {
-        if raw.pointer("/u/_id").and_then(Value::as_str) == Some(self.bot.user_id.as_str()) {
+        if raw.sender_id() == Some(self.bot.user_id.as_str()) {
             self.drop_message(rid, id, DropReason::Own);
             return;
         }
-        if raw
-            .get("t")
-            .and_then(Value::as_str)
-            .is_some_and(|t| !t.is_empty())
-        {
+        if raw.message_type().is_some_and(|t| !t.is_empty()) {
             self.drop_message(rid, id, DropReason::System);
             return;
         }
@@ -220,7 +225,7 @@ impl Inbound {
             source,
             mention_all: self.mention_all,
         };
-        let message = match normalize_message(raw, &ctx) {
+        let message = match raw.normalize(&ctx) {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!(account = %self.account_id, message_id = id, "unreadable message: {e}");
@@ -298,131 +303,34 @@ struct MessageHead<'a> {
     edited_at: Option<&'a RawValue>,
 }
 
-/// A date field of [`MessageHead`], read as [`parse_date_ms`] reads it.
-fn raw_date_ms(raw: &RawValue) -> Option<u64> {
-    parse_date_ms(&serde_json::from_str(raw.get()).ok()?)
+/// A message as [`Inbound::process`] reads it: typed fields read from a stream message's
+/// text, or a JSON tree (REST catch-up, and stream messages the typed read refused).
+// Lives on the stack for one message only; boxing would cost an allocation per message.
+#[allow(clippy::large_enum_variant)]
+enum Doc<'a> {
+    Typed(MessageDoc<'a>),
+    Tree(&'a Value),
 }
 
-/// Every top-level key of a message that [`Inbound::process`] and [`normalize_message`] read.
-/// Keep in step with them: a key missing here reads as absent.
-const READ_KEYS: [&str; 13] = [
-    "_id",
-    "rid",
-    "u",
-    "t",
-    "msg",
-    "ts",
-    "editedAt",
-    "tmid",
-    "tshow",
-    "mentions",
-    "files",
-    "file",
-    "attachments",
-];
-
-/// Parse a message into a JSON tree of the keys in [`READ_KEYS`] only; the rest (`md`,
-/// `urls`, `reactions`, `_updatedAt`, ...) is skipped instead of being built and dropped.
-/// For a later duplicate key the last one wins, as in a full parse.
-fn read_message(json: &str) -> serde_json::Result<Value> {
-    struct Sparse;
-    impl<'de> Visitor<'de> for Sparse {
-        type Value = Map<String, Value>;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a message object")
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut out = Map::new();
-            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                if READ_KEYS.contains(&key.as_ref()) {
-                    out.insert(key.into_owned(), map.next_value()?);
-                } else {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-            Ok(out)
+impl Doc<'_> {
+    fn sender_id(&self) -> Option<&str> {
+        match self {
+            Doc::Typed(doc) => doc.sender_id(),
+            Doc::Tree(raw) => raw.pointer("/u/_id").and_then(Value::as_str),
         }
     }
-    let mut de = serde_json::Deserializer::from_str(json);
-    let map = de.deserialize_map(Sparse)?;
-    de.end()?;
-    Ok(Value::Object(map))
-}
 
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-    use crate::inbound::NormalizeError;
-
-    fn normalized(raw: &Value) -> Result<crate::event::InboundMessage, NormalizeError> {
-        let ctx = NormalizeContext {
-            account_id: "default",
-            bot_user_id: "Bq7dYg4KxWnZcT3rA",
-            bot_username: "mybot",
-            room: RoomMeta {
-                room_type: RoomType::Channel,
-                room_name: Some("general".into()),
-                participant: true,
-            },
-            source: MessageSource::Live,
-            mention_all: true,
-        };
-        normalize_message(raw, &ctx)
-    }
-
-    #[test]
-    fn sparse_read_normalizes_like_the_whole_message() {
-        let v: Value =
-            serde_json::from_str(include_str!("../../tests/fixtures/rocketchat-vectors.json"))
-                .unwrap();
-        let mut messages: Vec<Value> = ["messages_ddp", "messages_rest"]
-            .iter()
-            .flat_map(|k| v[k].as_object().unwrap().values().cloned())
-            .collect();
-        messages.extend([
-            // Wrong types are read (and refused) the same way.
-            json!({"_id": "a", "rid": "R", "ts": {"$date": 1}, "u": {"_id": "u", "username": "x"}, "tshow": "yes"}),
-            json!({"_id": "a", "rid": "R", "ts": "not a date", "u": {"_id": "u", "username": "x"}}),
-            json!({"_id": "a", "rid": "R", "ts": 5, "u": "x", "md": [{"type": "PARAGRAPH"}]}),
-            json!({"_id": "a", "rid": "R", "ts": 5, "u": {"_id": "u", "username": "x"},
-                "msg": "@all hi", "file": {"_id": "f", "name": "n"}, "attachments": [{"fileId": "f"}]}),
-        ]);
-        assert!(messages.len() > 20);
-        for m in &messages {
-            let sparse = read_message(&m.to_string()).expect("an object");
-            assert_eq!(normalized(&sparse), normalized(m), "{m}");
+    fn message_type(&self) -> Option<&str> {
+        match self {
+            Doc::Typed(doc) => doc.message_type(),
+            Doc::Tree(raw) => raw.get("t").and_then(Value::as_str),
         }
-        // Every key kept is one the pipeline reads; the rest is skipped.
-        let sparse = read_message(r#"{"_id":"a","md":[1],"urls":[],"_updatedAt":{"$date":1}}"#);
-        assert_eq!(sparse.unwrap(), json!({"_id": "a"}));
     }
 
-    #[test]
-    fn sparse_read_keeps_the_last_of_duplicate_keys() {
-        let text = r#"{"_id":"a","msg":"first","md":{"x":[1,2]},"msg":"second"}"#;
-        let sparse = read_message(text).unwrap();
-        let whole: Value = serde_json::from_str(text).unwrap();
-        assert_eq!(sparse["msg"], whole["msg"]);
-        assert!(read_message("[1]").is_err());
-    }
-
-    #[test]
-    fn head_dates_read_as_parse_date_ms() {
-        for date in [
-            json!({"$date": 1_700_000_000_000_u64}),
-            json!("2023-11-14T22:13:20.000Z"),
-            json!(1_700_000_000_000.5),
-            json!(-5),
-            json!("soon"),
-            json!({"$date": {"$date": 7}}),
-            json!(null),
-        ] {
-            let raw = serde_json::value::to_raw_value(&date).unwrap();
-            assert_eq!(raw_date_ms(&raw), parse_date_ms(&date), "{date}");
+    fn normalize(self, ctx: &NormalizeContext<'_>) -> Result<InboundMessage, NormalizeError> {
+        match self {
+            Doc::Typed(doc) => doc.normalize(ctx),
+            Doc::Tree(raw) => normalize_message(raw, ctx),
         }
     }
 }
