@@ -7,11 +7,8 @@
 //! pipeline down rather than losing anything. Drops are counted by reason in the status and
 //! (except plain duplicates, which are the normal double delivery) reported as `dropped` events.
 
-use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
-use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::ddp::stream::RawMessage;
@@ -20,8 +17,8 @@ use crate::event_queue::EventQueue;
 use crate::inbound::dedupe::{Dedupe, Seen};
 use crate::inbound::gate::{Decision, Gate};
 use crate::inbound::{
-    normalize_message, parse_date_ms, parse_raw_date_ms, InboundMessage, MessageDoc,
-    NormalizeContext, NormalizeError, RoomMeta,
+    normalize_message, parse_date_ms, InboundMessage, MessageDoc, NormalizeContext, NormalizeError,
+    RoomMeta,
 };
 
 use super::catchup::RecentRooms;
@@ -103,36 +100,30 @@ impl Inbound {
         }
     }
 
-    /// Process one message from a realtime stream, still JSON text: the few fields that
-    /// de-duplication needs are read first, so a repeat (most deliveries: the overlapping
-    /// subscriptions, reactions, previews) is dropped without parsing the rest.
+    /// Process one message from a realtime stream, still JSON text. It is read once, into
+    /// just the fields the pipeline uses and borrowing its strings, so a repeat (most
+    /// deliveries: the overlapping subscriptions, reactions, previews) costs a scan of the
+    /// text and no allocation.
     pub async fn handle_raw(
         &mut self,
         raw: &RawMessage,
         stream_meta: Option<RoomMeta>,
         source: MessageSource,
     ) {
-        let Ok(head) = serde_json::from_str::<MessageHead<'_>>(raw.json()) else {
-            // Missing or odd fields (or duplicate keys): the general path has the answer.
+        let Some(doc) = MessageDoc::parse(raw.json()) else {
+            // An odd message (a wrong type, duplicate keys): the JSON tree has the answer.
             return self.handle(&raw.to_value(), stream_meta, source).await;
         };
-        let ts = head.ts.and_then(parse_raw_date_ms);
-        let edited_at = head.edited_at.and_then(parse_raw_date_ms);
-        let Some(seen) = self.admit(&head.id, &head.rid, ts, edited_at) else {
+        let (Some(id), Some(rid)) = (doc.id(), doc.room_id()) else {
+            self.drop_message("", "", DropReason::Malformed);
             return;
         };
-        let (id, rid) = (&head.id, &head.rid);
-        match MessageDoc::parse(raw.json()) {
-            Some(doc) => {
-                self.process(Doc::Typed(doc), id, rid, seen, stream_meta, source)
-                    .await
-            }
-            None => {
-                let tree = raw.to_value();
-                self.process(Doc::Tree(&tree), id, rid, seen, stream_meta, source)
-                    .await
-            }
-        }
+        let Some(seen) = self.admit(id, rid, doc.ts_ms(), doc.edited_at_ms()) else {
+            return;
+        };
+        let (id, rid) = (id.to_owned(), rid.to_owned());
+        self.process(Doc::Typed(doc), &id, &rid, seen, stream_meta, source)
+            .await;
     }
 
     /// Process one delivered message document (DDP or REST form). `stream_meta` is the
@@ -288,19 +279,6 @@ impl Inbound {
         self.recent_rooms.touch(rid);
         self.queue.push_wait(Some(&self.account_id), event).await;
     }
-}
-
-/// What de-duplication reads of a message, borrowed from its JSON text.
-#[derive(Deserialize)]
-struct MessageHead<'a> {
-    #[serde(borrow, rename = "_id")]
-    id: Cow<'a, str>,
-    #[serde(borrow)]
-    rid: Cow<'a, str>,
-    #[serde(borrow, default)]
-    ts: Option<&'a RawValue>,
-    #[serde(borrow, default, rename = "editedAt")]
-    edited_at: Option<&'a RawValue>,
 }
 
 /// A message as [`Inbound::process`] reads it: typed fields read from a stream message's

@@ -4,6 +4,8 @@
 //! `{"$date": ms}`) and REST (ISO-8601 strings); the same message gives the
 //! same [`InboundMessage`] either way. Malformed input is an error, never a panic.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -326,23 +328,29 @@ pub fn normalize_message(
 }
 
 /// A message read from its JSON text into just the fields [`normalize_message`] reads; the
-/// rest (`md`, `urls`, `reactions`, ...) is skipped without being built. Only a well-typed
+/// rest (`md`, `urls`, `reactions`, ...) is skipped without being built, and strings without
+/// escapes are borrowed, so a duplicate costs one scan and no allocation. Only a well-typed
 /// message parses: for anything else (a wrong type, duplicate keys) [`MessageDoc::parse`]
 /// gives `None`, and [`normalize_message`] on the JSON tree gives the precise error.
 #[derive(Deserialize)]
 pub struct MessageDoc<'a> {
-    #[serde(rename = "_id")]
-    id: Option<String>,
-    rid: Option<String>,
-    u: Option<DocUser>,
-    msg: Option<String>,
+    #[serde(borrow, rename = "_id")]
+    id: Option<Text<'a>>,
+    #[serde(borrow)]
+    rid: Option<Text<'a>>,
+    #[serde(borrow)]
+    u: Option<DocUser<'a>>,
+    #[serde(borrow)]
+    msg: Option<Text<'a>>,
     #[serde(borrow)]
     ts: Option<&'a RawValue>,
     #[serde(borrow, rename = "editedAt")]
     edited_at: Option<&'a RawValue>,
-    tmid: Option<String>,
+    #[serde(borrow)]
+    tmid: Option<Text<'a>>,
     tshow: Option<bool>,
-    t: Option<String>,
+    #[serde(borrow)]
+    t: Option<Text<'a>>,
     // The lists are rare and read leniently: they become JSON trees for the shared code.
     #[serde(borrow)]
     mentions: Option<&'a RawValue>,
@@ -354,12 +362,31 @@ pub struct MessageDoc<'a> {
     attachments: Option<&'a RawValue>,
 }
 
+/// A string field, borrowed from the text unless it has escapes. (serde borrows a `Cow`
+/// field, but not one inside an `Option`: hence the newtype.)
 #[derive(Deserialize)]
-struct DocUser {
-    #[serde(rename = "_id")]
-    id: Option<String>,
-    username: Option<String>,
-    name: Option<String>,
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+#[derive(Deserialize)]
+struct DocUser<'a> {
+    #[serde(borrow, rename = "_id")]
+    id: Option<Text<'a>>,
+    #[serde(borrow)]
+    username: Option<Text<'a>>,
+    #[serde(borrow)]
+    name: Option<Text<'a>>,
+}
+
+fn text<'d>(field: &'d Option<Text<'_>>) -> Option<&'d str> {
+    field.as_ref().map(|t| t.0.as_ref())
+}
+
+/// A field's string, owned, when present and not empty.
+fn non_empty(field: Option<Text<'_>>) -> Option<String> {
+    field
+        .map(|t| t.0)
+        .filter(|s| !s.is_empty())
+        .map(Cow::into_owned)
 }
 
 impl<'a> MessageDoc<'a> {
@@ -372,22 +399,41 @@ impl<'a> MessageDoc<'a> {
         serde_json::from_str(json).ok()
     }
 
+    /// `_id`.
+    pub fn id(&self) -> Option<&str> {
+        text(&self.id)
+    }
+
+    /// `rid`.
+    pub fn room_id(&self) -> Option<&str> {
+        text(&self.rid)
+    }
+
+    /// `ts`, as [`parse_date_ms`] reads it.
+    pub fn ts_ms(&self) -> Option<u64> {
+        self.ts.and_then(parse_raw_date_ms)
+    }
+
+    /// `editedAt`, as [`parse_date_ms`] reads it.
+    pub fn edited_at_ms(&self) -> Option<u64> {
+        self.edited_at.and_then(parse_raw_date_ms)
+    }
+
     /// `u._id`.
     pub fn sender_id(&self) -> Option<&str> {
-        self.u.as_ref()?.id.as_deref()
+        text(&self.u.as_ref()?.id)
     }
 
     /// `t`, the system message type.
     pub fn message_type(&self) -> Option<&str> {
-        self.t.as_deref()
+        text(&self.t)
     }
 
     /// [`normalize_message`] of this message: the same result, the same checks in the same
     /// order.
     pub fn normalize(self, ctx: &NormalizeContext<'_>) -> Result<InboundMessage, NormalizeError> {
-        fn required(v: Option<String>, field: &'static str) -> Result<String, NormalizeError> {
-            v.filter(|s| !s.is_empty())
-                .ok_or(NormalizeError::Missing(field))
+        fn required(v: Option<Text<'_>>, field: &'static str) -> Result<String, NormalizeError> {
+            non_empty(v).ok_or(NormalizeError::Missing(field))
         }
         fn date(
             raw: Option<&RawValue>,
@@ -410,9 +456,9 @@ impl<'a> MessageDoc<'a> {
         let sender = Sender {
             id: required(u.id, "u._id")?,
             username: required(u.username, "u.username")?,
-            name: u.name.filter(|s| !s.is_empty()),
+            name: non_empty(u.name),
         };
-        let text = self.msg.unwrap_or_default();
+        let text = self.msg.map(|t| t.0.into_owned()).unwrap_or_default();
         let ts = date(self.ts, "ts")?.ok_or(NormalizeError::Missing("ts"))?;
         let edited_at = date(self.edited_at, "editedAt")?;
         let [mentions, files, file, attachments] =
@@ -424,9 +470,9 @@ impl<'a> MessageDoc<'a> {
             text,
             ts,
             edited_at,
-            thread_id: self.tmid.filter(|s| !s.is_empty()),
+            thread_id: non_empty(self.tmid),
             thread_shown: self.tshow.unwrap_or(false),
-            message_type: self.t.filter(|s| !s.is_empty()),
+            message_type: non_empty(self.t),
             mentions: mentions.as_ref(),
             files: files.as_ref(),
             file: file.as_ref(),
