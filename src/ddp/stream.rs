@@ -58,6 +58,42 @@ impl RoomMeta {
     }
 }
 
+/// [`RoomMeta`]'s fields in JSON text, each read as leniently as [`RoomMeta::from_value`] does.
+#[derive(Deserialize)]
+struct RawRoomMeta<'a> {
+    #[serde(borrow, rename = "roomParticipant")]
+    room_participant: Option<&'a RawValue>,
+    #[serde(borrow, rename = "roomType")]
+    room_type: Option<&'a RawValue>,
+    #[serde(borrow, rename = "roomName")]
+    room_name: Option<&'a RawValue>,
+}
+
+impl RoomMeta {
+    /// [`RoomMeta::from_value`] of an argument still in JSON text (`None` unless an object),
+    /// without building a tree.
+    fn from_raw(raw: &RawValue) -> Option<Self> {
+        if !raw.get().starts_with('{') {
+            return None;
+        }
+        let Ok(meta) = serde_json::from_str::<RawRoomMeta<'_>>(raw.get()) else {
+            // Duplicate keys: the tree keeps the last one.
+            return serde_json::from_str::<Value>(raw.get())
+                .ok()
+                .map(|m| RoomMeta::from_value(&m));
+        };
+        let string = |v: Option<&RawValue>| {
+            v.filter(|v| v.get().starts_with('"'))
+                .and_then(|v| serde_json::from_str::<String>(v.get()).ok())
+        };
+        Some(RoomMeta {
+            room_participant: meta.room_participant.is_some_and(|v| v.get() == "true"),
+            room_type: string(meta.room_type),
+            room_name: string(meta.room_name),
+        })
+    }
+}
+
 /// A message object as the server sent it, still JSON text: each consumer parses as much of
 /// it as it needs.
 #[derive(Clone, Debug)]
@@ -332,13 +368,7 @@ impl StreamEvent {
         if !message.get().starts_with('{') {
             return None;
         }
-        let meta = match args.get(1) {
-            Some(raw) => serde_json::from_str::<Value>(raw.get())
-                .ok()
-                .filter(Value::is_object)
-                .map(|m| RoomMeta::from_value(&m)),
-            None => None,
-        };
+        let meta = args.get(1).and_then(|raw| RoomMeta::from_raw(raw));
         Some(StreamEvent::RoomMessage {
             event_name: frame.fields.event_name.into_owned(),
             message: RawMessage(message.to_owned()),
@@ -481,6 +511,22 @@ mod tests {
             }
         }
         assert!(fast >= 10, "{fast} room messages");
+        // The meta argument, odd forms included, reads as the tree reads it.
+        for meta in [
+            r#"{"roomParticipant":true,"roomType":"p","roomName":"a\"b"}"#,
+            r#"{"roomParticipant":"yes","roomType":7,"roomName":null}"#,
+            r#"{"roomType":"c","roomType":"d"}"#,
+            r#"{}"#,
+            r#"[true]"#,
+            r#""c""#,
+        ] {
+            let text = format!(
+                r#"{{"msg":"changed","collection":"stream-room-messages","id":"id","fields":{{"eventName":"__my_messages__","args":[{{"_id":"m"}},{meta}]}}}}"#
+            );
+            let event = StreamEvent::from_text(&text);
+            assert!(event.is_some(), "{meta}");
+            assert_eq!(event, general(&text), "{meta}");
+        }
         // Unusual frames are left to the general parser.
         for text in [
             r#"{"msg":"changed","collection":"stream-room-messages","id":"id","fields":{"eventName":"R","args":["text"]}}"#,
