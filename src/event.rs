@@ -63,7 +63,17 @@ impl EventEnvelope {
 
     /// The envelope as a JSON string.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("events always serialize")
+        // Sized up front: growing the buffer step by step costs a copy per step, and a
+        // message event carries its text twice (`text` and `trigger.body`).
+        let hint = match &self.event {
+            Event::Message { message } | Event::MessageEdited { message } => {
+                1024 + 2 * message.text.len()
+            }
+            _ => 256,
+        };
+        let mut out = Vec::with_capacity(hint);
+        serde_json::to_writer(&mut out, self).expect("events always serialize");
+        String::from_utf8(out).expect("serde_json writes UTF-8")
     }
 }
 

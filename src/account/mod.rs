@@ -794,7 +794,9 @@ async fn supervise(
                     }),
                     Via::Room(_) => None,
                 };
-                inbound.handle(&message, meta, MessageSource::Live).await;
+                inbound
+                    .handle_raw(&message, meta, MessageSource::Live)
+                    .await;
             }
             RealtimeEvent::RoomsChanged { action, room } => {
                 inbound.rooms.apply_room(&action, &room)

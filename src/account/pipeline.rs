@@ -11,11 +11,15 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
+use crate::ddp::stream::RawMessage;
 use crate::event::{now_ms, DropReason, Event, MessageSource, RoomType, Trigger};
 use crate::event_queue::EventQueue;
 use crate::inbound::dedupe::{Dedupe, Seen};
 use crate::inbound::gate::{Decision, Gate};
-use crate::inbound::{normalize_message, parse_date_ms, NormalizeContext, RoomMeta};
+use crate::inbound::{
+    normalize_message, parse_date_ms, InboundMessage, MessageDoc, NormalizeContext, NormalizeError,
+    RoomMeta,
+};
 
 use super::catchup::RecentRooms;
 use super::rooms::RoomDirectory;
@@ -96,6 +100,32 @@ impl Inbound {
         }
     }
 
+    /// Process one message from a realtime stream, still JSON text. It is read once, into
+    /// just the fields the pipeline uses and borrowing its strings, so a repeat (most
+    /// deliveries: the overlapping subscriptions, reactions, previews) costs a scan of the
+    /// text and no allocation.
+    pub async fn handle_raw(
+        &mut self,
+        raw: &RawMessage,
+        stream_meta: Option<RoomMeta>,
+        source: MessageSource,
+    ) {
+        let Some(doc) = MessageDoc::parse(raw.json()) else {
+            // An odd message (a wrong type, duplicate keys): the JSON tree has the answer.
+            return self.handle(&raw.to_value(), stream_meta, source).await;
+        };
+        let (Some(id), Some(rid)) = (doc.id(), doc.room_id()) else {
+            self.drop_message("", "", DropReason::Malformed);
+            return;
+        };
+        let Some(seen) = self.admit(id, rid, doc.ts_ms(), doc.edited_at_ms()) else {
+            return;
+        };
+        let (id, rid) = (id.to_owned(), rid.to_owned());
+        self.process(Doc::Typed(doc), &id, &rid, seen, stream_meta, source)
+            .await;
+    }
+
     /// Process one delivered message document (DDP or REST form). `stream_meta` is the
     /// `__my_messages__` meta when the message came that way.
     pub async fn handle(
@@ -111,24 +141,50 @@ impl Inbound {
             self.drop_message("", "", DropReason::Malformed);
             return;
         };
-        if let Some(ts) = raw.get("ts").and_then(parse_date_ms).map(|v| v as i64) {
+        let ts = raw.get("ts").and_then(parse_date_ms);
+        let edited_at = raw.get("editedAt").and_then(parse_date_ms);
+        let Some(seen) = self.admit(id, rid, ts, edited_at) else {
+            return;
+        };
+        self.process(Doc::Tree(raw), id, rid, seen, stream_meta, source)
+            .await;
+    }
+
+    /// Advance the watermark and de-duplicate; `None` when the message is a repeat (counted
+    /// and dropped here).
+    fn admit(
+        &mut self,
+        id: &str,
+        rid: &str,
+        ts: Option<u64>,
+        edited_at: Option<u64>,
+    ) -> Option<Seen> {
+        if let Some(ts) = ts.map(|v| v as i64) {
             self.watermark_ms = Some(self.watermark_ms.map_or(ts, |w| w.max(ts)));
         }
-        let edited_at = raw.get("editedAt").and_then(parse_date_ms);
         let seen = self.dedupe.observe(id, edited_at);
         if seen == Seen::Repeat {
             self.drop_message(rid, id, DropReason::Duplicate);
-            return;
+            return None;
         }
-        if raw.pointer("/u/_id").and_then(Value::as_str) == Some(self.bot.user_id.as_str()) {
+        Some(seen)
+    }
+
+    /// Everything after de-duplication: filter, normalise, gate, deliver.
+    async fn process(
+        &mut self,
+        raw: Doc<'_>,
+        id: &str,
+        rid: &str,
+        seen: Seen,
+        stream_meta: Option<RoomMeta>,
+        source: MessageSource,
+    ) {
+        if raw.sender_id() == Some(self.bot.user_id.as_str()) {
             self.drop_message(rid, id, DropReason::Own);
             return;
         }
-        if raw
-            .get("t")
-            .and_then(Value::as_str)
-            .is_some_and(|t| !t.is_empty())
-        {
+        if raw.message_type().is_some_and(|t| !t.is_empty()) {
             self.drop_message(rid, id, DropReason::System);
             return;
         }
@@ -160,7 +216,7 @@ impl Inbound {
             source,
             mention_all: self.mention_all,
         };
-        let message = match normalize_message(raw, &ctx) {
+        let message = match raw.normalize(&ctx) {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!(account = %self.account_id, message_id = id, "unreadable message: {e}");
@@ -222,5 +278,37 @@ impl Inbound {
         };
         self.recent_rooms.touch(rid);
         self.queue.push_wait(Some(&self.account_id), event).await;
+    }
+}
+
+/// A message as [`Inbound::process`] reads it: typed fields read from a stream message's
+/// text, or a JSON tree (REST catch-up, and stream messages the typed read refused).
+// Lives on the stack for one message only; boxing would cost an allocation per message.
+#[allow(clippy::large_enum_variant)]
+enum Doc<'a> {
+    Typed(MessageDoc<'a>),
+    Tree(&'a Value),
+}
+
+impl Doc<'_> {
+    fn sender_id(&self) -> Option<&str> {
+        match self {
+            Doc::Typed(doc) => doc.sender_id(),
+            Doc::Tree(raw) => raw.pointer("/u/_id").and_then(Value::as_str),
+        }
+    }
+
+    fn message_type(&self) -> Option<&str> {
+        match self {
+            Doc::Typed(doc) => doc.message_type(),
+            Doc::Tree(raw) => raw.get("t").and_then(Value::as_str),
+        }
+    }
+
+    fn normalize(self, ctx: &NormalizeContext<'_>) -> Result<InboundMessage, NormalizeError> {
+        match self {
+            Doc::Typed(doc) => doc.normalize(ctx),
+            Doc::Tree(raw) => normalize_message(raw, ctx),
+        }
     }
 }

@@ -623,6 +623,10 @@ async fn reader_loop(
 
 /// Handle one text frame; returns a stream event to deliver, if it was one.
 fn handle_text(shared: &Shared, text: &str) -> Option<StreamEvent> {
+    // Room messages are nearly all the traffic: read them without building a JSON tree.
+    if let Some(event) = StreamEvent::from_text(text) {
+        return Some(event);
+    }
     let frame = match ServerFrame::parse(text) {
         Ok(frame) => frame,
         Err(e) => {

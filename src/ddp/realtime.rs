@@ -28,7 +28,9 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::connection::{CallError, Connection, ConnectionConfig, SubError};
-use super::stream::{RoomMeta, StreamEvent, MY_MESSAGES, NOTIFY_ROOM, NOTIFY_USER, ROOM_MESSAGES};
+use super::stream::{
+    RawMessage, RoomMeta, StreamEvent, MY_MESSAGES, NOTIFY_ROOM, NOTIFY_USER, ROOM_MESSAGES,
+};
 use crate::auth::{AuthError, AuthToken, TokenSource};
 
 /// Reconnect delays: `initial * factor^n`, capped at `max`, then ±`jitter` (a fraction).
@@ -174,8 +176,8 @@ pub enum RealtimeEvent {
     },
     /// A new or updated message.
     RoomMessage {
-        /// The message in DDP form (EJSON dates).
-        message: Value,
+        /// The message in DDP form (EJSON dates), as JSON text.
+        message: RawMessage,
         /// Room info from `__my_messages__`; `None` on per-room deliveries.
         meta: Option<RoomMeta>,
         /// Which subscription delivered it.

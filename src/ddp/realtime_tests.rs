@@ -218,7 +218,7 @@ async fn logs_in_subscribes_forwards_and_reconnects_after_a_half_open_socket() {
         unreachable!()
     };
     assert_eq!(
-        (message["_id"].as_str(), via),
+        (message.to_value()["_id"].as_str(), via),
         (Some("m1"), Via::MyMessages)
     );
     assert_eq!(meta.map(|m| m.room_participant), Some(true));

@@ -3,7 +3,16 @@
 //! Every stream event arrives as `{"msg":"changed","collection":"stream-<name>","id":"id",
 //! "fields":{"eventName":..,"args":[..]}}`. This module turns the ones a bot needs into
 //! typed values and keeps everything else as [`StreamEvent::Other`] so nothing is lost.
+//!
+//! Room messages are most of the traffic, and a bot subscribed to `__my_messages__` and to a
+//! room's own stream gets most of them twice: [`StreamEvent::from_text`] reads those frames
+//! straight from the text without a `serde_json::Value` tree, and the message stays JSON text
+//! ([`RawMessage`]) until the pipeline knows it is not a duplicate.
 
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::frame::FrameError;
@@ -49,6 +58,71 @@ impl RoomMeta {
     }
 }
 
+/// [`RoomMeta`]'s fields in JSON text, each read as leniently as [`RoomMeta::from_value`] does.
+#[derive(Deserialize)]
+struct RawRoomMeta<'a> {
+    #[serde(borrow, rename = "roomParticipant")]
+    room_participant: Option<&'a RawValue>,
+    #[serde(borrow, rename = "roomType")]
+    room_type: Option<&'a RawValue>,
+    #[serde(borrow, rename = "roomName")]
+    room_name: Option<&'a RawValue>,
+}
+
+impl RoomMeta {
+    /// [`RoomMeta::from_value`] of an argument still in JSON text (`None` unless an object),
+    /// without building a tree.
+    fn from_raw(raw: &RawValue) -> Option<Self> {
+        if !raw.get().starts_with('{') {
+            return None;
+        }
+        let Ok(meta) = serde_json::from_str::<RawRoomMeta<'_>>(raw.get()) else {
+            // Duplicate keys: the tree keeps the last one.
+            return serde_json::from_str::<Value>(raw.get())
+                .ok()
+                .map(|m| RoomMeta::from_value(&m));
+        };
+        let string = |v: Option<&RawValue>| {
+            v.filter(|v| v.get().starts_with('"'))
+                .and_then(|v| serde_json::from_str::<String>(v.get()).ok())
+        };
+        Some(RoomMeta {
+            room_participant: meta.room_participant.is_some_and(|v| v.get() == "true"),
+            room_type: string(meta.room_type),
+            room_name: string(meta.room_name),
+        })
+    }
+}
+
+/// A message object as the server sent it, still JSON text: each consumer parses as much of
+/// it as it needs.
+#[derive(Clone, Debug)]
+pub struct RawMessage(Box<RawValue>);
+
+impl RawMessage {
+    /// The message's JSON text.
+    pub fn json(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The whole message as a JSON tree.
+    pub fn to_value(&self) -> Value {
+        // The text was validated as JSON when it was read; the fallback is unreachable.
+        serde_json::from_str(self.json()).unwrap_or(Value::Null)
+    }
+
+    /// A message given as a JSON tree (frames that took the general parser, tests).
+    pub fn from_value(value: &Value) -> Self {
+        RawMessage(serde_json::value::to_raw_value(value).expect("a JSON tree serializes"))
+    }
+}
+
+impl PartialEq for RawMessage {
+    fn eq(&self, other: &Self) -> bool {
+        self.json() == other.json()
+    }
+}
+
 /// A decoded stream event.
 #[derive(Clone, Debug, PartialEq)]
 pub enum StreamEvent {
@@ -57,7 +131,7 @@ pub enum StreamEvent {
         /// `__my_messages__` or the room id of a per-room subscription.
         event_name: String,
         /// The message object in DDP form (EJSON dates).
-        message: Value,
+        message: RawMessage,
         /// Present on `__my_messages__` events only.
         meta: Option<RoomMeta>,
     },
@@ -162,7 +236,7 @@ impl StreamEvent {
                 };
                 StreamEvent::RoomMessage {
                     event_name,
-                    message,
+                    message: RawMessage::from_value(&message),
                     meta,
                 }
             }
@@ -250,6 +324,59 @@ impl StreamEvent {
     }
 }
 
+/// `{"msg":"changed","collection":"stream-room-messages","id":..,"fields":{..}}`, borrowed from
+/// the frame's text. Every field the general parser requires is required here too.
+#[derive(Deserialize)]
+struct ChangedFrame<'a> {
+    #[serde(borrow)]
+    msg: Cow<'a, str>,
+    #[serde(borrow)]
+    collection: Cow<'a, str>,
+    #[serde(borrow, rename = "id")]
+    _id: Cow<'a, str>,
+    #[serde(borrow)]
+    fields: StreamFields<'a>,
+    #[serde(borrow, default)]
+    cleared: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct StreamFields<'a> {
+    #[serde(borrow, rename = "eventName")]
+    event_name: Cow<'a, str>,
+    #[serde(borrow)]
+    args: Vec<&'a RawValue>,
+}
+
+impl StreamEvent {
+    /// Read a room-message frame straight from its text. `None` for every other frame and for
+    /// anything unusual (duplicate keys, `cleared`, a malformed message): the general parser
+    /// ([`ServerFrame::parse`](super::frame::ServerFrame::parse) then
+    /// [`StreamEvent::from_changed`]) handles those, with its precise errors.
+    pub fn from_text(text: &str) -> Option<Self> {
+        let frame: ChangedFrame<'_> = serde_json::from_str(text).ok()?;
+        if frame.msg != "changed" || frame.collection != ROOM_MESSAGES || frame.cleared.is_some() {
+            return None;
+        }
+        let args = frame.fields.args;
+        let mut message = *args.first()?;
+        // Servers ≈4.x/5.x wrapped the message in an extra array: `args: [[msg], meta]`.
+        if message.get().starts_with('[') {
+            let inner: Vec<&RawValue> = serde_json::from_str(message.get()).ok()?;
+            message = *inner.first()?;
+        }
+        if !message.get().starts_with('{') {
+            return None;
+        }
+        let meta = args.get(1).and_then(|raw| RoomMeta::from_raw(raw));
+        Some(StreamEvent::RoomMessage {
+            event_name: frame.fields.event_name.into_owned(),
+            message: RawMessage(message.to_owned()),
+            meta,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,7 +409,7 @@ mod tests {
             panic!()
         };
         assert_eq!(event_name, MY_MESSAGES);
-        assert_eq!(message["_id"], "Np3Wq7cXz2TkRm9Lc");
+        assert_eq!(message.to_value()["_id"], "Np3Wq7cXz2TkRm9Lc");
         assert_eq!(
             meta,
             Some(RoomMeta {
@@ -300,7 +427,7 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!(message["_id"], "Kc9eBwdD4nh9nYZsJ");
+        assert_eq!(message.to_value()["_id"], "Kc9eBwdD4nh9nYZsJ");
         assert!(meta.expect("meta").room_participant);
         let StreamEvent::RoomMessage {
             event_name, meta, ..
@@ -353,6 +480,64 @@ mod tests {
             stream_vector("notify_user_notification"),
             StreamEvent::Other { .. }
         ));
+    }
+
+    /// The general path: frame tree, then [`StreamEvent::from_changed`].
+    fn general(text: &str) -> Option<StreamEvent> {
+        match ServerFrame::parse(text).ok()? {
+            ServerFrame::Changed {
+                collection, fields, ..
+            } => StreamEvent::from_changed(&collection, fields).ok()?,
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn room_messages_read_from_text_as_the_general_parser_reads_them() {
+        let v: Value =
+            serde_json::from_str(include_str!("testdata/vectors-ddp.json")).expect("json");
+        let mut fast = 0;
+        for (name, frame) in v["ddp"]["stream_events"].as_object().expect("vectors") {
+            let text = frame.to_string();
+            match StreamEvent::from_text(&text) {
+                Some(event) => {
+                    fast += 1;
+                    assert_eq!(Some(event), general(&text), "{name}");
+                }
+                None => assert!(
+                    !matches!(general(&text), Some(StreamEvent::RoomMessage { .. })),
+                    "{name} should take the fast path"
+                ),
+            }
+        }
+        assert!(fast >= 10, "{fast} room messages");
+        // The meta argument, odd forms included, reads as the tree reads it.
+        for meta in [
+            r#"{"roomParticipant":true,"roomType":"p","roomName":"a\"b"}"#,
+            r#"{"roomParticipant":"yes","roomType":7,"roomName":null}"#,
+            r#"{"roomType":"c","roomType":"d"}"#,
+            r#"{}"#,
+            r#"[true]"#,
+            r#""c""#,
+        ] {
+            let text = format!(
+                r#"{{"msg":"changed","collection":"stream-room-messages","id":"id","fields":{{"eventName":"__my_messages__","args":[{{"_id":"m"}},{meta}]}}}}"#
+            );
+            let event = StreamEvent::from_text(&text);
+            assert!(event.is_some(), "{meta}");
+            assert_eq!(event, general(&text), "{meta}");
+        }
+        // Unusual frames are left to the general parser.
+        for text in [
+            r#"{"msg":"changed","collection":"stream-room-messages","id":"id","fields":{"eventName":"R","args":["text"]}}"#,
+            r#"{"msg":"changed","collection":"stream-room-messages","id":"id","cleared":[],"fields":{"eventName":"R","args":[{"_id":"m"}]}}"#,
+            r#"{"msg":"changed","msg":"changed","collection":"stream-room-messages","id":"id","fields":{"eventName":"R","args":[{"_id":"m"}]}}"#,
+            r#"{"msg":"changed","collection":"stream-room-messages","fields":{"eventName":"R","args":[{"_id":"m"}]}}"#,
+            r#"{"msg":"added","collection":"stream-room-messages","id":"id","fields":{"eventName":"R","args":[{"_id":"m"}]}}"#,
+            r#"{"msg":"changed","collection":"stream-room-messages","id":"id","fields":{"eventName":"R","args":[[]]}}"#,
+        ] {
+            assert_eq!(StreamEvent::from_text(text), None, "{text}");
+        }
     }
 
     #[test]

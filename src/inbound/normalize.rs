@@ -4,6 +4,10 @@
 //! `{"$date": ms}`) and REST (ISO-8601 strings); the same message gives the
 //! same [`InboundMessage`] either way. Malformed input is an error, never a panic.
 
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::event::{
@@ -133,11 +137,10 @@ fn opt_str<'v>(
 }
 
 fn opt_array<'v>(
-    obj: &'v Map<String, Value>,
-    key: &str,
+    value: Option<&'v Value>,
     field: &'static str,
 ) -> Result<Option<&'v [Value]>, NormalizeError> {
-    match obj.get(key) {
+    match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Array(a)) => Ok(Some(a)),
         Some(other) => Err(NormalizeError::WrongType {
@@ -159,6 +162,21 @@ pub fn parse_date_ms(v: &Value) -> Option<u64> {
             .ok()
             .and_then(|d| u64::try_from(d.timestamp_millis()).ok()),
         _ => None,
+    }
+}
+
+/// [`parse_date_ms`] of a date still in JSON text; the usual `{"$date": ms}` is read without
+/// building a tree.
+pub fn parse_raw_date_ms(raw: &RawValue) -> Option<u64> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct EjsonDate {
+        #[serde(rename = "$date")]
+        ms: u64,
+    }
+    match serde_json::from_str::<EjsonDate>(raw.get()) {
+        Ok(date) => Some(date.ms),
+        Err(_) => parse_date_ms(&serde_json::from_str(raw.get()).ok()?),
     }
 }
 
@@ -208,7 +226,8 @@ pub fn stream_message_args(args: &Value) -> Option<(&Value, Option<RoomMeta>)> {
 /// Whether `text` mentions `@username` (case-insensitive) at a word boundary:
 /// not inside an e-mail address or a longer username.
 pub fn mentions_username(text: &str, username: &str) -> bool {
-    if username.is_empty() {
+    // Most texts mention nobody: skip lowercasing a copy of them.
+    if username.is_empty() || !text.contains('@') {
         return false;
     }
     let text = text.to_lowercase();
@@ -290,41 +309,244 @@ pub fn normalize_message(
     let message_type = opt_str(obj, "t", "t")?
         .filter(|s| !s.is_empty())
         .map(str::to_owned);
-
-    let mentions = read_mentions(obj, &text, ctx)?;
-    let files = read_files(obj)?;
-    let attachments = read_attachments(obj, &files)?;
-
-    Ok(InboundMessage {
-        account_id: ctx.account_id.to_owned(),
-        room_id,
-        room_type: ctx.room.room_type,
-        room_name: ctx.room.room_name.clone(),
+    let parts = Parts {
         message_id,
-        thread_id,
-        thread_shown,
+        room_id,
         sender,
         text,
-        mentions,
-        attachments,
-        files,
         ts,
-        is_edit: edited_at.is_some(),
         edited_at,
+        thread_id,
+        thread_shown,
         message_type,
-        source: ctx.source,
-        room_participant: ctx.room.participant,
-        trigger: None,
-    })
+        mentions: obj.get("mentions"),
+        files: obj.get("files"),
+        file: obj.get("file"),
+        attachments: obj.get("attachments"),
+    };
+    parts.finish(ctx)
+}
+
+/// A message read from its JSON text into just the fields [`normalize_message`] reads; the
+/// rest (`md`, `urls`, `reactions`, ...) is skipped without being built, and strings without
+/// escapes are borrowed, so a duplicate costs one scan and no allocation. Only a well-typed
+/// message parses: for anything else (a wrong type, duplicate keys) [`MessageDoc::parse`]
+/// gives `None`, and [`normalize_message`] on the JSON tree gives the precise error.
+#[derive(Deserialize)]
+pub struct MessageDoc<'a> {
+    #[serde(borrow, rename = "_id")]
+    id: Option<Text<'a>>,
+    #[serde(borrow)]
+    rid: Option<Text<'a>>,
+    #[serde(borrow)]
+    u: Option<DocUser<'a>>,
+    #[serde(borrow)]
+    msg: Option<Text<'a>>,
+    #[serde(borrow)]
+    ts: Option<&'a RawValue>,
+    #[serde(borrow, rename = "editedAt")]
+    edited_at: Option<&'a RawValue>,
+    #[serde(borrow)]
+    tmid: Option<Text<'a>>,
+    tshow: Option<bool>,
+    #[serde(borrow)]
+    t: Option<Text<'a>>,
+    // The lists are rare and read leniently: they become JSON trees for the shared code.
+    #[serde(borrow)]
+    mentions: Option<&'a RawValue>,
+    #[serde(borrow)]
+    files: Option<&'a RawValue>,
+    #[serde(borrow)]
+    file: Option<&'a RawValue>,
+    #[serde(borrow)]
+    attachments: Option<&'a RawValue>,
+}
+
+/// A string field, borrowed from the text unless it has escapes. (serde borrows a `Cow`
+/// field, but not one inside an `Option`: hence the newtype.)
+#[derive(Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+#[derive(Deserialize)]
+struct DocUser<'a> {
+    #[serde(borrow, rename = "_id")]
+    id: Option<Text<'a>>,
+    #[serde(borrow)]
+    username: Option<Text<'a>>,
+    #[serde(borrow)]
+    name: Option<Text<'a>>,
+}
+
+fn text<'d>(field: &'d Option<Text<'_>>) -> Option<&'d str> {
+    field.as_ref().map(|t| t.0.as_ref())
+}
+
+/// A field's string, owned, when present and not empty.
+fn non_empty(field: Option<Text<'_>>) -> Option<String> {
+    field
+        .map(|t| t.0)
+        .filter(|s| !s.is_empty())
+        .map(Cow::into_owned)
+}
+
+impl<'a> MessageDoc<'a> {
+    /// Read a message object; `None` when it is not a well-typed one.
+    pub fn parse(json: &'a str) -> Option<Self> {
+        // serde would also accept an array, as the fields in order.
+        if !json.trim_start().starts_with('{') {
+            return None;
+        }
+        serde_json::from_str(json).ok()
+    }
+
+    /// `_id`.
+    pub fn id(&self) -> Option<&str> {
+        text(&self.id)
+    }
+
+    /// `rid`.
+    pub fn room_id(&self) -> Option<&str> {
+        text(&self.rid)
+    }
+
+    /// `ts`, as [`parse_date_ms`] reads it.
+    pub fn ts_ms(&self) -> Option<u64> {
+        self.ts.and_then(parse_raw_date_ms)
+    }
+
+    /// `editedAt`, as [`parse_date_ms`] reads it.
+    pub fn edited_at_ms(&self) -> Option<u64> {
+        self.edited_at.and_then(parse_raw_date_ms)
+    }
+
+    /// `u._id`.
+    pub fn sender_id(&self) -> Option<&str> {
+        text(&self.u.as_ref()?.id)
+    }
+
+    /// `t`, the system message type.
+    pub fn message_type(&self) -> Option<&str> {
+        text(&self.t)
+    }
+
+    /// [`normalize_message`] of this message: the same result, the same checks in the same
+    /// order.
+    pub fn normalize(self, ctx: &NormalizeContext<'_>) -> Result<InboundMessage, NormalizeError> {
+        fn required(v: Option<Text<'_>>, field: &'static str) -> Result<String, NormalizeError> {
+            non_empty(v).ok_or(NormalizeError::Missing(field))
+        }
+        fn date(
+            raw: Option<&RawValue>,
+            field: &'static str,
+        ) -> Result<Option<u64>, NormalizeError> {
+            let Some(raw) = raw else { return Ok(None) };
+            parse_raw_date_ms(raw).map(Some).ok_or_else(|| {
+                let mut value = tree(raw).to_string();
+                value.truncate(60);
+                NormalizeError::BadDate { field, value }
+            })
+        }
+        fn tree(raw: &RawValue) -> Value {
+            // Validated JSON already: the fallback is unreachable.
+            serde_json::from_str(raw.get()).unwrap_or(Value::Null)
+        }
+        let message_id = required(self.id, "_id")?;
+        let room_id = required(self.rid, "rid")?;
+        let u = self.u.ok_or(NormalizeError::Missing("u"))?;
+        let sender = Sender {
+            id: required(u.id, "u._id")?,
+            username: required(u.username, "u.username")?,
+            name: non_empty(u.name),
+        };
+        let text = self.msg.map(|t| t.0.into_owned()).unwrap_or_default();
+        let ts = date(self.ts, "ts")?.ok_or(NormalizeError::Missing("ts"))?;
+        let edited_at = date(self.edited_at, "editedAt")?;
+        let [mentions, files, file, attachments] =
+            [self.mentions, self.files, self.file, self.attachments].map(|raw| raw.map(tree));
+        Parts {
+            message_id,
+            room_id,
+            sender,
+            text,
+            ts,
+            edited_at,
+            thread_id: non_empty(self.tmid),
+            thread_shown: self.tshow.unwrap_or(false),
+            message_type: non_empty(self.t),
+            mentions: mentions.as_ref(),
+            files: files.as_ref(),
+            file: file.as_ref(),
+            attachments: attachments.as_ref(),
+        }
+        .finish(ctx)
+    }
+}
+
+/// A message's fields after the type checks of its scalar fields; the lists are read last.
+struct Parts<'v> {
+    message_id: String,
+    room_id: String,
+    sender: Sender,
+    text: String,
+    ts: u64,
+    edited_at: Option<u64>,
+    thread_id: Option<String>,
+    thread_shown: bool,
+    message_type: Option<String>,
+    mentions: Option<&'v Value>,
+    files: Option<&'v Value>,
+    file: Option<&'v Value>,
+    attachments: Option<&'v Value>,
+}
+
+impl Parts<'_> {
+    fn finish(self, ctx: &NormalizeContext<'_>) -> Result<InboundMessage, NormalizeError> {
+        let Parts {
+            message_id,
+            room_id,
+            sender,
+            text,
+            ts,
+            edited_at,
+            thread_id,
+            thread_shown,
+            message_type,
+            ..
+        } = self;
+        let mentions = read_mentions(self.mentions, &text, ctx)?;
+        let files = read_files(self.files, self.file)?;
+        let attachments = read_attachments(self.attachments, &files)?;
+        Ok(InboundMessage {
+            account_id: ctx.account_id.to_owned(),
+            room_id,
+            room_type: ctx.room.room_type,
+            room_name: ctx.room.room_name.clone(),
+            message_id,
+            thread_id,
+            thread_shown,
+            sender,
+            text,
+            mentions,
+            attachments,
+            files,
+            ts,
+            is_edit: edited_at.is_some(),
+            edited_at,
+            message_type,
+            source: ctx.source,
+            room_participant: ctx.room.participant,
+            trigger: None,
+        })
+    }
 }
 
 fn read_mentions(
-    obj: &Map<String, Value>,
+    mentions: Option<&Value>,
     text: &str,
     ctx: &NormalizeContext<'_>,
 ) -> Result<Mentions, NormalizeError> {
     let mut m = Mentions::default();
-    match opt_array(obj, "mentions", "mentions")? {
+    match opt_array(mentions, "mentions")? {
         Some(list) => {
             for entry in list.iter().filter_map(Value::as_object) {
                 let id = entry.get("_id").and_then(Value::as_str).unwrap_or_default();
@@ -373,11 +595,14 @@ fn read_mentions(
     Ok(m)
 }
 
-fn read_files(obj: &Map<String, Value>) -> Result<Vec<FileInfo>, NormalizeError> {
+fn read_files(
+    files: Option<&Value>,
+    file: Option<&Value>,
+) -> Result<Vec<FileInfo>, NormalizeError> {
     let single;
-    let list: &[Value] = match opt_array(obj, "files", "files")? {
+    let list: &[Value] = match opt_array(files, "files")? {
         Some(list) => list,
-        None => match obj.get("file") {
+        None => match file {
             Some(f @ Value::Object(_)) => {
                 single = [f.clone()];
                 &single
@@ -400,10 +625,10 @@ fn read_files(obj: &Map<String, Value>) -> Result<Vec<FileInfo>, NormalizeError>
 }
 
 fn read_attachments(
-    obj: &Map<String, Value>,
+    attachments: Option<&Value>,
     files: &[FileInfo],
 ) -> Result<Vec<Attachment>, NormalizeError> {
-    let Some(list) = opt_array(obj, "attachments", "attachments")? else {
+    let Some(list) = opt_array(attachments, "attachments")? else {
         return Ok(Vec::new());
     };
     Ok(list

@@ -342,3 +342,79 @@ fn dates() {
     assert_eq!(parse_date_ms(&json!(-1)), None);
     assert_eq!(parse_date_ms(&json!(null)), None);
 }
+
+/// The typed read of a message's text, or `None` when it leaves the message to the tree.
+fn typed(
+    raw: &Value,
+    ctx: &NormalizeContext<'_>,
+) -> Option<Result<InboundMessage, NormalizeError>> {
+    let text = raw.to_string();
+    let doc = MessageDoc::parse(&text)?;
+    Some(doc.normalize(ctx))
+}
+
+#[test]
+fn typed_read_normalizes_like_the_tree() {
+    let v = vectors();
+    let mut messages: Vec<Value> = ["messages_ddp", "messages_rest"]
+        .iter()
+        .flat_map(|k| v[*k].as_object().unwrap().values().cloned())
+        .collect();
+    let user = json!({"_id": "u", "username": "x"});
+    messages.extend([
+        json!({"_id": "a", "rid": "R", "ts": {"$date": 1}, "u": user, "md": [{"type": "PARAGRAPH"}],
+            "msg": "@all \"quoted\"\nhi", "tshow": null, "t": "", "name": null}),
+        json!({"_id": "a", "rid": "R", "ts": 5, "u": user, "file": {"_id": "f", "name": "n"},
+            "attachments": [{"fileId": "f"}, 3], "mentions": [{"_id": "Bq7dYg4KxWnZcT3rA"}]}),
+        // Refused the same way: missing or empty fields, a date that is not one.
+        json!({"_id": "", "rid": "R", "ts": 5, "u": user}),
+        json!({"_id": "a", "rid": "R", "u": user}),
+        json!({"_id": "a", "rid": "R", "ts": "soon", "u": user}),
+        json!({"_id": "a", "rid": "R", "ts": {"$date": 5, "x": 1}, "u": {"_id": "u", "username": ""}}),
+        json!({"_id": "a", "rid": "R", "ts": 5, "u": null}),
+    ]);
+    let mut read = 0;
+    for m in &messages {
+        if let Some(result) = typed(m, &general()) {
+            read += 1;
+            assert_eq!(result, normalize_message(m, &general()), "{m}");
+        }
+    }
+    assert!(read >= messages.len() - 1, "{read} of {}", messages.len());
+}
+
+#[test]
+fn typed_read_leaves_odd_messages_to_the_tree() {
+    let user = json!({"_id": "u", "username": "x"});
+    for m in [
+        json!({"_id": 1, "rid": "R", "ts": 5, "u": user}),
+        json!({"_id": "a", "rid": "R", "ts": 5, "u": "x"}),
+        json!({"_id": "a", "rid": "R", "ts": 5, "u": user, "tshow": "yes"}),
+        json!({"_id": "a", "rid": "R", "ts": 5, "u": user, "msg": 7}),
+        json!(["a", "R"]),
+    ] {
+        assert!(typed(&m, &general()).is_none(), "{m}");
+        assert!(normalize_message(&m, &general()).is_err(), "{m}");
+    }
+    let duplicate =
+        r#"{"_id":"a","rid":"R","ts":5,"u":{"_id":"u","username":"x"},"msg":"1","msg":"2"}"#;
+    assert!(MessageDoc::parse(duplicate).is_none());
+}
+
+#[test]
+fn raw_dates_read_as_trees() {
+    for date in [
+        json!({"$date": 1_700_000_000_000_u64}),
+        json!({"$date": 1_700_000_000_000.5}),
+        json!({"$date": "2023-11-14T22:13:20.000Z", "extra": 1}),
+        json!("2023-11-14T22:13:20.000Z"),
+        json!(1_700_000_000_000.5),
+        json!(-5),
+        json!("soon"),
+        json!({"$date": {"$date": 7}}),
+        json!(null),
+    ] {
+        let raw = serde_json::value::to_raw_value(&date).unwrap();
+        assert_eq!(parse_raw_date_ms(&raw), parse_date_ms(&date), "{date}");
+    }
+}
