@@ -14,8 +14,8 @@ use openclaw_rocketchat::ddp::frame::ServerFrame;
 use openclaw_rocketchat::ddp::stream::StreamEvent;
 use openclaw_rocketchat::event::{MessageSource, RoomType};
 use openclaw_rocketchat::inbound::normalize::{
-    mentions_username, normalize_message, parse_date_ms, stream_message_args, NormalizeContext,
-    RoomMeta,
+    mentions_username, normalize_message, parse_date_ms, stream_message_args, MessageDoc,
+    NormalizeContext, RoomMeta,
 };
 use openclaw_rocketchat::outbound::chunk::invariants::check_chunks;
 use openclaw_rocketchat::outbound::{
@@ -62,6 +62,35 @@ pub fn ddp_frame(data: &[u8]) {
             let _ = StreamEvent::from_changed(c, fields.clone());
         }
     }
+    // The live path's reader of room-message frames agrees with the general parser.
+    if let Some(fast) = StreamEvent::from_text(text) {
+        let Ok(ServerFrame::Changed {
+            collection, fields, ..
+        }) = &frame
+        else {
+            panic!("from_text read a frame the general parser rejects: {frame:?}");
+        };
+        let slow = StreamEvent::from_changed(collection, fields.clone());
+        match (&fast, slow) {
+            (
+                StreamEvent::RoomMessage {
+                    event_name: e1,
+                    message: m1,
+                    meta: r1,
+                },
+                Ok(Some(StreamEvent::RoomMessage {
+                    event_name: e2,
+                    message: m2,
+                    meta: r2,
+                })),
+            ) => {
+                assert_eq!(e1, &e2, "event name");
+                assert_eq!(m1.to_value(), m2.to_value(), "message");
+                assert_eq!(r1, &r2, "room meta");
+            }
+            (_, slow) => panic!("from_text gave {fast:?}, the general parser {slow:?}"),
+        }
+    }
     // Whatever parsed as an object is also tried as the fields of a stream event.
     if let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(text) {
         let _ = StreamEvent::from_changed("stream-room-messages", obj.clone());
@@ -99,9 +128,15 @@ pub fn normalize(data: &[u8]) {
         return;
     };
     let _ = parse_date_ms(&value);
-    if let Ok(msg) = normalize_message(&value, &ctx) {
+    let slow = normalize_message(&value, &ctx);
+    if let Ok(msg) = &slow {
         // What hosts receive must serialize.
-        serde_json::to_string(&msg).expect("an InboundMessage serializes");
+        serde_json::to_string(msg).expect("an InboundMessage serializes");
+    }
+    // The live path reads messages without a JSON tree: same result, same error.
+    if let Some(doc) = std::str::from_utf8(rest).ok().and_then(MessageDoc::parse) {
+        let fast = doc.normalize(&ctx);
+        assert_eq!(fast, slow, "MessageDoc and normalize_message disagree");
     }
     if let Some((message, meta)) = stream_message_args(&value) {
         let ctx = NormalizeContext {
