@@ -1,0 +1,368 @@
+//! The account's supervisor task: log in, fetch the bot's identity, run the realtime
+//! connection, catch up after each reconnect, and turn realtime events into host events.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use super::catchup::{self, missed_messages};
+use super::pipeline::{Identity, Inbound};
+use super::status::ConnectionState;
+use super::{AccountOptions, Shared};
+use crate::auth::AuthError;
+use crate::config::AccountConfig;
+use crate::ddp::realtime::{Realtime, RealtimeConfig, RealtimeEvent, RealtimeHandle, Via};
+use crate::event::{now_ms, Event, MessageSource, RoomType};
+use crate::inbound::RoomMeta;
+use crate::outbound::RealtimeTyping;
+use crate::rest::RestError;
+
+fn set_state(shared: &Shared, state: ConnectionState, error: Option<String>) {
+    let mut st = shared.status.lock().unwrap_or_else(|e| e.into_inner());
+    st.state = state;
+    if error.is_some() {
+        st.last_error = error;
+    }
+}
+
+/// Wait for the stop signal or the duration, whichever comes first. True when stopped.
+async fn stopped_during(stop: &mut watch::Receiver<bool>, d: Duration) -> bool {
+    let stopped = tokio::select! {
+        _ = stop.wait_for(|s| *s) => true,
+        _ = tokio::time::sleep(d) => false,
+    };
+    stopped || *stop.borrow()
+}
+
+/// Who the bot is, asked until the server answers (or the account is stopped).
+async fn fetch_identity(
+    shared: &Shared,
+    options: &AccountOptions,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<Identity> {
+    let mut failures = 0;
+    loop {
+        let result = tokio::select! {
+            _ = stop.wait_for(|s| *s) => return None,
+            r = shared.rest.me() => r,
+        };
+        let (event, state, delay) = match result {
+            Ok(me) => {
+                return Some(Identity {
+                    username: me.username.unwrap_or_default(),
+                    user_id: me.id,
+                })
+            }
+            Err(RestError::Auth(
+                e @ (AuthError::Rejected(_) | AuthError::TwoFactorRequired(_)),
+            )) => {
+                let reason = e.to_string();
+                (
+                    Event::AuthFailed {
+                        reason,
+                        retrying: true,
+                    },
+                    ConnectionState::AuthFailed,
+                    options.auth_failure_delay,
+                )
+            }
+            Err(e) => {
+                failures += 1;
+                let delay = options.backoff.next_delay(failures);
+                (
+                    Event::Disconnected {
+                        reason: e.to_string(),
+                        retry_in_ms: Some(delay.as_millis() as u64),
+                    },
+                    ConnectionState::Disconnected,
+                    delay,
+                )
+            }
+        };
+        let reason = match &event {
+            Event::AuthFailed { reason, .. } | Event::Disconnected { reason, .. } => reason.clone(),
+            _ => String::new(),
+        };
+        set_state(shared, state, Some(reason));
+        shared.queue.push(Some(&shared.id), event);
+        if stopped_during(stop, delay).await {
+            return None;
+        }
+    }
+}
+
+pub(super) async fn supervise(
+    shared: Arc<Shared>,
+    config: AccountConfig,
+    options: AccountOptions,
+    tls: Arc<rustls::ClientConfig>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let id = shared.id.clone();
+    shared.queue.push(Some(&id), Event::AccountStarted);
+    let Some(identity) = fetch_identity(&shared, &options, &mut stop).await else {
+        finish(&shared, "stopped");
+        return;
+    };
+    {
+        let mut st = shared.status.lock().unwrap_or_else(|e| e.into_inner());
+        st.user_id = Some(identity.user_id.clone());
+        st.username = Some(identity.username.clone());
+    }
+    *shared.identity.write().unwrap_or_else(|e| e.into_inner()) = Some(identity.clone());
+    shared
+        .gate
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .set_bot(&identity.user_id, &identity.username);
+
+    let mut inbound = Inbound::new(
+        &id,
+        identity.clone(),
+        config.mention_all,
+        shared.queue.clone(),
+        shared.status.clone(),
+        shared.gate.clone(),
+    );
+    match shared.rest.subscriptions_get(None).await {
+        Ok(subs) => inbound.rooms.load_subscriptions(&subs.update),
+        // Not fatal: `__my_messages__` still covers the rooms, and the per-room streams are
+        // added as `subscriptions-changed` reports them.
+        Err(e) => tracing::warn!(account = %id, "cannot list the bot's rooms: {e}"),
+    }
+    let mut extra = inbound.rooms.private_rooms();
+    extra.extend(config.rooms.keys().filter(|r| r.as_str() != "*").cloned());
+    extra.sort();
+    extra.dedup();
+
+    let mut rt_config =
+        RealtimeConfig::new(config.base_url.ws_url(), shared.rest.token_source().clone());
+    rt_config.tls = Some(tls);
+    rt_config.ping_interval = options.ping_interval;
+    rt_config.idle_timeout = options.idle_timeout;
+    rt_config.backoff = options.backoff;
+    rt_config.auth_failure_delay = options.auth_failure_delay;
+    rt_config.extra_room_ids = extra;
+    let (tx, mut rx) = mpsc::channel(1024);
+    let realtime = Arc::new(Realtime::spawn(rt_config, tx));
+    shared.typing.set(Some(RealtimeTyping::new(
+        realtime.clone(),
+        identity.username.clone(),
+    )));
+    {
+        // Learn the server's message size limit; the configured/default one stays on error.
+        let deliverer = shared.deliverer.clone();
+        tokio::spawn(async move {
+            let _ = deliverer.learn_server_limits().await;
+        });
+    }
+
+    // Where a catch-up starts when no message has been seen yet: the first login.
+    let mut first_ready_ms: Option<i64> = None;
+    loop {
+        let event = tokio::select! {
+            _ = stop.wait_for(|s| *s) => break,
+            e = rx.recv() => match e {
+                Some(e) => e,
+                None => break,
+            },
+        };
+        match event {
+            RealtimeEvent::Connecting { attempt } => {
+                set_state(&shared, ConnectionState::Connecting, None);
+                shared.queue.push(Some(&id), Event::Connecting { attempt });
+            }
+            RealtimeEvent::Connected => {
+                set_state(&shared, ConnectionState::Connected, None);
+                shared.queue.push(Some(&id), Event::Connected);
+            }
+            RealtimeEvent::Authenticated {
+                resumed_after_gap, ..
+            } => {
+                set_state(&shared, ConnectionState::Ready, None);
+                shared.queue.push(
+                    Some(&id),
+                    Event::Authenticated {
+                        user_id: identity.user_id.clone(),
+                        username: identity.username.clone(),
+                    },
+                );
+                let now = now_ms() as i64;
+                let since = inbound.watermark_ms.or(first_ready_ms).unwrap_or(now);
+                first_ready_ms.get_or_insert(now);
+                if resumed_after_gap {
+                    shared
+                        .status
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .reconnects += 1;
+                    catch_up(&shared, &mut inbound, &realtime, since, &mut stop).await;
+                }
+            }
+            RealtimeEvent::Disconnected {
+                reason,
+                retry_in_ms,
+            } => {
+                set_state(&shared, ConnectionState::Disconnected, Some(reason.clone()));
+                shared.queue.push(
+                    Some(&id),
+                    Event::Disconnected {
+                        reason,
+                        retry_in_ms: Some(retry_in_ms),
+                    },
+                );
+            }
+            RealtimeEvent::AuthFailed { reason, .. } => {
+                set_state(&shared, ConnectionState::AuthFailed, Some(reason.clone()));
+                shared.queue.push(
+                    Some(&id),
+                    Event::AuthFailed {
+                        reason,
+                        retrying: true,
+                    },
+                );
+            }
+            RealtimeEvent::SubscribeFailed {
+                event_name, reason, ..
+            } => {
+                tracing::warn!(account = %id, "subscription {event_name} refused: {reason}");
+            }
+            RealtimeEvent::RoomMessage { message, meta, via } => {
+                let meta = match via {
+                    Via::MyMessages => meta.map(|m| RoomMeta {
+                        room_type: RoomType::from_code(m.room_type.as_deref().unwrap_or("c")),
+                        room_name: m.room_name,
+                        participant: m.room_participant,
+                    }),
+                    Via::Room(_) => None,
+                };
+                inbound
+                    .handle_raw(&message, meta, MessageSource::Live)
+                    .await;
+            }
+            RealtimeEvent::RoomsChanged { action, room } => {
+                inbound.rooms.apply_room(&action, &room)
+            }
+            RealtimeEvent::SubscriptionsChanged {
+                action,
+                subscription,
+            } => {
+                if let Some(rid) = inbound.rooms.apply_subscription(&action, &subscription) {
+                    let private = inbound.rooms.get(&rid).is_some_and(|m| {
+                        matches!(m.room_type, RoomType::Private | RoomType::Direct)
+                    });
+                    if private {
+                        realtime.watch_room(rid);
+                    }
+                }
+            }
+            RealtimeEvent::UserActivity {
+                rid,
+                username,
+                activities,
+                tmid,
+            } => {
+                if !username.eq_ignore_ascii_case(&identity.username) {
+                    shared.queue.push(
+                        Some(&id),
+                        Event::Typing {
+                            room_id: rid,
+                            username,
+                            thread_id: tmid,
+                            active: activities.iter().any(|a| a == "user-typing"),
+                        },
+                    );
+                }
+            }
+            RealtimeEvent::MessageDeleted {
+                rid,
+                id: message_id,
+            } => {
+                shared.queue.push(
+                    Some(&id),
+                    Event::MessageDeleted {
+                        room_id: rid,
+                        message_id,
+                    },
+                );
+            }
+        }
+    }
+    shared.typing.set(None);
+    match Arc::try_unwrap(realtime) {
+        Ok(realtime) => realtime.shutdown().await,
+        // A typing call still holds it: dropping the handle stops the connection too.
+        Err(shared_handle) => drop(shared_handle),
+    }
+    finish(&shared, "stopped");
+}
+
+/// Deliver what was missed since `since_ms`, retrying a failed fetch a few times before
+/// reporting that messages may be missing.
+async fn catch_up(
+    shared: &Shared,
+    inbound: &mut Inbound,
+    realtime: &RealtimeHandle,
+    since_ms: i64,
+    stop: &mut watch::Receiver<bool>,
+) {
+    const ATTEMPTS: u32 = 4;
+    let edit_rooms = inbound.recent_rooms.newest(catchup::EDIT_ROOMS);
+    for attempt in 1..=ATTEMPTS {
+        match missed_messages(&shared.rest, since_ms, &edit_rooms).await {
+            Ok(missed) => {
+                // Rooms joined while disconnected are unknown here (their
+                // `subscriptions-changed` was missed): learn them first, or their messages
+                // would be described with the fallback for unknown rooms (a channel), and a
+                // DM would reach the host as a channel message.
+                for room in &missed.rooms {
+                    if let Some(rid) = inbound.rooms.apply_room_document(room) {
+                        realtime.watch_room(rid);
+                    }
+                }
+                for m in &missed.messages {
+                    inbound.handle(m, None, MessageSource::CatchUp).await;
+                }
+                // As a live deletion would have been reported; only for messages seen here.
+                for (room_id, message_id) in missed.deleted {
+                    if inbound.has_seen(&message_id) {
+                        shared.queue.push(
+                            Some(&shared.id),
+                            Event::MessageDeleted {
+                                room_id,
+                                message_id,
+                            },
+                        );
+                    }
+                }
+                return;
+            }
+            Err(e) if attempt < ATTEMPTS => {
+                tracing::warn!(account = %shared.id, "catch-up failed (attempt {attempt}): {e}");
+                if stopped_during(stop, Duration::from_millis(500 * u64::from(attempt))).await {
+                    return;
+                }
+            }
+            Err(e) => {
+                shared.queue.push(
+                    Some(&shared.id),
+                    Event::Error {
+                        message: format!("catch-up after reconnect failed, messages posted while disconnected may be missing: {e}"),
+                        code: Some("catchUpFailed".into()),
+                    },
+                );
+            }
+        }
+    }
+}
+
+fn finish(shared: &Shared, reason: &str) {
+    set_state(shared, ConnectionState::Stopped, None);
+    shared.queue.push(
+        Some(&shared.id),
+        Event::AccountStopped {
+            reason: reason.to_owned(),
+        },
+    );
+}
