@@ -131,17 +131,7 @@ impl Store {
             lm: None,
             msgs: 0,
         };
-        {
-            let mut st = self.lock();
-            st.rooms.insert(rid.clone(), room.clone());
-            for uid in &room.members {
-                add_subscription(&mut st, &rid, uid, now);
-            }
-        }
-        for uid in room.members.clone() {
-            self.announce_membership(&rid, &uid, "inserted");
-        }
-        Ok(room)
+        Ok(self.open_room(room))
     }
 
     /// Create a channel or group (control API and tests).
@@ -159,14 +149,19 @@ impl Store {
             lm: None,
             msgs: 0,
         };
+        self.open_room(room)
+    }
+
+    /// Store a new room with a subscription per member, and tell each member's connections.
+    fn open_room(&self, room: Room) -> Room {
         {
             let mut st = self.lock();
             st.rooms.insert(room.id.clone(), room.clone());
-            for uid in member_ids {
-                add_subscription(&mut st, &room.id, uid, now);
+            for uid in &room.members {
+                add_subscription(&mut st, &room.id, uid, room.ts);
             }
         }
-        for uid in member_ids {
+        for uid in &room.members {
             self.announce_membership(&room.id, uid, "inserted");
         }
         room
