@@ -73,17 +73,7 @@ impl Store {
 
     /// A new login token for the user; returns `(token, tokenExpires ms)`.
     pub fn create_login_token(&self, user_id: &str) -> (String, i64) {
-        let token = random_token();
-        let when = now_ms();
-        let mut st = self.lock();
-        if let Some(u) = st.users.get_mut(user_id) {
-            u.tokens.push(LoginToken {
-                token: token.clone(),
-                kind: TokenKind::Login,
-                when,
-                expired: false,
-            });
-        }
+        let (token, when) = self.add_token(user_id, TokenKind::Login);
         (
             token,
             when + self.settings.login_expiration_days * 86_400_000,
@@ -92,17 +82,22 @@ impl Store {
 
     /// A new personal access token for the user.
     pub fn create_personal_access_token(&self, user_id: &str) -> String {
+        self.add_token(user_id, TokenKind::PersonalAccess).0
+    }
+
+    /// A new token of `kind` for the user (if it exists); returns it and its creation time.
+    fn add_token(&self, user_id: &str, kind: TokenKind) -> (String, i64) {
         let token = random_token();
-        let mut st = self.lock();
-        if let Some(u) = st.users.get_mut(user_id) {
+        let when = now_ms();
+        if let Some(u) = self.lock().users.get_mut(user_id) {
             u.tokens.push(LoginToken {
                 token: token.clone(),
-                kind: TokenKind::PersonalAccess,
-                when: now_ms(),
+                kind,
+                when,
                 expired: false,
             });
         }
-        token
+        (token, when)
     }
 
     /// `tokenExpires` for a token: `when` + expiration for login tokens; far future for PATs
