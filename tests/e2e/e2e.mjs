@@ -163,7 +163,11 @@ try {
   failed++;
   console.log(`FAIL setup: ${e.message}`);
 } finally {
-  if (gw) await gw.stop();
+  if (gw) {
+    // What the gateway said about the channel: enough to tell a dropped message from a slow turn.
+    if (failed) console.log(`gateway log (rocketchat lines, last 40):\n${gw.log.filter((l) => /rocketchat|pairing|error/i.test(l)).slice(-40).join("\n")}`);
+    await gw.stop();
+  }
   if (model) {
     if (failed) console.log(`fake model requests: ${(await model.requests().catch(() => [])).map((r) => r.path).join(", ")}`);
     await model.stop();
