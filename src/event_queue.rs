@@ -180,6 +180,36 @@ impl EventQueue {
         }
     }
 
+    /// Wait for the next event, then take whatever else is ready, up to `max` events in all
+    /// (Delta Chat's `recv_batch`): hosts pay one hand-over per batch, not per event.
+    /// Returns `None` once the queue is closed and drained. Cancel-safe, as [`Self::next`].
+    pub async fn next_batch(&self, max: usize) -> Option<Vec<EventEnvelope>> {
+        let first = self.next().await?;
+        Some(self.fill_batch(first, max))
+    }
+
+    /// [`Self::next_batch`] for plain threads: waits up to `timeout` for the first event.
+    /// Returns `None` on timeout or once the queue is closed and drained.
+    pub fn next_batch_blocking(&self, timeout: Duration, max: usize) -> Option<Vec<EventEnvelope>> {
+        let first = self.next_blocking(timeout)?;
+        Some(self.fill_batch(first, max))
+    }
+
+    fn fill_batch(&self, first: EventEnvelope, max: usize) -> Vec<EventEnvelope> {
+        let mut batch = vec![first];
+        {
+            let mut inner = self.lock();
+            while batch.len() < max.max(1) {
+                match self.pop(&mut inner) {
+                    Some(ev) => batch.push(ev),
+                    None => break,
+                }
+            }
+        }
+        self.writable.notify_waiters();
+        batch
+    }
+
     /// Events waiting to be pulled.
     pub fn len(&self) -> usize {
         self.lock().queue.len()
@@ -278,6 +308,22 @@ mod tests {
         let got = q.next_blocking(Duration::from_secs(5)).unwrap();
         assert_eq!(got.event, log(7));
         pusher.join().unwrap();
+    }
+
+    #[test]
+    fn batches_take_what_is_ready_up_to_the_limit_in_order() {
+        let q = EventQueue::new(8);
+        for n in 1..=5 {
+            q.push(None, log(n));
+        }
+        let first = q.next_batch_blocking(Duration::from_secs(5), 3).unwrap();
+        let rest = q.next_batch_blocking(Duration::from_secs(5), 3).unwrap();
+        let seqs: Vec<u64> = first.iter().chain(&rest).map(|e| e.seq).collect();
+        assert_eq!(seqs, [1, 2, 3, 4, 5]);
+        assert_eq!((first.len(), rest.len()), (3, 2));
+        assert!(q
+            .next_batch_blocking(Duration::from_millis(10), 3)
+            .is_none());
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! - [`runtime`]: [`Core`], accounts by id, configuration reloads, the send API.
 //! - [`account`]: one bot account: supervisor, inbound pipeline, catch-up, status.
 //! - [`event`], [`event_queue`]: the one event enum every host receives, and its bounded queue.
+//! - [`host`]: the one surface every binding exposes: verbs, error codes, host options.
+//! - [`logs`]: the core's log lines as rate-limited `log` events.
 //! - [`inbound`]: normalising, de-duplicating and gating inbound messages.
 //! - [`outbound`]: send targets, chunking, tables, block streaming, typing, media.
 //! - [`config`]: the `channels.rocketchat` object, accounts, env vars, validation, JSON Schema.
@@ -28,7 +30,9 @@ pub mod config;
 pub mod ddp;
 pub mod event;
 pub mod event_queue;
+pub mod host;
 pub mod inbound;
+pub mod logs;
 pub mod outbound;
 pub mod rest;
 pub mod runtime;

@@ -27,6 +27,9 @@ pub struct CoreOptions {
     pub event_capacity: usize,
     /// Supervisor timings for every account.
     pub account: AccountOptions,
+    /// The core's own log lines at this level and above become `log` events (none: no
+    /// `log` events).
+    pub log_level: Option<crate::event::LogLevel>,
 }
 
 impl Default for CoreOptions {
@@ -35,6 +38,7 @@ impl Default for CoreOptions {
             worker_threads: 2,
             event_capacity: DEFAULT_CAPACITY,
             account: AccountOptions::default(),
+            log_level: None,
         }
     }
 }
@@ -60,7 +64,7 @@ pub enum CoreError {
 }
 
 /// What [`Core::apply_config`] did.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReloadReport {
     /// Accounts started that were not running.
@@ -90,16 +94,21 @@ pub struct Core {
 impl Core {
     /// Start a core (its runtime threads are named `rocketchat-core`).
     pub fn new(options: CoreOptions) -> Result<Core, CoreError> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
+        let queue = Arc::new(EventQueue::new(options.event_capacity));
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder
             .worker_threads(options.worker_threads.max(1))
             .thread_name("rocketchat-core")
-            .enable_all()
-            .build()
-            .map_err(CoreError::Runtime)?;
+            .enable_all();
+        if let Some(level) = options.log_level {
+            let sink = tracing::Dispatch::new(crate::logs::LogSink::new(queue.clone(), level));
+            builder.on_thread_start(move || crate::logs::enter_thread(&sink));
+        }
+        let runtime = builder.build().map_err(CoreError::Runtime)?;
         Ok(Core {
             handle: runtime.handle().clone(),
             runtime: Some(runtime),
-            queue: Arc::new(EventQueue::new(options.event_capacity)),
+            queue,
             accounts: Arc::default(),
             allowlists: Arc::default(),
             options,
@@ -268,6 +277,15 @@ impl Core {
         Ok(())
     }
 
+    /// The configuration a running account runs with.
+    pub async fn running_config(&self, account_id: &str) -> Option<AccountConfig> {
+        self.accounts
+            .lock()
+            .await
+            .get(account_id)
+            .map(|a| a.config().clone())
+    }
+
     /// Ids of the running accounts.
     pub async fn account_ids(&self) -> Vec<String> {
         self.accounts.lock().await.keys().cloned().collect()
@@ -426,6 +444,44 @@ impl Core {
     ) -> Result<(), CoreError> {
         let message_id = message_id.to_owned();
         self.with_account(account_id, move |a| a.delete_message(message_id))
+            .await
+    }
+
+    /// The room id a send target names (see [`Account::resolve_target`]).
+    pub async fn resolve_target(
+        &self,
+        account_id: &str,
+        target: &str,
+    ) -> Result<String, CoreError> {
+        let target = target.to_owned();
+        self.with_account(account_id, move |a| a.resolve_target(target))
+            .await
+    }
+
+    /// Show or stop the bot typing (see [`Account::set_typing`]).
+    pub async fn set_typing(
+        &self,
+        account_id: &str,
+        target: &str,
+        thread_id: Option<&str>,
+        active: bool,
+    ) -> Result<(), CoreError> {
+        let (target, thread) = (target.to_owned(), thread_id.map(str::to_owned));
+        self.with_account(account_id, move |a| a.set_typing(target, thread, active))
+            .await
+    }
+
+    /// A room's or thread's recent messages, filtered by the access rules (see
+    /// [`Account::history`]).
+    pub async fn history(
+        &self,
+        account_id: &str,
+        target: &str,
+        thread_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<crate::event::InboundMessage>, CoreError> {
+        let (target, thread) = (target.to_owned(), thread_id.map(str::to_owned));
+        self.with_account(account_id, move |a| a.history(target, thread, limit))
             .await
     }
 

@@ -4,6 +4,7 @@
 //! Accounts are independent: each has its own task, credentials, rate-limit state and
 //! inbound pipeline, so starting, stopping or failing one never disturbs another.
 
+mod actions;
 mod catchup;
 mod credentials;
 mod pipeline;
@@ -11,6 +12,7 @@ mod rooms;
 mod status;
 mod supervisor;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -18,6 +20,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use actions::MAX_HISTORY;
 pub use catchup::{missed_messages, Missed, OVERLAP_MS};
 pub use pipeline::Identity;
 pub use rooms::RoomDirectory;
@@ -30,7 +33,7 @@ use crate::event::{now_ms, Event};
 use crate::event_queue::EventQueue;
 use crate::inbound::gate::{Decision, Gate};
 use crate::outbound::target::{Target, TargetError};
-use crate::outbound::typing::TypingFuture;
+use crate::outbound::typing::{TypingFuture, TypingGuard};
 use crate::outbound::{
     Deliverer, DeliveryError, EventHook, MediaFile, RealtimeTyping, ReplyStream, SentMessage,
     TypingSink,
@@ -127,6 +130,8 @@ struct Shared {
     gate: Arc<Mutex<Gate>>,
     deliverer: Deliverer,
     typing: Arc<LateTyping>,
+    /// Typing indicators a host turned on (`set_typing`), by room and thread.
+    host_typing: Mutex<HashMap<(String, Option<String>), TypingGuard>>,
 }
 
 /// The typing sink the deliverer is built with before the realtime connection exists; it
@@ -160,8 +165,10 @@ impl TypingSink for LateTyping {
 
 /// A change to an account's allowlists at run time (pairing approvals, host edits), without
 /// a restart. JSON: `{"approve": [...], "revoke": [...], "allowFrom": [...], "groupAllowFrom": [...]}`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct AllowlistUpdate {
     /// Senders to admit in addition to the configured lists (ids, `@username`, usernames).
     pub approve: Vec<String>,
@@ -256,6 +263,7 @@ impl Account {
             gate,
             deliverer,
             typing,
+            host_typing: Mutex::default(),
         });
         let (stop, stop_rx) = watch::channel(false);
         let task = runtime.spawn(supervise(

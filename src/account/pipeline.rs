@@ -26,7 +26,7 @@ use super::rooms::RoomDirectory;
 use super::status::AccountStatus;
 
 /// The bot's identity on its server.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Identity {
     /// User id.
     pub user_id: String,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::event::DropReason;
 
 /// Where an account's connection is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum ConnectionState {
     /// Started, not yet connected.
@@ -28,7 +28,7 @@ pub enum ConnectionState {
 }
 
 /// A snapshot of one account, as hosts show it (serialised camelCase).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountStatus {
     /// Account id.

@@ -169,7 +169,7 @@ impl DeliverySettings {
 
 /// A message the bot posted (or edited) while delivering a reply. JSON (camelCase):
 /// `{"id", "roomId", "threadId"?, "text", "fileName"?}`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SentMessage {
     /// The message id.

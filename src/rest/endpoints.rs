@@ -448,6 +448,27 @@ impl RestClient {
         Ok(messages)
     }
 
+    /// `GET /api/v1/chat.getThreadMessages?tmid=`: the newest `count` replies of a thread,
+    /// returned oldest first (the root is not among them; fetch it with [`Self::get_message`]).
+    pub async fn thread_messages(&self, tmid: &str, count: u32) -> Result<Vec<Value>, RestError> {
+        let endpoint = "chat.getThreadMessages";
+        let count = count.to_string();
+        let query = q(&[("tmid", tmid), ("count", &count), ("sort", "{\"ts\":-1}")]);
+        let body = self
+            .call_json(
+                Method::GET,
+                endpoint,
+                &[endpoint],
+                query,
+                None,
+                Retry::Idempotent,
+            )
+            .await?;
+        let mut messages = list(&body, "messages");
+        messages.reverse();
+        Ok(messages)
+    }
+
     /// `GET /api/v1/rooms.info?roomId=`; returns the room.
     pub async fn rooms_info(&self, room_id: &str) -> Result<Value, RestError> {
         self.rooms_info_by("roomId", room_id).await

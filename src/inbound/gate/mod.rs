@@ -413,6 +413,34 @@ impl Gate {
             || self.policy.group_allow_from.matches(s)
     }
 
+    /// Whether `msg`'s sender may talk to the bot where it was posted, mentions and
+    /// conversation windows aside (the bot's own messages count): what history shown to the
+    /// agent is filtered by, so context never carries text from senders the policy shuts out.
+    pub fn sender_may_talk(&self, msg: &InboundMessage) -> bool {
+        if self
+            .bot
+            .as_ref()
+            .is_some_and(|b| !b.user_id.is_empty() && b.user_id == msg.sender.id)
+        {
+            return true;
+        }
+        if !self.policy.room_enabled(&msg.room_id) {
+            return false;
+        }
+        if msg.room_type.is_direct() {
+            return match self.policy.dm_policy {
+                DmPolicy::Disabled => false,
+                DmPolicy::Open => true,
+                DmPolicy::Allowlist | DmPolicy::Pairing => self.dm_allowed(msg),
+            };
+        }
+        match self.policy.group_policy {
+            GroupPolicy::Disabled => false,
+            GroupPolicy::Open => true,
+            GroupPolicy::Allowlist => !self.group_list_empty() && self.group_allowed(msg),
+        }
+    }
+
     fn dm_allowed(&self, msg: &InboundMessage) -> bool {
         self.approvals.matches(&msg.sender) || self.policy.allow_from.matches(&msg.sender)
     }
