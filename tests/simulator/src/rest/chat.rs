@@ -254,6 +254,55 @@ pub async fn get_message(State(state): State<AppState>, auth: Auth, q: QueryMap)
     Ok(ok(json!({"message": render(&doc, DateForm::Iso)})))
 }
 
+/// `GET /api/v1/chat.getThreadMessages?tmid=&count=&offset=&sort=`: the replies of a thread
+/// (not its root), oldest first, or newest first with `sort={"ts":-1}`, as the server pages them.
+pub async fn get_thread_messages(State(state): State<AppState>, auth: Auth, q: QueryMap) -> Reply {
+    let tmid = q.get("tmid").ok_or_else(|| {
+        Fail::meteor(
+            "error-invalid-params",
+            "The required \"tmid\" query param is missing.",
+        )
+    })?;
+    let root = state
+        .store
+        .message(tmid)
+        .filter(|m| {
+            state
+                .store
+                .can_access(m["rid"].as_str().unwrap_or_default(), &auth.user.id)
+        })
+        .ok_or_else(|| Fail::meteor("error-not-allowed", "Not allowed"))?;
+    let rid = root["rid"].as_str().unwrap_or_default();
+    let mut replies: Vec<Value> = state
+        .store
+        .messages_in(rid, None, false)
+        .into_iter()
+        .filter(|m| m["tmid"].as_str() == Some(tmid))
+        .collect();
+    let newest_first = q
+        .get("sort")
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        .is_some_and(|s| s["ts"].as_i64() == Some(-1));
+    if newest_first {
+        replies.reverse();
+    }
+    let total = replies.len();
+    let offset = q.num("offset").unwrap_or(0);
+    let count = q.num("count").unwrap_or(50);
+    let page: Vec<Value> = replies
+        .iter()
+        .skip(offset)
+        .take(count)
+        .map(|m| render(m, DateForm::Iso))
+        .collect();
+    Ok(ok(json!({
+        "messages": page,
+        "count": page.len(),
+        "offset": offset,
+        "total": total,
+    })))
+}
+
 /// `GET /api/v1/chat.syncMessages?roomId=&lastUpdate=ISO`: messages changed since then, and
 /// those deleted since then as `{_id, _deletedAt}` (from the trash, as the server does).
 pub async fn sync_messages(State(state): State<AppState>, auth: Auth, q: QueryMap) -> Reply {

@@ -40,6 +40,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(&r("chat.delete"), post(chat::delete))
         .route(&r("chat.react"), post(chat::react))
         .route(&r("chat.getMessage"), get(chat::get_message))
+        .route(&r("chat.getThreadMessages"), get(chat::get_thread_messages))
         .route(&r("chat.syncMessages"), get(chat::sync_messages))
         .route(&r("channels.history"), get(rooms::channels_history))
         .route(&r("groups.history"), get(rooms::groups_history))
