@@ -18,7 +18,8 @@
 #include <stdint.h>
 
 /**
- * What a call did. Every fallible function returns one; `RCC_STATUS_OK` is 0.
+ * What a call did. Every fallible function returns one; `RCC_STATUS_OK` is 0. The numbers
+ * never change; Node's `error.code` is the same table by name.
  *
  * New values may be added at the end in later versions: treat an unknown value as a
  * failure and show the error's message.
@@ -29,8 +30,8 @@ typedef enum rcc_status {
      */
     RCC_STATUS_OK = 0,
     /**
-     * A required pointer was NULL, or an argument is out of range or not understood
-     * (e.g. an unparseable send target).
+     * A required pointer was NULL, or an argument is missing, out of range or not
+     * understood (an unparsable send target, an unknown verb).
      */
     RCC_STATUS_INVALID_ARGUMENT = 1,
     /**
@@ -46,7 +47,7 @@ typedef enum rcc_status {
      */
     RCC_STATUS_CONFIG = 4,
     /**
-     * No running account (or other object) with that id.
+     * No running account with that id, no such stream, or a missing room, user or route.
      */
     RCC_STATUS_NOT_FOUND = 5,
     /**
@@ -54,23 +55,24 @@ typedef enum rcc_status {
      */
     RCC_STATUS_CLOSED = 6,
     /**
-     * The wait ended without a result (`rcc_next_event`: no event within the timeout).
+     * A wait ended without a result: a call timed out, or (`rcc_next_event`) no event came
+     * within the timeout.
      */
     RCC_STATUS_TIMEOUT = 7,
     /**
-     * The server could not be reached, or the request timed out.
+     * The server could not be reached (refused, reset, DNS, TLS handshake).
      */
     RCC_STATUS_NETWORK = 8,
     /**
-     * The server refused the credentials or the permission.
+     * The server refused the credentials.
      */
     RCC_STATUS_AUTH = 9,
     /**
-     * The server rate-limited the call beyond the retries.
+     * The server rate-limited the call beyond the retries (`retryAfterMs` in the details).
      */
     RCC_STATUS_RATE_LIMITED = 10,
     /**
-     * The server answered with an error (5xx, or a failure envelope such as an unknown room).
+     * The server failed (5xx after the retries).
      */
     RCC_STATUS_SERVER = 11,
     /**
@@ -87,6 +89,26 @@ typedef enum rcc_status {
      * Any other failure.
      */
     RCC_STATUS_INTERNAL = 14,
+    /**
+     * The bot lacks a permission, or the message or URL is not the bot's to touch.
+     */
+    RCC_STATUS_FORBIDDEN = 15,
+    /**
+     * The server refused the request (`success: false`; `errorType` in the details).
+     */
+    RCC_STATUS_API = 16,
+    /**
+     * The server's answer could not be read.
+     */
+    RCC_STATUS_PROTOCOL = 17,
+    /**
+     * A file, text or response is over its limit (`mediaMaxMb`, one message's length).
+     */
+    RCC_STATUS_TOO_LARGE = 18,
+    /**
+     * The TLS options are unusable (unreadable CA file, bad PEM).
+     */
+    RCC_STATUS_TLS = 19,
 } rcc_status;
 
 /**
@@ -139,8 +161,10 @@ void rcc_string_free(char *s);
  * runs until `rcc_apply_config`; events are kept from now on until someone takes them.
  *
  * `options_json` may be NULL (defaults) or a JSON object:
- * `{"workerThreads": 2, "eventCapacity": 10000}` (both optional; unknown keys are
- * `RCC_STATUS_CONFIG`).
+ * `{"workerThreads": 2, "eventCapacity": 10000, "logLevel": "warn"}` (all optional; a bad
+ * value or an unknown key is `RCC_STATUS_CONFIG` naming the key). `logLevel` (`error`,
+ * `warn`, `info`, `debug`, `off`) sets which of the core's own log lines arrive as `log`
+ * events.
  *
  * On success `*out` is a new core. Ownership: the caller closes it with `rcc_core_close`
  * and frees it with `rcc_core_free`. On failure `*out` is NULL.
@@ -234,13 +258,16 @@ enum rcc_status rcc_account_status(const struct rcc_core *core,
  * or `user:<id>` / `room:<id>`; `thread_id` (nullable) replies in that thread. Long text is
  * split per the account's chunking settings.
  *
- * `message_json_out` may be NULL; when not, on success it receives the last message sent,
- * as the server returned it (JSON object). Ownership: the caller frees it with
- * `rcc_string_free`.
+ * The same as the verb `sendText` through [`rcc_call`].
+ *
+ * `message_json_out` may be NULL; when not, on success it receives the messages posted, in
+ * order, as a JSON array of `{"id", "roomId", "threadId"?, "text"}` (one per chunk).
+ * Ownership: the caller frees it with `rcc_string_free`.
  *
  * Errors: `RCC_STATUS_NOT_FOUND` (no such account), `RCC_STATUS_INVALID_ARGUMENT` (bad
- * target), `RCC_STATUS_NETWORK`, `RCC_STATUS_AUTH`, `RCC_STATUS_RATE_LIMITED`,
- * `RCC_STATUS_SERVER`.
+ * target), `RCC_STATUS_NETWORK`, `RCC_STATUS_AUTH`, `RCC_STATUS_FORBIDDEN`,
+ * `RCC_STATUS_RATE_LIMITED`, `RCC_STATUS_SERVER`, `RCC_STATUS_API`; a failure after some
+ * chunks landed lists them under `sent` in `rcc_error_details`.
  *
  * Threading: any non-runtime thread (the event callback included); blocks until the server
  * answered.
@@ -252,6 +279,74 @@ enum rcc_status rcc_send_text(const struct rcc_core *core,
                               const char *thread_id,
                               char **message_json_out,
                               struct rcc_error **err);
+
+/**
+ * Run one verb of the core's host API by name, with its arguments as a JSON object: the one
+ * entry that reaches every capability, with the same arguments, results and error codes as
+ * the Node binding's methods of the same names. The verbs (`rcc_verbs_schema` has each
+ * one's argument and result schema):
+ *
+ * | verb | arguments | result |
+ * |---|---|---|
+ * | `applyConfig` | `{config, useProcessEnv?}` | `{started, restarted, stopped, unchanged, warnings}` |
+ * | `startAccount` | `{accountId, config?, useProcessEnv?}` | the account's status |
+ * | `stopAccount` | `{accountId}` | `true`, or `false` when none ran |
+ * | `restartAccount` | `{accountId}` | the account's status |
+ * | `status` | `{accountId?}` | a status, `null`, or every status as an array |
+ * | `sendText`, `sendReply` | `{accountId, target, text, threadId?}` | `[{id, roomId, threadId?, text}]` |
+ * | `sendMedia` | `{accountId, target, threadId?, files: [{path} or {base64, fileName}], caption?}` | messages posted |
+ * | `typing` | `{accountId, target, threadId?, active}` | `null` |
+ * | `streamStart` | `{accountId, target, threadId?}` | `{streamId}` |
+ * | `streamPush` | `{streamId, text}` | `null` |
+ * | `streamFinish`, `streamAbort` | `{streamId}` | messages of the reply |
+ * | `download` | `{accountId, url, roomId?, path?}` | `{fileName, contentType?, size, path?, base64?}` |
+ * | `react` | `{accountId, messageId, emoji, add?}` | `null` |
+ * | `editMessage` | `{accountId, messageId, text}` | the message |
+ * | `deleteMessage` | `{accountId, messageId}` | `null` |
+ * | `updateAllowlist` | `{accountId, approve?, revoke?, allowFrom?, groupAllowFrom?}` | `null` |
+ * | `history` | `{accountId, target, threadId?, limit?}` | inbound messages, oldest first |
+ * | `resolveTarget` | `{accountId, target}` | `{roomId}` |
+ * | `close` | `{}` | `null` (as `rcc_core_close`) |
+ *
+ * `args_json` may be NULL for a verb without arguments. `result_json_out` may be NULL; when
+ * not, on success it receives the result as JSON. Ownership: the caller frees it with
+ * `rcc_string_free`. An unknown verb or a malformed argument is
+ * `RCC_STATUS_INVALID_ARGUMENT` naming it.
+ *
+ * Threading: any non-runtime thread (the event callback included); blocks until the verb
+ * is done (for sends: until the server answered).
+ */
+enum rcc_status rcc_call(const struct rcc_core *core,
+                         const char *verb,
+                         const char *args_json,
+                         char **result_json_out,
+                         struct rcc_error **err);
+
+/**
+ * Take the waiting events as one JSON array (at most `max` of them, at least one), waiting
+ * up to `timeout_ms` for the first: one call per batch instead of one per event. Returns as
+ * `rcc_next_event` does (`RCC_STATUS_TIMEOUT`, `RCC_STATUS_CLOSED`, `RCC_STATUS_INVALID_STATE`
+ * while a callback is set). `max` 0 is `RCC_STATUS_INVALID_ARGUMENT`.
+ *
+ * Ownership: `*events_json_out` (required) is freed by the caller with `rcc_string_free`.
+ *
+ * Threading: as `rcc_next_event`.
+ */
+enum rcc_status rcc_next_events(const struct rcc_core *core,
+                                uint32_t timeout_ms,
+                                uint32_t max,
+                                char **events_json_out,
+                                struct rcc_error **err);
+
+/**
+ * The JSON Schema of every verb of `rcc_call`: `{"verbs": [{name, doc, args, result}],
+ * "$defs": {...}}`.
+ *
+ * Ownership: `*json_out` (required) is freed by the caller with `rcc_string_free`.
+ *
+ * Threading: any thread; no core needed.
+ */
+enum rcc_status rcc_verbs_schema(char **json_out);
 
 /**
  * Take the next event, waiting up to `timeout_ms` (0: do not wait).
@@ -326,6 +421,18 @@ enum rcc_status rcc_error_code(const struct rcc_error *err);
  * Threading: any thread.
  */
 const char *rcc_error_message(const struct rcc_error *err);
+
+/**
+ * The error's details as a JSON object (`{}` when none): `problems` (`[{path, message}]`,
+ * CONFIG), `status` (HTTP), `retryAfterMs` (RATE_LIMITED), `errorType` (API), `sent` (the
+ * messages that landed before a delivery failed).
+ *
+ * Ownership: borrowed from `err`; valid until `rcc_error_free(err)`. Do not free it.
+ * Returns NULL when `err` is NULL.
+ *
+ * Threading: any thread.
+ */
+const char *rcc_error_details(const struct rcc_error *err);
 
 /**
  * Free an error returned through an `rcc_error **err` out-parameter. NULL is a no-op.

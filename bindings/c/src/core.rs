@@ -5,9 +5,9 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rc_core::config::{self, NoEnv, ProcessEnv};
-use rc_core::{Core, CoreOptions};
-use serde::Deserialize;
+use rc_core::config;
+use rc_core::host::Host;
+use serde_json::{json, Value};
 
 use crate::boundary::{
     clear_out, ffi_status, json_arg, opt_str_arg, str_arg, to_json, write_string,
@@ -22,7 +22,7 @@ use crate::events::{rcc_destroy_callback, rcc_event_callback, Callback, Events};
 /// time (the handle is `Sync`), until `rcc_core_free`.
 #[allow(non_camel_case_types)]
 pub struct rcc_core {
-    core: Core,
+    host: Arc<Host>,
     events: Arc<Events>,
     /// Held through a close, so a concurrent second close returns only once it is done.
     closing: Mutex<()>,
@@ -34,39 +34,6 @@ const _: () = {
     assert_send_sync::<rcc_core>();
 };
 
-/// The options accepted by `rcc_core_new` (camelCase JSON).
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct OptionsJson {
-    worker_threads: Option<usize>,
-    event_capacity: Option<usize>,
-}
-
-impl OptionsJson {
-    fn into_options(self) -> Result<CoreOptions, Error> {
-        let mut options = CoreOptions::default();
-        if let Some(n) = self.worker_threads {
-            if !(1..=64).contains(&n) {
-                return Err(Error::new(
-                    rcc_status::Config,
-                    format!("workerThreads: must be between 1 and 64, got {n}"),
-                ));
-            }
-            options.worker_threads = n;
-        }
-        if let Some(n) = self.event_capacity {
-            if n == 0 {
-                return Err(Error::new(
-                    rcc_status::Config,
-                    "eventCapacity: must be at least 1",
-                ));
-            }
-            options.event_capacity = n;
-        }
-        Ok(options)
-    }
-}
-
 impl rcc_core {
     /// Run `fut` on the core's runtime, blocking this thread. Refused on a runtime thread
     /// (tokio would panic); the events thread is not one.
@@ -77,16 +44,13 @@ impl rcc_core {
                 "blocking rcc_ call from an async runtime thread; call it from a plain thread",
             ));
         }
-        Ok(self.core.block_on(fut))
+        Ok(self.host.core().block_on(fut))
     }
 
-    /// `RCC_STATUS_CLOSED` once `rcc_core_close` was called.
-    pub(crate) fn ensure_open(&self) -> Result<(), Error> {
-        if self.core.events().is_closed() {
-            Err(Error::new(rcc_status::Closed, "the core is closed"))
-        } else {
-            Ok(())
-        }
+    /// Run a verb of the host's list, blocking this thread.
+    pub(crate) fn call(&self, verb: &str, args: Value) -> Result<Value, Error> {
+        self.block_on(self.host.call(verb, args))?
+            .map_err(Error::from)
     }
 
     /// Close: stop the accounts, close the queue, stop the events thread. Idempotent.
@@ -98,7 +62,7 @@ impl rcc_core {
         } else {
             Some(self.closing.lock().unwrap_or_else(|e| e.into_inner()))
         };
-        self.block_on(self.core.close())?;
+        self.call("close", Value::Null)?;
         self.events.shutdown();
         Ok(())
     }
@@ -139,8 +103,10 @@ pub extern "C" fn rcc_string_free(s: *mut c_char) {
 /// runs until `rcc_apply_config`; events are kept from now on until someone takes them.
 ///
 /// `options_json` may be NULL (defaults) or a JSON object:
-/// `{"workerThreads": 2, "eventCapacity": 10000}` (both optional; unknown keys are
-/// `RCC_STATUS_CONFIG`).
+/// `{"workerThreads": 2, "eventCapacity": 10000, "logLevel": "warn"}` (all optional; a bad
+/// value or an unknown key is `RCC_STATUS_CONFIG` naming the key). `logLevel` (`error`,
+/// `warn`, `info`, `debug`, `off`) sets which of the core's own log lines arrive as `log`
+/// events.
 ///
 /// On success `*out` is a new core. Ownership: the caller closes it with `rcc_core_close`
 /// and frees it with `rcc_core_free`. On failure `*out` is NULL.
@@ -158,18 +124,15 @@ pub extern "C" fn rcc_core_new(
         // SAFETY: `out` is NULL or writable (documented contract).
         unsafe { clear_out(out, "out") }?;
         let options = if options_json.is_null() {
-            CoreOptions::default()
+            Value::Null
         } else {
             // SAFETY: non-NULL and NUL-terminated (documented contract).
-            let value = unsafe { json_arg(options_json, "options_json") }?;
-            OptionsJson::deserialize(value)
-                .map_err(|e| Error::new(rcc_status::Config, format!("options: {e}")))?
-                .into_options()?
+            unsafe { json_arg(options_json, "options_json") }?
         };
-        let core = Core::new(options).map_err(Error::from)?;
-        let events = Events::new(core.events().clone());
+        let host = Host::from_json(&options).map_err(Error::from)?;
+        let events = Events::new(host.events().clone());
         let handle = Box::new(rcc_core {
-            core,
+            host,
             events,
             closing: Mutex::new(()),
         });
@@ -253,12 +216,10 @@ pub extern "C" fn rcc_apply_config(
         let core = unsafe { core_arg(core) }?;
         // SAFETY: as above.
         let section = unsafe { json_arg(channels_rocketchat_json, "channels_rocketchat_json") }?;
-        core.ensure_open()?;
-        let report = if use_process_env != 0 {
-            core.block_on(core.core.apply_config(&section, &ProcessEnv))?
-        } else {
-            core.block_on(core.core.apply_config(&section, &NoEnv))?
-        }?;
+        let report = core.call(
+            "applyConfig",
+            json!({ "config": section, "useProcessEnv": use_process_env != 0 }),
+        )?;
         // SAFETY: NULL or writable.
         unsafe { write_string(report_json_out, to_json(&report)?) };
         Ok(())
@@ -280,8 +241,7 @@ pub extern "C" fn rcc_stop_account(
         let core = unsafe { core_arg(core) }?;
         // SAFETY: as above.
         let id = unsafe { str_arg(account_id, "account_id") }?;
-        core.ensure_open()?;
-        if core.block_on(core.core.stop_account(id))? {
+        if core.call("stopAccount", json!({ "accountId": id }))? == Value::Bool(true) {
             Ok(())
         } else {
             Err(Error::new(
@@ -314,15 +274,15 @@ pub extern "C" fn rcc_account_status(
         let core = unsafe { core_arg(core) }?;
         // SAFETY: as above.
         let json = match unsafe { opt_str_arg(account_id, "account_id") }? {
-            None => to_json(&core.block_on(core.core.statuses())?)?,
-            Some(id) => match core.block_on(core.core.status(id))? {
-                Some(status) => to_json(&status)?,
-                None => {
+            None => to_json(&core.call("status", Value::Null)?)?,
+            Some(id) => match core.call("status", json!({ "accountId": id }))? {
+                Value::Null => {
                     return Err(Error::new(
                         rcc_status::NotFound,
                         format!("no running account {id:?}"),
                     ))
                 }
+                status => to_json(&status)?,
             },
         };
         // SAFETY: checked non-NULL.
@@ -335,13 +295,16 @@ pub extern "C" fn rcc_account_status(
 /// or `user:<id>` / `room:<id>`; `thread_id` (nullable) replies in that thread. Long text is
 /// split per the account's chunking settings.
 ///
-/// `message_json_out` may be NULL; when not, on success it receives the last message sent,
-/// as the server returned it (JSON object). Ownership: the caller frees it with
-/// `rcc_string_free`.
+/// The same as the verb `sendText` through [`rcc_call`].
+///
+/// `message_json_out` may be NULL; when not, on success it receives the messages posted, in
+/// order, as a JSON array of `{"id", "roomId", "threadId"?, "text"}` (one per chunk).
+/// Ownership: the caller frees it with `rcc_string_free`.
 ///
 /// Errors: `RCC_STATUS_NOT_FOUND` (no such account), `RCC_STATUS_INVALID_ARGUMENT` (bad
-/// target), `RCC_STATUS_NETWORK`, `RCC_STATUS_AUTH`, `RCC_STATUS_RATE_LIMITED`,
-/// `RCC_STATUS_SERVER`.
+/// target), `RCC_STATUS_NETWORK`, `RCC_STATUS_AUTH`, `RCC_STATUS_FORBIDDEN`,
+/// `RCC_STATUS_RATE_LIMITED`, `RCC_STATUS_SERVER`, `RCC_STATUS_API`; a failure after some
+/// chunks landed lists them under `sent` in `rcc_error_details`.
 ///
 /// Threading: any non-runtime thread (the event callback included); blocks until the server
 /// answered.
@@ -370,10 +333,144 @@ pub extern "C" fn rcc_send_text(
                 opt_str_arg(thread_id, "thread_id")?,
             )
         };
-        core.ensure_open()?;
-        let message = core.block_on(core.core.send_text(id, target, text, thread))??;
+        let sent = core.call(
+            "sendText",
+            json!({ "accountId": id, "target": target, "text": text, "threadId": thread }),
+        )?;
         // SAFETY: NULL or writable.
-        unsafe { write_string(message_json_out, to_json(&message)?) };
+        unsafe { write_string(message_json_out, to_json(&sent)?) };
+        Ok(())
+    })
+}
+
+/// Run one verb of the core's host API by name, with its arguments as a JSON object: the one
+/// entry that reaches every capability, with the same arguments, results and error codes as
+/// the Node binding's methods of the same names. The verbs (`rcc_verbs_schema` has each
+/// one's argument and result schema):
+///
+/// | verb | arguments | result |
+/// |---|---|---|
+/// | `applyConfig` | `{config, useProcessEnv?}` | `{started, restarted, stopped, unchanged, warnings}` |
+/// | `startAccount` | `{accountId, config?, useProcessEnv?}` | the account's status |
+/// | `stopAccount` | `{accountId}` | `true`, or `false` when none ran |
+/// | `restartAccount` | `{accountId}` | the account's status |
+/// | `status` | `{accountId?}` | a status, `null`, or every status as an array |
+/// | `sendText`, `sendReply` | `{accountId, target, text, threadId?}` | `[{id, roomId, threadId?, text}]` |
+/// | `sendMedia` | `{accountId, target, threadId?, files: [{path} or {base64, fileName}], caption?}` | messages posted |
+/// | `typing` | `{accountId, target, threadId?, active}` | `null` |
+/// | `streamStart` | `{accountId, target, threadId?}` | `{streamId}` |
+/// | `streamPush` | `{streamId, text}` | `null` |
+/// | `streamFinish`, `streamAbort` | `{streamId}` | messages of the reply |
+/// | `download` | `{accountId, url, roomId?, path?}` | `{fileName, contentType?, size, path?, base64?}` |
+/// | `react` | `{accountId, messageId, emoji, add?}` | `null` |
+/// | `editMessage` | `{accountId, messageId, text}` | the message |
+/// | `deleteMessage` | `{accountId, messageId}` | `null` |
+/// | `updateAllowlist` | `{accountId, approve?, revoke?, allowFrom?, groupAllowFrom?}` | `null` |
+/// | `history` | `{accountId, target, threadId?, limit?}` | inbound messages, oldest first |
+/// | `resolveTarget` | `{accountId, target}` | `{roomId}` |
+/// | `close` | `{}` | `null` (as `rcc_core_close`) |
+///
+/// `args_json` may be NULL for a verb without arguments. `result_json_out` may be NULL; when
+/// not, on success it receives the result as JSON. Ownership: the caller frees it with
+/// `rcc_string_free`. An unknown verb or a malformed argument is
+/// `RCC_STATUS_INVALID_ARGUMENT` naming it.
+///
+/// Threading: any non-runtime thread (the event callback included); blocks until the verb
+/// is done (for sends: until the server answered).
+#[no_mangle]
+pub extern "C" fn rcc_call(
+    core: *const rcc_core,
+    verb: *const c_char,
+    args_json: *const c_char,
+    result_json_out: *mut *mut c_char,
+    err: *mut *mut rcc_error,
+) -> rcc_status {
+    ffi_status!(err, {
+        if !result_json_out.is_null() {
+            // SAFETY: writable (documented contract).
+            unsafe { *result_json_out = std::ptr::null_mut() };
+        }
+        // SAFETY: NULL or live/valid pointers (documented contract), for each argument.
+        let (core, verb) = unsafe { (core_arg(core)?, str_arg(verb, "verb")?) };
+        let args = if args_json.is_null() {
+            Value::Null
+        } else {
+            // SAFETY: non-NULL and NUL-terminated (documented contract).
+            unsafe { json_arg(args_json, "args_json") }?
+        };
+        let result = core.call(verb, args)?;
+        if verb == "close" {
+            core.events.shutdown();
+        }
+        // SAFETY: NULL or writable.
+        unsafe { write_string(result_json_out, to_json(&result)?) };
+        Ok(())
+    })
+}
+
+/// Take the waiting events as one JSON array (at most `max` of them, at least one), waiting
+/// up to `timeout_ms` for the first: one call per batch instead of one per event. Returns as
+/// `rcc_next_event` does (`RCC_STATUS_TIMEOUT`, `RCC_STATUS_CLOSED`, `RCC_STATUS_INVALID_STATE`
+/// while a callback is set). `max` 0 is `RCC_STATUS_INVALID_ARGUMENT`.
+///
+/// Ownership: `*events_json_out` (required) is freed by the caller with `rcc_string_free`.
+///
+/// Threading: as `rcc_next_event`.
+#[no_mangle]
+pub extern "C" fn rcc_next_events(
+    core: *const rcc_core,
+    timeout_ms: u32,
+    max: u32,
+    events_json_out: *mut *mut c_char,
+    err: *mut *mut rcc_error,
+) -> rcc_status {
+    ffi_status!(err, {
+        // SAFETY: NULL or live/valid pointers (documented contract).
+        unsafe { clear_out(events_json_out, "events_json_out") }?;
+        // SAFETY: as above.
+        let core = unsafe { core_arg(core) }?;
+        if max == 0 {
+            return Err(Error::new(
+                rcc_status::InvalidArgument,
+                "max: must be at least 1",
+            ));
+        }
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::new(
+                rcc_status::InvalidState,
+                "rcc_next_events blocks: call it from a plain thread",
+            ));
+        }
+        let timeout = Duration::from_millis(u64::from(timeout_ms));
+        match core.events.next_batch(timeout, max as usize)? {
+            Some(events) => {
+                let json = format!("[{}]", events.join(","));
+                // SAFETY: checked non-NULL.
+                unsafe { write_string(events_json_out, json) };
+                Ok(())
+            }
+            None => Err(Error::new(
+                rcc_status::Timeout,
+                format!("no event within {timeout_ms} ms"),
+            )),
+        }
+    })
+}
+
+/// The JSON Schema of every verb of `rcc_call`: `{"verbs": [{name, doc, args, result}],
+/// "$defs": {...}}`.
+///
+/// Ownership: `*json_out` (required) is freed by the caller with `rcc_string_free`.
+///
+/// Threading: any thread; no core needed.
+#[no_mangle]
+pub extern "C" fn rcc_verbs_schema(json_out: *mut *mut c_char) -> rcc_status {
+    ffi_status!(std::ptr::null_mut(), {
+        // SAFETY: NULL or writable (documented contract).
+        unsafe { clear_out(json_out, "json_out") }?;
+        let json = to_json(&rc_core::host::verbs_schema())?;
+        // SAFETY: checked non-NULL.
+        unsafe { write_string(json_out, json) };
         Ok(())
     })
 }

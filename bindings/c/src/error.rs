@@ -1,14 +1,13 @@
-//! Status codes and the error object.
+//! Status codes and the error object. The codes are the core's host table
+//! (`openclaw_rocketchat::host::ErrorCode`): the same numbers, `RCC_STATUS_` + its name. The
+//! enum is restated here for cbindgen; `every_status_is_the_host_table` keeps the two equal.
 
 use std::ffi::{c_char, CString};
 
-use rc_core::account::AccountError;
-use rc_core::auth::AuthError;
-use rc_core::outbound::DeliveryError;
-use rc_core::rest::RestError;
-use rc_core::CoreError;
+use rc_core::host::{ErrorCode, HostError};
 
-/// What a call did. Every fallible function returns one; `RCC_STATUS_OK` is 0.
+/// What a call did. Every fallible function returns one; `RCC_STATUS_OK` is 0. The numbers
+/// never change; Node's `error.code` is the same table by name.
 ///
 /// New values may be added at the end in later versions: treat an unknown value as a
 /// failure and show the error's message.
@@ -18,8 +17,8 @@ use rc_core::CoreError;
 pub enum rcc_status {
     /// Success.
     Ok = 0,
-    /// A required pointer was NULL, or an argument is out of range or not understood
-    /// (e.g. an unparseable send target).
+    /// A required pointer was NULL, or an argument is missing, out of range or not
+    /// understood (an unparsable send target, an unknown verb).
     InvalidArgument = 1,
     /// A string argument is not valid UTF-8.
     InvalidUtf8 = 2,
@@ -27,19 +26,20 @@ pub enum rcc_status {
     InvalidJson = 3,
     /// The configuration (or the options) is invalid; the message names every key path.
     Config = 4,
-    /// No running account (or other object) with that id.
+    /// No running account with that id, no such stream, or a missing room, user or route.
     NotFound = 5,
     /// The core was closed (for `rcc_next_event`: closed and every event delivered).
     Closed = 6,
-    /// The wait ended without a result (`rcc_next_event`: no event within the timeout).
+    /// A wait ended without a result: a call timed out, or (`rcc_next_event`) no event came
+    /// within the timeout.
     Timeout = 7,
-    /// The server could not be reached, or the request timed out.
+    /// The server could not be reached (refused, reset, DNS, TLS handshake).
     Network = 8,
-    /// The server refused the credentials or the permission.
+    /// The server refused the credentials.
     Auth = 9,
-    /// The server rate-limited the call beyond the retries.
+    /// The server rate-limited the call beyond the retries (`retryAfterMs` in the details).
     RateLimited = 10,
-    /// The server answered with an error (5xx, or a failure envelope such as an unknown room).
+    /// The server failed (5xx after the retries).
     Server = 11,
     /// The call is not allowed in the current state (e.g. a blocking call from a core
     /// runtime thread, or `rcc_next_event` while an event callback is set).
@@ -49,6 +49,43 @@ pub enum rcc_status {
     Panic = 13,
     /// Any other failure.
     Internal = 14,
+    /// The bot lacks a permission, or the message or URL is not the bot's to touch.
+    Forbidden = 15,
+    /// The server refused the request (`success: false`; `errorType` in the details).
+    Api = 16,
+    /// The server's answer could not be read.
+    Protocol = 17,
+    /// A file, text or response is over its limit (`mediaMaxMb`, one message's length).
+    TooLarge = 18,
+    /// The TLS options are unusable (unreadable CA file, bad PEM).
+    Tls = 19,
+}
+
+impl From<ErrorCode> for rcc_status {
+    fn from(code: ErrorCode) -> Self {
+        match code {
+            ErrorCode::Ok => rcc_status::Ok,
+            ErrorCode::InvalidArgument => rcc_status::InvalidArgument,
+            ErrorCode::InvalidUtf8 => rcc_status::InvalidUtf8,
+            ErrorCode::InvalidJson => rcc_status::InvalidJson,
+            ErrorCode::Config => rcc_status::Config,
+            ErrorCode::NotFound => rcc_status::NotFound,
+            ErrorCode::Closed => rcc_status::Closed,
+            ErrorCode::Timeout => rcc_status::Timeout,
+            ErrorCode::Network => rcc_status::Network,
+            ErrorCode::Auth => rcc_status::Auth,
+            ErrorCode::RateLimited => rcc_status::RateLimited,
+            ErrorCode::Server => rcc_status::Server,
+            ErrorCode::InvalidState => rcc_status::InvalidState,
+            ErrorCode::Panic => rcc_status::Panic,
+            ErrorCode::Internal => rcc_status::Internal,
+            ErrorCode::Forbidden => rcc_status::Forbidden,
+            ErrorCode::Api => rcc_status::Api,
+            ErrorCode::Protocol => rcc_status::Protocol,
+            ErrorCode::TooLarge => rcc_status::TooLarge,
+            ErrorCode::Tls => rcc_status::Tls,
+        }
+    }
 }
 
 /// An error: a status and a message. Created by the library, freed with
@@ -57,6 +94,7 @@ pub enum rcc_status {
 pub struct rcc_error {
     code: rcc_status,
     message: CString,
+    details: CString,
 }
 
 /// The Rust side of an error, turned into `rcc_error` at the boundary.
@@ -66,6 +104,8 @@ pub struct Error {
     pub code: rcc_status,
     /// The message put in the error object.
     pub message: String,
+    /// The host error's details (a JSON object), empty for none.
+    pub details: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Error {
@@ -74,6 +114,7 @@ impl Error {
         Error {
             code,
             message: message.into(),
+            details: serde_json::Map::new(),
         }
     }
 
@@ -84,59 +125,24 @@ impl Error {
 
     /// Box into the C object.
     pub(crate) fn into_raw(self) -> *mut rcc_error {
-        let message =
-            CString::new(self.message.replace('\0', "\u{fffd}")).expect("NUL bytes were replaced");
+        let c =
+            |s: String| CString::new(s.replace('\0', "\u{fffd}")).expect("NUL bytes were replaced");
+        let details = serde_json::Value::Object(self.details).to_string();
         Box::into_raw(Box::new(rcc_error {
             code: self.code,
-            message,
+            message: c(self.message),
+            details: c(details),
         }))
     }
 }
 
-impl From<CoreError> for Error {
-    fn from(e: CoreError) -> Self {
-        let code = match &e {
-            CoreError::Runtime(_) => rcc_status::Internal,
-            CoreError::Config(_) => rcc_status::Config,
-            CoreError::UnknownAccount(_) => rcc_status::NotFound,
-            CoreError::Closed => rcc_status::Closed,
-            CoreError::Account(a) => match a {
-                AccountError::Tls { .. } => rcc_status::Config,
-                AccountError::Target { .. } => rcc_status::InvalidArgument,
-                AccountError::Rest { source, .. } => rest_status(source),
-                AccountError::Delivery { source, .. } => match source.as_ref() {
-                    DeliveryError::Partial { source, .. } => rest_status(source),
-                    DeliveryError::Rest(source) => rest_status(source),
-                    DeliveryError::MediaTooLarge { .. }
-                    | DeliveryError::TooLong { .. }
-                    | DeliveryError::NotOwnMessage { .. } => rcc_status::InvalidArgument,
-                    DeliveryError::Aborted { .. } | DeliveryError::StreamClosed => {
-                        rcc_status::InvalidState
-                    }
-                },
-            },
-        };
-        Error::new(code, e.to_string())
-    }
-}
-
-/// The status for a REST failure.
-pub(crate) fn rest_status(e: &RestError) -> rcc_status {
-    match e {
-        RestError::Unauthorized { .. } | RestError::Forbidden { .. } => rcc_status::Auth,
-        RestError::NotFound { .. } => rcc_status::NotFound,
-        RestError::RateLimited { .. } => rcc_status::RateLimited,
-        RestError::Server { .. }
-        | RestError::Api { .. }
-        | RestError::Decode { .. }
-        | RestError::TooLarge { .. } => rcc_status::Server,
-        RestError::Network { .. } | RestError::Timeout { .. } => rcc_status::Network,
-        RestError::ForeignOrigin { .. } | RestError::Invalid(_) => rcc_status::InvalidArgument,
-        RestError::Auth(a) => match a {
-            AuthError::Rejected(_) | AuthError::TwoFactorRequired(_) => rcc_status::Auth,
-            AuthError::RateLimited { .. } => rcc_status::RateLimited,
-            AuthError::Transient(_) => rcc_status::Network,
-        },
+impl From<HostError> for Error {
+    fn from(e: HostError) -> Self {
+        Error {
+            code: e.code.into(),
+            message: e.message,
+            details: e.details,
+        }
     }
 }
 
@@ -171,6 +177,25 @@ pub extern "C" fn rcc_error_message(err: *const rcc_error) -> *const c_char {
     })
 }
 
+/// The error's details as a JSON object (`{}` when none): `problems` (`[{path, message}]`,
+/// CONFIG), `status` (HTTP), `retryAfterMs` (RATE_LIMITED), `errorType` (API), `sent` (the
+/// messages that landed before a delivery failed).
+///
+/// Ownership: borrowed from `err`; valid until `rcc_error_free(err)`. Do not free it.
+/// Returns NULL when `err` is NULL.
+///
+/// Threading: any thread.
+#[no_mangle]
+pub extern "C" fn rcc_error_details(err: *const rcc_error) -> *const c_char {
+    crate::boundary::guard(std::ptr::null(), || {
+        // SAFETY: the caller passes NULL or an error this library returned, not yet freed.
+        match unsafe { err.as_ref() } {
+            Some(e) => e.details.as_ptr(),
+            None => std::ptr::null(),
+        }
+    })
+}
+
 /// Free an error returned through an `rcc_error **err` out-parameter. NULL is a no-op.
 ///
 /// Threading: any thread; each error once.
@@ -182,4 +207,24 @@ pub extern "C" fn rcc_error_free(err: *mut rcc_error) {
             drop(unsafe { Box::from_raw(err) });
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_is_the_host_table() {
+        for code in ErrorCode::ALL {
+            let status = rcc_status::from(code);
+            assert_eq!(status as u32, code.number(), "{code:?}");
+            let name = format!("{status:?}");
+            assert_eq!(
+                name.to_ascii_uppercase(),
+                code.name().replace('_', ""),
+                "RCC_STATUS_{} names {status:?}",
+                code.name()
+            );
+        }
+    }
 }

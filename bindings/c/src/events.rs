@@ -197,6 +197,33 @@ impl Events {
         }
     }
 
+    /// Pull what is waiting, at most `max` events, waiting up to `timeout` for the first.
+    /// `Ok(None)`: timed out.
+    pub(crate) fn next_batch(
+        &self,
+        timeout: Duration,
+        max: usize,
+    ) -> Result<Option<Vec<String>>, Error> {
+        let Some(first) = self.next(timeout)? else {
+            return Ok(None);
+        };
+        let mut batch = vec![first];
+        while batch.len() < max {
+            let held = {
+                let mut st = self.lock();
+                if st.callback_set {
+                    break;
+                }
+                st.handover.pop_front()
+            };
+            match held.or_else(|| self.queue.try_next().map(|e| e.to_json())) {
+                Some(json) => batch.push(json),
+                None => break,
+            }
+        }
+        Ok(Some(batch))
+    }
+
     /// Stop delivering: the events thread drains the (closed) queue into the callback, calls
     /// destroy and ends; this waits for it unless called from that thread.
     pub(crate) fn shutdown(&self) {

@@ -20,11 +20,11 @@
 //! - Lifecycle: [`rcc_core_new`] → … → [`rcc_core_close`] (idempotent, thread-safe) →
 //!   [`rcc_core_free`] (once, with no call in flight).
 //!
-//! Adding a function (the ones the core grows next: block-streamed replies, media, typing,
-//! allowlists, downloads) keeps the same shape: `rcc_status rcc_x(const rcc_core *core,
-//! <UTF-8 or JSON args>, char **json_out /*owned*/, rcc_error **err)`, body in
-//! `ffi_status!`, `core.block_on(...)` for async work, callbacks as
-//! `(fn, user_data, destroy)` delivered on the events thread.
+//! Every capability of the core is a verb of its host layer (`rc_core::host`), reached by
+//! name through [`rcc_call`] with JSON arguments and a JSON result; the few typed functions
+//! (`rcc_apply_config`, `rcc_send_text`, …) are conveniences over the same verbs. A new verb
+//! in the core is therefore reachable from C at once, with no new function here; its
+//! documentation goes in `rcc_call`'s verb table.
 
 // The entry points are C functions: they check every pointer for NULL and document what a
 // non-NULL one must be; marking them `unsafe fn` would change nothing for C callers, and
@@ -39,9 +39,11 @@ mod error;
 mod events;
 
 pub use crate::core::{
-    rcc_account_status, rcc_apply_config, rcc_config_schema, rcc_core, rcc_core_close,
-    rcc_core_free, rcc_core_new, rcc_next_event, rcc_send_text, rcc_set_event_callback,
-    rcc_stop_account, rcc_string_free, rcc_version,
+    rcc_account_status, rcc_apply_config, rcc_call, rcc_config_schema, rcc_core, rcc_core_close,
+    rcc_core_free, rcc_core_new, rcc_next_event, rcc_next_events, rcc_send_text,
+    rcc_set_event_callback, rcc_stop_account, rcc_string_free, rcc_verbs_schema, rcc_version,
 };
-pub use crate::error::{rcc_error, rcc_error_code, rcc_error_free, rcc_error_message, rcc_status};
+pub use crate::error::{
+    rcc_error, rcc_error_code, rcc_error_details, rcc_error_free, rcc_error_message, rcc_status,
+};
 pub use crate::events::{rcc_destroy_callback, rcc_event_callback};
