@@ -22,7 +22,7 @@ function docText(description) {
   return description.replace(/\[`([^`]+)`\](\([^)]*\))?/g, '`$1`')
 }
 
-function doc(description, indent = '') {
+export function doc(description, indent = '') {
   if (!description) return ''
   const lines = docText(description).split('\n')
   if (lines.length === 1) return `${indent}/** ${lines[0]} */\n`
@@ -36,7 +36,7 @@ function refName(ref) {
 }
 
 /** A TS type expression for a schema. `optional` drops `null` (optional fields are omitted, never null). */
-function typeOf(schema, optional = false) {
+export function typeOf(schema, optional = false) {
   if (schema.$ref) return refName(schema.$ref)
   if ('const' in schema) return JSON.stringify(schema.const)
   const alts = schema.oneOf ?? schema.anyOf
@@ -86,7 +86,7 @@ function pascal(name) {
   return name[0].toUpperCase() + name.slice(1)
 }
 
-function definition(name, schema) {
+export function definition(name, schema) {
   const alts = schema.oneOf ?? schema.anyOf
   if (schema.type === 'object' && schema.properties && !alts) {
     return `${doc(schema.description)}export interface ${name} {\n${fields(schema, '  ')}}\n`

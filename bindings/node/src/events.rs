@@ -196,20 +196,13 @@ async fn run_pump(hub: Weak<Hub>, queue: Arc<EventQueue>) {
             Some(b) => b,
             None => {
                 let changed = hub.changed.notified();
-                // `EventQueue::next` is cancel-safe: it only awaits before taking an event.
-                let first = tokio::select! {
-                    ev = queue.next() => ev,
+                // `EventQueue::next_batch` is cancel-safe: it only awaits before taking an event.
+                let batch = tokio::select! {
+                    batch = queue.next_batch(BATCH_MAX) => batch,
                     () = changed => continue,
                 };
-                let Some(first) = first else { return }; // closed and drained
-                let mut events = vec![first.to_json()];
-                while events.len() < BATCH_MAX {
-                    match queue.try_next() {
-                        Some(ev) => events.push(ev.to_json()),
-                        None => break,
-                    }
-                }
-                Arc::new(events)
+                let Some(batch) = batch else { return }; // closed and drained
+                Arc::new(batch.iter().map(|ev| ev.to_json()).collect())
             }
         };
         // Snapshot again now that the batch is pulled: a callback added while the pump was

@@ -1,26 +1,26 @@
 //! # rocketchat-node
 //!
-//! The Node.js binding of the openclaw-rocketchat core (napi-rs). It calls the core's Rust API
-//! directly and adds only what JavaScript needs:
+//! The Node.js binding of the openclaw-rocketchat core (napi-rs): a transport over the core's
+//! host layer (`openclaw_rocketchat::host`), in the way lightningcss' binding is a shim.
 //!
-//! - [`RocketChatCore`]: one core (its own tokio runtime, event queue and accounts). Every
-//!   async method runs its work on the core's runtime (never `block_on`) and resolves on the
-//!   JS thread.
+//! - [`RocketChatCore`]: one host (its own tokio runtime, event queue and accounts). Each verb
+//!   of the host's list is one method taking one arguments object and returning a promise; the
+//!   work runs on the core's runtime (never `block_on`) and resolves on the JS thread. What a
+//!   verb does, its argument checks and its errors are the core's.
 //! - Events: `onEvent(cb)` hands batches of JSON strings to a weak threadsafe function; see
 //!   [`events`] for batching and backpressure.
-//! - Errors: a rejected promise (or a thrown error for synchronous calls) is an `Error`
-//!   whose `code` is one of [`error::ErrorCode`]; messages never contain secrets.
+//! - Errors: a rejected promise (or a thrown error for synchronous calls) is an `Error` whose
+//!   `code` is the name of the host's error code; messages never contain secrets.
 //! - Lifetime: `close()` (or `await using`) stops the accounts, ends the event pump and releases
 //!   every callback, so Node exits by itself. The GC is not what stops background work.
 //!
-//! New core functions slot in the same way: an `async`-looking method that clones the
-//! `Shared` handle, runs its body with `RocketChatCore::spawn` (on the core runtime, with
-//! errors mapped through [`BindingError`]) and converts the result to JSON.
+//! Adding a verb: add it to the core's list (`src/host/verbs.rs`), then one method here that
+//! calls [`RocketChatCore::verb`] with its name; `tests/node/types.test.mjs` fails while a verb
+//! has no method, and `scripts/gen-types.mjs --check` while `index.d.ts` lags.
 
 pub mod error;
 pub mod events;
 
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,69 +28,45 @@ use std::time::Duration;
 use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
 use napi_derive::napi;
-use openclaw_rocketchat::account::AllowlistUpdate;
-use openclaw_rocketchat::config::{self, EnvSource, NoEnv, ProcessEnv, ENV_VARS};
-use openclaw_rocketchat::outbound::MediaFile;
-use openclaw_rocketchat::{Core, CoreOptions};
+use openclaw_rocketchat::host::{ErrorCode, Host, HostError, VERB_NAMES};
 use serde_json::Value;
 
-use crate::error::{BindingError, ErrorCode, Redactor};
+use crate::error::{rejection, thrown, Code};
 use crate::events::{EventCallback, EventSubscription, Hub};
 
 /// How long `close()` lets the pump hand the last events to JavaScript.
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
 
-/// Options of `new RocketChatCore(options)`.
-#[napi(object)]
-#[derive(Default)]
-pub struct CoreInit {
-    /// Runtime worker threads (default 2; the work is I/O).
-    pub worker_threads: Option<u32>,
-    /// Events the core holds for JavaScript before message producers wait and other events
-    /// are dropped and reported by an `overflow` event (default 10 000).
-    pub event_capacity: Option<u32>,
-}
-
-/// Options of `applyConfig(section, options)`.
-#[napi(object)]
-#[derive(Default)]
-pub struct ApplyOptions {
-    /// Let `ROCKETCHAT_URL`, `ROCKETCHAT_AUTH_TOKEN`, `ROCKETCHAT_USER_ID`,
-    /// `ROCKETCHAT_USERNAME` and `ROCKETCHAT_PASSWORD` fill the default account (default
-    /// false: only the given object counts).
-    pub use_process_env: Option<bool>,
-}
-
-/// The core, its hub and whether it was closed. Held by the JS object and by every call in
+/// The host, its hub and whether it was closed. Held by the JS object and by every call in
 /// flight.
 pub struct Shared {
-    core: CoreCell,
+    host: HostCell,
     hub: Arc<Hub>,
     closed: AtomicBool,
     /// Becomes true once `close()` finished, so concurrent `close()` calls all wait for it.
     close_done: tokio::sync::watch::Sender<bool>,
 }
 
-/// Owns the [`Core`] and drops it on a thread of its own: dropping a tokio runtime on a
+/// Owns the [`Host`] and drops it on a thread of its own: dropping a tokio runtime on a
 /// runtime thread panics (the last owner may be a finishing napi task), and on the JS thread
 /// (a GC finalizer) the runtime's shutdown could block the event loop for up to two seconds.
-struct CoreCell(Option<Core>);
+struct HostCell(Option<Arc<Host>>);
 
-impl std::ops::Deref for CoreCell {
-    type Target = Core;
-    fn deref(&self) -> &Core {
+impl std::ops::Deref for HostCell {
+    type Target = Arc<Host>;
+    fn deref(&self) -> &Arc<Host> {
         self.0
             .as_ref()
-            .expect("the core lives until CoreCell drops")
+            .expect("the host lives until HostCell drops")
     }
 }
 
-impl Drop for CoreCell {
+impl Drop for HostCell {
     fn drop(&mut self) {
-        if let Some(core) = self.0.take() {
+        if let Some(host) = self.0.take() {
             let spawned = std::thread::Builder::new()
                 .name("rocketchat-core-drop".into())
-                .spawn(move || drop(core));
+                .spawn(move || drop(host));
             if let Err(e) = spawned {
                 // No thread to spare: leak the core rather than risk a panic here.
                 eprintln!("openclaw-rocketchat: cannot drop the core on its own thread: {e}");
@@ -105,37 +81,39 @@ pub struct RocketChatCore {
     shared: Arc<Shared>,
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, BindingError> {
-    serde_json::to_value(value).map_err(|e| BindingError::new(ErrorCode::Internal, e.to_string()))
-}
-
 impl RocketChatCore {
-    /// Run `body` on the core's runtime and return a promise that resolves with its JSON
-    /// result on the JS thread, or rejects with an `Error` carrying `code`.
-    fn spawn<'env, F, Fut>(
+    /// Run `verb` on the core's runtime; the promise resolves with its JSON result on the JS
+    /// thread, or rejects with an `Error` carrying `code`.
+    fn verb<'env>(
         &self,
         env: &'env Env,
-        redactor: Redactor,
-        body: F,
-    ) -> napi::Result<PromiseRaw<'env, Value>>
-    where
-        F: FnOnce(Arc<Shared>) -> Fut,
-        Fut: Future<Output = Result<Value, BindingError>> + Send + 'static,
-    {
+        verb: &'static str,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.run(env, verb.to_owned(), args.unwrap_or(Value::Null))
+    }
+
+    fn run<'env>(
+        &self,
+        env: &'env Env,
+        verb: String,
+        args: Value,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
         let shared = self.shared.clone();
-        let fut = if shared.closed.load(Ordering::Acquire) {
-            None
-        } else {
-            Some(body(shared.clone()))
-        };
-        let handle = shared.core.runtime_handle().clone();
+        let closed = shared.closed.load(Ordering::Acquire);
+        let handle = shared.host.core().runtime_handle().clone();
         env.spawn_future_with_callback(
             async move {
-                let outcome = match fut {
-                    None => Err(BindingError::closed()),
-                    Some(fut) => match handle.spawn(fut).await {
+                let outcome = if closed {
+                    Err(HostError::closed())
+                } else {
+                    let host = Arc::clone(&shared.host);
+                    match handle
+                        .spawn(async move { host.call(&verb, args).await })
+                        .await
+                    {
                         Ok(outcome) => outcome,
-                        Err(e) => Err(BindingError::new(
+                        Err(e) => Err(HostError::new(
                             ErrorCode::Internal,
                             if e.is_panic() {
                                 "the core panicked"
@@ -143,12 +121,12 @@ impl RocketChatCore {
                                 "the core's runtime stopped"
                             },
                         )),
-                    },
+                    }
                 };
                 drop(shared);
-                Ok(outcome.map_err(|e| e.redacted(&redactor)))
+                Ok(outcome)
             },
-            |env, outcome| outcome.map_err(|e| e.into_rejection(env)),
+            |env, outcome| outcome.map_err(|e| rejection(e, env)),
         )
     }
 }
@@ -156,36 +134,15 @@ impl RocketChatCore {
 #[napi]
 impl RocketChatCore {
     /// Start a core: its runtime threads (named `rocketchat-core`) and event queue. Events are
-    /// kept from now on, even before `onEvent` is called.
+    /// kept from now on, even before `onEvent` is called. `options`: `{workerThreads,
+    /// eventCapacity, logLevel}`, checked by the core (CONFIG naming the key when wrong).
     #[napi(constructor)]
-    pub fn new(options: Option<CoreInit>) -> Result<Self, napi::Error<ErrorCode>> {
-        let options = options.unwrap_or_default();
-        let mut core_options = CoreOptions::default();
-        if let Some(n) = options.worker_threads {
-            if n == 0 || n > 64 {
-                return Err(BindingError::new(
-                    ErrorCode::Config,
-                    "workerThreads: must be between 1 and 64",
-                )
-                .into_napi());
-            }
-            core_options.worker_threads = n as usize;
-        }
-        if let Some(n) = options.event_capacity {
-            if n == 0 {
-                return Err(BindingError::new(
-                    ErrorCode::Config,
-                    "eventCapacity: must be at least 1",
-                )
-                .into_napi());
-            }
-            core_options.event_capacity = n as usize;
-        }
-        let core = Core::new(core_options).map_err(|e| BindingError::from(e).into_napi())?;
-        let hub = Hub::new(core.events().clone(), core.runtime_handle().clone());
+    pub fn new(options: Option<Value>) -> Result<Self, napi::Error<Code>> {
+        let host = Host::from_json(&options.unwrap_or(Value::Null)).map_err(thrown)?;
+        let hub = Hub::new(host.events().clone(), host.core().runtime_handle().clone());
         Ok(RocketChatCore {
             shared: Arc::new(Shared {
-                core: CoreCell(Some(core)),
+                host: HostCell(Some(host)),
                 hub,
                 closed: AtomicBool::new(false),
                 close_done: tokio::sync::watch::Sender::new(false),
@@ -193,164 +150,215 @@ impl RocketChatCore {
         })
     }
 
-    /// Apply a whole `channels.rocketchat` object: start new accounts, restart changed ones,
-    /// stop removed or disabled ones. Resolves with the `ReloadReport`; an invalid object
-    /// changes nothing and rejects with code `CONFIG`, a message naming every bad key and a
-    /// `problems` array of `{path, message}`.
-    #[napi(ts_return_type = "Promise<ReloadReport>")]
+    /// Run any verb by name (see `verbs`); the methods below are the same calls, typed.
+    #[napi]
+    pub fn call<'env>(
+        &self,
+        env: &'env Env,
+        verb: String,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.run(env, verb, args.unwrap_or(Value::Null))
+    }
+
+    /// The `applyConfig` verb.
+    #[napi]
     pub fn apply_config<'env>(
         &self,
         env: &'env Env,
-        section: Value,
-        options: Option<ApplyOptions>,
+        args: Option<Value>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
-        let use_env = options.and_then(|o| o.use_process_env).unwrap_or(false);
-        let env_secrets: Vec<String> = if use_env {
-            ENV_VARS
-                .iter()
-                .filter(|v| v.contains("TOKEN") || v.contains("PASSWORD"))
-                .filter_map(|v| ProcessEnv.var(v))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let redactor = Redactor::for_config(&section, &env_secrets);
-        self.spawn(env, redactor, move |shared| async move {
-            let env: &(dyn EnvSource + Sync) = if use_env { &ProcessEnv } else { &NoEnv };
-            let report = shared.core.apply_config(&section, env).await?;
-            to_json(&report)
-        })
+        self.verb(env, "applyConfig", args)
     }
 
-    /// Stop one account. Resolves false when none ran with that id.
-    #[napi(ts_return_type = "Promise<boolean>")]
+    /// The `startAccount` verb.
+    #[napi]
+    pub fn start_account<'env>(
+        &self,
+        env: &'env Env,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.verb(env, "startAccount", args)
+    }
+
+    /// The `stopAccount` verb.
+    #[napi]
     pub fn stop_account<'env>(
         &self,
         env: &'env Env,
-        account_id: String,
+        args: Option<Value>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
-        self.spawn(env, Redactor::default(), move |shared| async move {
-            Ok(Value::Bool(shared.core.stop_account(&account_id).await))
-        })
+        self.verb(env, "stopAccount", args)
     }
 
-    /// One account's status (`null` when no account runs with that id), or, without an id,
-    /// the statuses of every running account.
-    #[napi(ts_return_type = "Promise<AccountStatus | AccountStatus[] | null>")]
+    /// The `restartAccount` verb.
+    #[napi]
+    pub fn restart_account<'env>(
+        &self,
+        env: &'env Env,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.verb(env, "restartAccount", args)
+    }
+
+    /// The `status` verb.
+    #[napi]
     pub fn status<'env>(
         &self,
         env: &'env Env,
-        account_id: Option<String>,
+        args: Option<Value>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
-        self.spawn(env, Redactor::default(), move |shared| async move {
-            match account_id {
-                Some(id) => match shared.core.status(&id).await {
-                    Some(s) => to_json(&s),
-                    None => Ok(Value::Null),
-                },
-                None => to_json(&shared.core.statuses().await),
-            }
-        })
+        self.verb(env, "status", args)
     }
 
-    /// Send `text` to `target` (`channel:ROOM_ID`, `room:ROOM_ID`, `#name`, `@username`,
-    /// `user:USER_ID`, or a bare room id), in a thread when `threadId` is set. Long text is
-    /// split as configured (tables converted, code fences kept whole). Resolves with the
-    /// messages posted, in order: `[{id, roomId, threadId?, text}]`.
-    #[napi(ts_return_type = "Promise<SentMessage[]>")]
+    /// The `sendText` verb.
+    #[napi]
     pub fn send_text<'env>(
         &self,
         env: &'env Env,
-        account_id: String,
-        target: String,
-        text: String,
-        thread_id: Option<String>,
+        args: Option<Value>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
-        self.spawn(env, Redactor::default(), move |shared| async move {
-            let sent = shared
-                .core
-                .send_text(&account_id, &target, &text, thread_id.as_deref())
-                .await?;
-            Ok(serde_json::to_value(sent).expect("sent messages serialize"))
-        })
+        self.verb(env, "sendText", args)
     }
 
-    /// Deliver an agent's reply to `target` (targets as in `sendText`): reply prefix, tables,
-    /// chunking and the typing indicator are the core's. Resolves with the messages posted.
-    #[napi(ts_return_type = "Promise<SentMessage[]>")]
+    /// The `sendReply` verb.
+    #[napi]
     pub fn send_reply<'env>(
         &self,
         env: &'env Env,
-        account_id: String,
-        target: String,
-        text: String,
-        thread_id: Option<String>,
+        args: Option<Value>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
-        self.spawn(env, Redactor::default(), move |shared| async move {
-            let sent = shared
-                .core
-                .send_reply(&account_id, &target, &text, thread_id.as_deref())
-                .await?;
-            to_json(&sent)
-        })
+        self.verb(env, "sendReply", args)
     }
 
-    /// Upload one file to `target`, in a thread when `threadId` is set, with an optional
-    /// caption. The bytes are copied before the call returns. Resolves with the messages posted.
-    #[napi(ts_return_type = "Promise<SentMessage[]>")]
-    #[allow(clippy::too_many_arguments)]
+    /// The `sendMedia` verb.
+    #[napi]
     pub fn send_media<'env>(
         &self,
         env: &'env Env,
-        account_id: String,
-        target: String,
-        thread_id: Option<String>,
-        file_name: String,
-        mime: String,
-        bytes: napi::bindgen_prelude::Buffer,
-        caption: Option<String>,
+        args: Option<Value>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
-        let bytes: Vec<u8> = bytes.to_vec();
-        self.spawn(env, Redactor::default(), move |shared| async move {
-            let file = MediaFile {
-                file_name,
-                mime,
-                bytes: bytes.into(),
-            };
-            let sent = shared
-                .core
-                .send_media(
-                    &account_id,
-                    &target,
-                    thread_id.as_deref(),
-                    vec![file],
-                    caption.as_deref(),
-                )
-                .await?;
-            to_json(&sent)
-        })
+        self.verb(env, "sendMedia", args)
     }
 
-    /// Change an account's allowlists at run time (pairing approvals, host edits) without a
-    /// restart: `{approve, revoke, allowFrom, groupAllowFrom}`, every key optional. Kept across
-    /// restarts of that account. Rejects NOT_FOUND for an account that is not running.
-    #[napi(
-        ts_args_type = "accountId: string, update: AllowlistUpdate",
-        ts_return_type = "Promise<void>"
-    )]
+    /// The `typing` verb.
+    #[napi]
+    pub fn typing<'env>(
+        &self,
+        env: &'env Env,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.verb(env, "typing", args)
+    }
+
+    /// The `streamStart` verb.
+    #[napi]
+    pub fn stream_start<'env>(
+        &self,
+        env: &'env Env,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.verb(env, "streamStart", args)
+    }
+
+    /// The `streamPush` verb.
+    #[napi]
+    pub fn stream_push<'env>(
+        &self,
+        env: &'env Env,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.verb(env, "streamPush", args)
+    }
+
+    /// The `streamFinish` verb.
+    #[napi]
+    pub fn stream_finish<'env>(
+        &self,
+        env: &'env Env,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.verb(env, "streamFinish", args)
+    }
+
+    /// The `streamAbort` verb.
+    #[napi]
+    pub fn stream_abort<'env>(
+        &self,
+        env: &'env Env,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.verb(env, "streamAbort", args)
+    }
+
+    /// The `download` verb.
+    #[napi]
+    pub fn download<'env>(
+        &self,
+        env: &'env Env,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.verb(env, "download", args)
+    }
+
+    /// The `react` verb.
+    #[napi]
+    pub fn react<'env>(
+        &self,
+        env: &'env Env,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.verb(env, "react", args)
+    }
+
+    /// The `editMessage` verb.
+    #[napi]
+    pub fn edit_message<'env>(
+        &self,
+        env: &'env Env,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.verb(env, "editMessage", args)
+    }
+
+    /// The `deleteMessage` verb.
+    #[napi]
+    pub fn delete_message<'env>(
+        &self,
+        env: &'env Env,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.verb(env, "deleteMessage", args)
+    }
+
+    /// The `updateAllowlist` verb.
+    #[napi]
     pub fn update_allowlist<'env>(
         &self,
         env: &'env Env,
-        account_id: String,
-        update: Value,
+        args: Option<Value>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
-        self.spawn(env, Redactor::default(), move |shared| async move {
-            let update: AllowlistUpdate = serde_json::from_value(update).map_err(|e| {
-                BindingError::new(ErrorCode::InvalidArgument, format!("update: {e}"))
-            })?;
-            shared.core.update_allowlist(&account_id, update).await?;
-            Ok(Value::Null)
-        })
+        self.verb(env, "updateAllowlist", args)
+    }
+
+    /// The `history` verb.
+    #[napi]
+    pub fn history<'env>(
+        &self,
+        env: &'env Env,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.verb(env, "history", args)
+    }
+
+    /// The `resolveTarget` verb.
+    #[napi]
+    pub fn resolve_target<'env>(
+        &self,
+        env: &'env Env,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.verb(env, "resolveTarget", args)
     }
 
     /// Receive events: `callback` gets batches of event JSON strings (parse each with
@@ -361,9 +369,9 @@ impl RocketChatCore {
     pub fn on_event(
         &self,
         callback: EventCallback,
-    ) -> Result<EventSubscription, napi::Error<ErrorCode>> {
+    ) -> Result<EventSubscription, napi::Error<Code>> {
         if self.shared.closed.load(Ordering::Acquire) {
-            return Err(BindingError::closed().into_napi());
+            return Err(thrown(HostError::closed()));
         }
         let id = self.shared.hub.subscribe(callback);
         Ok(EventSubscription::new(&self.shared.hub, id))
@@ -382,7 +390,7 @@ impl RocketChatCore {
     pub fn close<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Value>> {
         let shared = self.shared.clone();
         let first = !shared.closed.swap(true, Ordering::AcqRel);
-        let handle = shared.core.runtime_handle().clone();
+        let handle = shared.host.core().runtime_handle().clone();
         let mut done = shared.close_done.subscribe();
         env.spawn_future_with_callback(
             async move {
@@ -390,7 +398,7 @@ impl RocketChatCore {
                     let inner = shared.clone();
                     let _ = handle
                         .spawn(async move {
-                            inner.core.close().await;
+                            let _ = inner.host.call("close", Value::Null).await;
                             inner.hub.close(CLOSE_GRACE).await;
                         })
                         .await;
@@ -416,12 +424,34 @@ impl RocketChatCore {
     /// JSON Schema (draft 2020-12) of the `channels.rocketchat` object.
     #[napi]
     pub fn config_schema() -> Value {
-        config::json_schema()
+        openclaw_rocketchat::config::json_schema()
     }
 
     /// JSON Schema of an event (the envelope with every event variant).
     #[napi]
     pub fn event_schema() -> Value {
         openclaw_rocketchat::event::json_schema()
+    }
+
+    /// JSON Schema of every verb: `{verbs: [{name, doc, args, result}], $defs}`.
+    #[napi]
+    pub fn verbs_schema() -> Value {
+        openclaw_rocketchat::host::verbs_schema()
+    }
+
+    /// The names of every verb, in the documented order.
+    #[napi]
+    pub fn verbs() -> Vec<&'static str> {
+        VERB_NAMES.to_vec()
+    }
+
+    /// The error code table: `{name: number}` (the same numbers as C's `rcc_status`).
+    #[napi]
+    pub fn error_codes() -> Value {
+        ErrorCode::ALL
+            .iter()
+            .map(|c| (c.name().to_owned(), Value::from(c.number())))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
     }
 }
