@@ -49,7 +49,7 @@ test(`slow consumer (${BLOCK_MS} ms per batch): ${N} messages, each once, in ord
     },
   })
   try {
-    await core.applyConfig(botConfig(sim.url))
+    await core.applyConfig({ config: botConfig(sim.url) })
     await tracker.waitFor((e) => e.type === 'authenticated', 15000)
     const posted = await postFromWorker(sim.url, N)
     assert.equal(posted.length, N)
@@ -65,7 +65,7 @@ test(`slow consumer (${BLOCK_MS} ms per batch): ${N} messages, each once, in ord
     assert.ok(tracker.batches < N, `events were batched (${tracker.batches} batches for ${N})`)
     assert.ok(maxBatch <= 256, `batches are bounded (${maxBatch})`)
     t.diagnostic(`${tracker.batches} batches, largest ${maxBatch}, ${tracker.events.filter((e) => e.type === "overflow").length} overflow events`)
-    const status = await core.status('default')
+    const status = await core.status({ accountId: 'default' })
     assert.ok(status.delivered >= N)
   } finally {
     await core.close()

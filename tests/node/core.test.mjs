@@ -15,7 +15,7 @@ describe('RocketChatCore against the simulator', () => {
     sim = await startSimulator()
     core = new RocketChatCore({ workerThreads: 2 })
     tracker = new EventTracker(core)
-    const report = await core.applyConfig(botConfig(sim.url))
+    const report = await core.applyConfig({ config: botConfig(sim.url) })
     assert.deepEqual(report.started, ['default'])
     assert.deepEqual(report.restarted, [])
     await tracker.waitFor((e) => e.type === 'authenticated', 15000, 'authenticated')
@@ -60,7 +60,7 @@ describe('RocketChatCore against the simulator', () => {
     assert.equal(typeof m.ts, 'number')
     assert.equal(typeof m.mentions.botMentioned, 'boolean')
 
-    const [sent, ...more] = await core.sendText('default', `room:${m.roomId}`, 'hi alice', null)
+    const [sent, ...more] = await core.sendText({ accountId: 'default', target: `room:${m.roomId}`, text: 'hi alice' })
     assert.equal(more.length, 0, 'a short text is one message')
     assert.equal(typeof sent.id, 'string')
     assert.equal(sent.roomId, ALICE_DM)
@@ -75,14 +75,14 @@ describe('RocketChatCore against the simulator', () => {
 
   test('a reply in a thread keeps the thread id', async () => {
     const root = await sim.post('alice', ALICE_DM, 'thread root')
-    const [sent] = await core.sendText('default', ALICE_DM, 'in thread', root._id)
+    const [sent] = await core.sendText({ accountId: 'default', target: ALICE_DM, text: 'in thread', threadId: root._id })
     assert.equal(sent.threadId, root._id)
     const stored = (await sim.messages({ user: 'mybot' })).find((x) => x._id === sent.id)
     assert.equal(stored.tmid, root._id, 'the server stored it in the thread')
   })
 
   test('status: one account by id, all without, null for an unknown id', async () => {
-    const one = await core.status('default')
+    const one = await core.status({ accountId: 'default' })
     assert.equal(one.accountId, 'default')
     assert.equal(one.enabled, true)
     assert.equal(one.baseUrl.replace(/\/$/, ''), sim.url)
@@ -102,24 +102,24 @@ describe('RocketChatCore against the simulator', () => {
       all.map((s) => s.accountId),
       ['default'],
     )
-    assert.equal(await core.status('nope'), null)
+    assert.equal(await core.status({ accountId: 'nope' }), null)
   })
 
   test('re-applying the same config leaves the account untouched', async () => {
-    const report = await core.applyConfig(botConfig(sim.url))
+    const report = await core.applyConfig({ config: botConfig(sim.url) })
     assert.deepEqual(report.unchanged, ['default'])
     assert.deepEqual(report.started, [])
   })
 
   test('errors: NOT_FOUND for an unknown account, INVALID_ARGUMENT for a bad target', async () => {
-    await assert.rejects(core.sendText('ghost', ALICE_DM, 'x'), (e) => {
+    await assert.rejects(core.sendText({ accountId: 'ghost', target: ALICE_DM, text: 'x' }), (e) => {
       assert.ok(e instanceof Error)
       assert.equal(e.code, 'NOT_FOUND')
       assert.match(e.message, /ghost/)
       return true
     })
-    await assert.rejects(core.sendText('default', '#', 'x'), { code: 'INVALID_ARGUMENT' })
-    assert.equal(await core.stopAccount('ghost'), false)
+    await assert.rejects(core.sendText({ accountId: 'default', target: '#', text: 'x' }), { code: 'INVALID_ARGUMENT' })
+    assert.equal(await core.stopAccount({ accountId: 'ghost' }), false)
   })
 
   test('unsubscribe stops delivery to that callback', async () => {
@@ -145,10 +145,12 @@ describe('RocketChatCore without a server', () => {
       const secret = 'tok-VERY-secret-value-123'
       const err = await core
         .applyConfig({
-          baseUrl: 'ftp://nowhere',
-          authToken: secret,
-          userId: 'u1',
-          accounts: { second: { baseUrl: 'http://x', password: secret, dmPolicy: 'bogus' } },
+          config: {
+            baseUrl: 'ftp://nowhere',
+            authToken: secret,
+            userId: 'u1',
+            accounts: { second: { baseUrl: 'http://x', password: secret, dmPolicy: 'bogus' } },
+          },
         })
         .then(
           () => assert.fail('should reject'),
@@ -179,9 +181,9 @@ describe('RocketChatCore without a server', () => {
     await Promise.all([core.close(), core.close()])
     assert.equal(core.closed, true)
     await core.close()
-    await assert.rejects(core.applyConfig({}), { code: 'CLOSED' })
+    await assert.rejects(core.applyConfig({ config: {} }), { code: 'CLOSED' })
     await assert.rejects(core.status(), { code: 'CLOSED' })
-    await assert.rejects(core.sendText('default', ALICE_DM, 'x'), { code: 'CLOSED' })
+    await assert.rejects(core.sendText({ accountId: 'default', target: ALICE_DM, text: 'x' }), { code: 'CLOSED' })
     assert.throws(() => core.onEvent(() => {}), { code: 'CLOSED' })
   })
 

@@ -52,7 +52,7 @@ test('the process exits by itself once close() resolved', async () => {
     let authenticated
     const ready = new Promise((res) => (authenticated = res))
     core.onEvent((batch) => { if (batch.some((s) => JSON.parse(s).type === 'authenticated')) authenticated() })
-    await core.applyConfig(botConfig(process.env.SIM_URL))
+    await core.applyConfig({ config: botConfig(process.env.SIM_URL) })
     await ready
     await core.close()
     clearInterval(keep)
@@ -82,7 +82,7 @@ test('a forgotten core with a running account does not keep Node alive', async (
     `
     const core = new RocketChatCore()
     const ready = new Promise((res) => core.onEvent((b) => b.some((s) => s.includes('"authenticated"')) && res()))
-    await core.applyConfig(botConfig(process.env.SIM_URL))
+    await core.applyConfig({ config: botConfig(process.env.SIM_URL) })
     await ready
     clearInterval(keep)
     console.log('left running')

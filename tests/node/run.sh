@@ -7,4 +7,6 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 bash bindings/node/build.sh >/dev/null
 cargo build -p rocketchat-sim --bin rocketchat-sim
+# The contract test drives the C library too (tests/c/rpc.c).
+cargo build -p rocketchat-c
 exec node --test "$@" tests/node/

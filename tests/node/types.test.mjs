@@ -60,3 +60,21 @@ test('every event variant has a type, and every golden event fits its interface'
     }
   }
 })
+
+import { generate as generateIndex } from '../../bindings/node/scripts/gen-types.mjs'
+
+test('index.d.ts is what the generator makes from the current verb list', () => {
+  const { RocketChatCore } = binding
+  assert.equal(
+    generateIndex(RocketChatCore.verbsSchema(), schema, RocketChatCore.errorCodes()),
+    readFileSync(join(BINDING_DIR, 'index.d.ts'), 'utf8'),
+    'bindings/node/index.d.ts is out of date: run node bindings/node/scripts/gen-types.mjs',
+  )
+})
+
+test('every verb of the core is a method of RocketChatCore', () => {
+  const { RocketChatCore } = binding
+  for (const verb of RocketChatCore.verbs()) {
+    assert.equal(typeof RocketChatCore.prototype[verb], 'function', `RocketChatCore.${verb}`)
+  }
+})
