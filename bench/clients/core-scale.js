@@ -26,10 +26,10 @@ async function main() {
   });
   const accounts = Object.fromEntries(
     bots.map((b, i) => [`bot${i}`, { baseUrl: url, authToken: b.pat, userId: b.userId }]));
-  await core.applyConfig({
+  await core.applyConfig({ config: {
     ...OPEN_TO_ALL,
     accounts,
-  });
+  } });
   await ready;
   await run(tally);
   await core.close();

@@ -16,18 +16,18 @@ async function main() {
   let authenticated;
   const ready = new Promise((resolve) => { authenticated = resolve; });
   core.onEvent((batch) => { if (batch.some((e) => e.includes('"type":"authenticated"'))) authenticated(); });
-  await core.applyConfig({
+  await core.applyConfig({ config: {
     baseUrl: url,
     authToken: process.env.BENCH_BOT_PAT,
     userId: process.env.BENCH_BOT_ID,
     textChunkLimit: LINE + 10,
     chunkMode: 'newline',
-  });
+  } });
   await ready;
   const text = Array.from({ length: count }, (_, i) => line(i)).join('\n');
   const tally = { received: 0 };
   tally.finished = (async () => {
-    const sent = await core.sendText('default', 'room:GENERAL', text, null);
+    const sent = await core.sendText({ accountId: 'default', target: 'room:GENERAL', text });
     tally.received = sent.length;
   })();
   await run(Object.assign(tally, { duplicates: 0, outOfOrder: 0, latenciesUs: [] }));

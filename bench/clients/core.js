@@ -28,12 +28,12 @@ async function main() {
       else if (e.type === 'authenticated') authenticated();
     }
   });
-  await core.applyConfig({
+  await core.applyConfig({ config: {
     baseUrl: url,
     authToken: process.env.BENCH_BOT_PAT,
     userId: process.env.BENCH_BOT_ID,
     ...OPEN_TO_ALL,
-  });
+  } });
   await ready;
   await run(tally, () => ({ dropped, ...sources }), () => { goAt = performance.now(); });
   await core.close();

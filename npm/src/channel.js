@@ -12,7 +12,7 @@ import {
   resolveAccount,
   section,
 } from "./config.js";
-import { getCore, startCoreAccount } from "./core.js";
+import { getCore, startCoreAccount, waitUsable } from "./core.js";
 import { sendReplyMedia, sendReplyText, startAccount, statusPatch, stopAccount } from "./gateway.js";
 import { rocketchatSetup, rocketchatSetupWizard } from "./setup.js";
 
@@ -46,18 +46,8 @@ const isConfigured = (account) => account.configured;
 // Outbound sends from a process where the host did not start the account (the CLI's `message
 // send`, a pairing approval notice) start it in the core first and wait until it is usable.
 async function ensureAccount(cfg, accountId) {
-  const core = getCore();
-  let st = await core.status(accountId);
-  if (!st) {
-    await startCoreAccount(cfg, accountId, () => {});
-    st = await core.status(accountId);
-  }
-  const end = Date.now() + 15000;
-  while (st && !["ready", "connected"].includes(st.state) && st.state !== "authFailed" && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 200));
-    st = await core.status(accountId);
-  }
-  if (st?.state === "authFailed") throw new Error(`rocketchat: account ${accountId}: authentication failed${st.lastError ? `: ${st.lastError}` : ""}`);
+  if (!(await getCore().status({ accountId }))) await startCoreAccount(cfg, accountId, () => {});
+  await waitUsable(accountId);
 }
 
 const messageIdOf = (sent) => {
@@ -138,7 +128,7 @@ export const rocketchatPlugin = createChatChannelPlugin({
       probeAccount: async ({ account, cfg }) => {
         const t0 = Date.now();
         await ensureAccount(cfg, account.accountId);
-        const st = await getCore().status(account.accountId);
+        const st = await getCore().status({ accountId: account.accountId });
         if (!st || !["ready", "connected"].includes(st.state)) throw new Error(`rocketchat: ${st?.state ?? "not running"}${st?.lastError ? `: ${st.lastError}` : ""}`);
         return { ok: true, latencyMs: Date.now() - t0, state: st.state, bot: { id: st.userId, username: st.username }, counters: { delivered: st.delivered, sent: st.sent, reconnects: st.reconnects, dropped: st.dropped } };
       },
@@ -174,7 +164,7 @@ export const rocketchatPlugin = createChatChannelPlugin({
       notify: async ({ cfg, id, accountId, message }) => {
         const acct = accountId ?? defaultAccountId(cfg);
         await ensureAccount(cfg, acct);
-        await getCore().sendText(acct, `user:${normalizeAllowEntry(id)}`, message, null);
+        await getCore().sendText({ accountId: acct, target: `user:${normalizeAllowEntry(id)}`, text: message });
       },
     },
   },

@@ -81,17 +81,6 @@ export function resolveAccount(cfg, accountId, env = process.env) {
   };
 }
 
-/** A copy of the section in which only `runningIds` are enabled (the host starts accounts one by one). */
-export function sectionFor(cfg, runningIds) {
-  const root = structuredClone(section(cfg));
-  root.enabled = runningIds.has(DEFAULT_ACCOUNT_ID);
-  const accounts = isObj(root.accounts) ? root.accounts : {};
-  for (const id of Object.keys(accounts)) {
-    accounts[id] = { ...(isObj(accounts[id]) ? accounts[id] : {}), enabled: runningIds.has(id) };
-  }
-  return root;
-}
-
 /** Allowlist entries as the host shows them (`rocketchat:`/`user:` prefixes dropped). */
 export function normalizeAllowEntry(entry) {
   return String(entry).trim().replace(/^(rocketchat|user):/i, "");

@@ -1,13 +1,16 @@
 // One native RocketChatCore per process, shared by every account the host starts, and the
-// routing of its event stream to the running accounts.
+// routing of its event stream to the running accounts. Accounts start and stop by id (the
+// core reads the account from the section it is given); readiness comes from the core's
+// `authenticated`/`authFailed` events, not from polling.
+import { section } from "./config.js";
 import { loadNative } from "./native.js";
-import { sectionFor } from "./config.js";
 
 let core;
 let subscription;
 const handlers = new Map(); // accountId -> (event) => void
-const running = new Set();
-let applyChain = Promise.resolve();
+const waiters = new Map(); // accountId -> Set<(event) => void>, for `waitUsable`
+
+const STATE_EVENTS = new Set(["authenticated", "authFailed", "accountStopped"]);
 
 export function getCore() {
   if (!core || core.closed) {
@@ -21,43 +24,69 @@ export function getCore() {
         } catch {
           continue;
         }
-        const handler = handlers.get(event.accountId);
-        if (handler) handler(event);
+        handlers.get(event.accountId)?.(event);
+        if (STATE_EVENTS.has(event.type)) {
+          for (const wake of waiters.get(event.accountId) ?? []) wake(event);
+        }
       }
     });
   }
   return core;
 }
 
-/** Whether the loaded core has a method (newer core functions are used when present). */
-export const coreHas = (name) => typeof getCore()[name] === "function";
-
-// applyConfig takes the whole section; serialize the calls and keep only running accounts enabled.
-function applyRunning(cfg) {
-  const next = applyChain.then(() => getCore().applyConfig(sectionFor(cfg, running), { useProcessEnv: true }));
-  applyChain = next.catch(() => {});
-  return next;
-}
-
-/** Start (or restart with a changed config) one account; events go to `onEvent`. Rejects with the core's CONFIG error. */
+/**
+ * Start (or restart with a changed config) one account from the host's whole config; events
+ * go to `onEvent`. Resolves with `{status, warnings}`; rejects with the core's CONFIG error.
+ */
 export async function startCoreAccount(cfg, accountId, onEvent) {
   handlers.set(accountId, onEvent);
-  running.add(accountId);
   try {
-    return await applyRunning(cfg);
+    return await getCore().startAccount({ accountId, config: section(cfg), useProcessEnv: true });
   } catch (e) {
     handlers.delete(accountId);
-    running.delete(accountId);
     throw e;
   }
 }
 
 export async function stopCoreAccount(accountId) {
   handlers.delete(accountId);
-  running.delete(accountId);
   if (!core) return false;
-  return core.stopAccount(accountId);
+  return core.stopAccount({ accountId });
 }
+
+/**
+ * Wait until the account can send: resolves once it is authenticated (at once when it
+ * already is), rejects when the server refused its credentials or after `timeoutMs`.
+ */
+export async function waitUsable(accountId, timeoutMs = 15000) {
+  const c = getCore();
+  let wake;
+  const event = new Promise((resolve) => (wake = resolve));
+  const set = waiters.get(accountId) ?? new Set();
+  waiters.set(accountId, set);
+  set.add(wake);
+  let timer;
+  try {
+    // Checked after subscribing, so an `authenticated` in between is not missed.
+    const st = await c.status({ accountId });
+    if (!st) throw new Error(`rocketchat: account ${accountId} is not running`);
+    if (st.state === "ready" || st.state === "connected") return st;
+    if (st.state === "authFailed") throw authFailed(accountId, st.lastError);
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`rocketchat: account ${accountId} did not connect within ${timeoutMs} ms (state ${st.state})`)), timeoutMs);
+    });
+    const ev = await Promise.race([event, timeout]);
+    if (ev.type === "authFailed") throw authFailed(accountId, ev.reason);
+    if (ev.type === "accountStopped") throw new Error(`rocketchat: account ${accountId} stopped`);
+    return ev;
+  } finally {
+    clearTimeout(timer);
+    set.delete(wake);
+    if (!set.size) waiters.delete(accountId);
+  }
+}
+
+const authFailed = (accountId, why) => new Error(`rocketchat: account ${accountId}: authentication failed${why ? `: ${why}` : ""}`);
 
 export async function closeCore() {
   subscription?.unsubscribe();

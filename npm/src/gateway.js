@@ -8,24 +8,21 @@ import { createChannelPairingController } from "openclaw/plugin-sdk/channel-pair
 import { finalizeInboundContext } from "openclaw/plugin-sdk/reply-runtime";
 import { resolveThreadSessionKeys } from "openclaw/plugin-sdk/routing";
 import { CHANNEL_ID, normalizeAllowEntry } from "./config.js";
-import { coreHas, getCore, startCoreAccount, stopCoreAccount } from "./core.js";
+import { getCore, startCoreAccount, stopCoreAccount } from "./core.js";
 
+// OpenClaw's pairing store has no change notification: it is read this often.
 const STORE_POLL_MS = 2000;
-const STATUS_POLL_MS = 2000;
 
 const chatKind = (roomType) => (roomType === "d" || roomType === "l" ? "direct" : roomType === "p" ? "group" : "channel");
 
-/** Send an agent's reply through the core (prefix, tables, chunking, typing); sendText (chunked, no prefix) on older cores. */
+/** Send an agent's reply through the core (prefix, tables, chunking, typing). */
 export async function sendReplyText(_rt, _cfg, accountId, target, text, threadId) {
-  const core = getCore();
-  if (coreHas("sendReply")) return core.sendReply(accountId, target, text, threadId ?? null);
-  return core.sendText(accountId, target, text, threadId ?? null);
+  return getCore().sendReply({ accountId, target, text, threadId: threadId ?? undefined });
 }
 
-/** Media through the core when it can upload; else the URL as text. */
+/** Media through the core: read by the host (its media rules), uploaded by the core; the link as text when unreadable. */
 export async function sendReplyMedia(rt, cfg, accountId, target, mediaUrl, caption, threadId) {
-  const core = getCore();
-  if (coreHas("sendMedia") && rt?.channel?.media?.readRemoteMediaBuffer) {
+  if (rt?.channel?.media?.readRemoteMediaBuffer) {
     let media;
     try {
       media = await rt.channel.media.readRemoteMediaBuffer({ url: mediaUrl });
@@ -35,7 +32,13 @@ export async function sendReplyMedia(rt, cfg, accountId, target, mediaUrl, capti
     const buffer = media?.buffer ?? media;
     if (Buffer.isBuffer(buffer)) {
       const fileName = media.fileName ?? decodeURIComponent(new URL(mediaUrl, "file:///").pathname.split("/").pop() || "file");
-      return core.sendMedia(accountId, target, threadId ?? null, fileName, media.contentType ?? "application/octet-stream", buffer, caption ?? null);
+      return getCore().sendMedia({
+        accountId,
+        target,
+        threadId: threadId ?? undefined,
+        files: [{ base64: buffer.toString("base64"), fileName, mime: media.contentType ?? undefined }],
+        caption: caption ?? undefined,
+      });
     }
   }
   const text = caption ? `${caption}\n${mediaUrl}` : mediaUrl;
@@ -109,29 +112,26 @@ async function dispatchMessage(state, m) {
   });
   const account = state.account;
   const disableBlockStreaming = typeof account.config.blockStreaming === "boolean" ? !account.config.blockStreaming : undefined;
-  // Block streaming: the core's coalescer when it has one (one stream per turn), else each
-  // host-coalesced block is sent as it comes.
-  let stream;
+  // Block streaming: one core stream per turn; its coalescer decides how blocks become
+  // messages (blockStreamingCoalesce). Final-only replies go out whole through sendReply.
+  let streamId;
   const core = getCore();
+  const finishStream = async () => {
+    const id = streamId;
+    streamId = undefined;
+    if (id !== undefined) await core.streamFinish({ streamId: id });
+  };
   const delivery = {
     observeMessageSent: true,
     deliver: async (payload, info) => {
       const text = payload.text ?? "";
       const media = payload.mediaUrls?.length ? payload.mediaUrls : payload.mediaUrl ? [payload.mediaUrl] : [];
       if (text.trim() && !media.length) {
-        if (info.kind === "block" && coreHas("startStream")) {
-          stream ??= await core.startStream(accountId, replyTarget, threadId ?? null);
-          await stream.push(text);
+        if (info.kind === "block" || (info.kind === "final" && streamId !== undefined)) {
+          streamId ??= (await core.streamStart({ accountId, target: replyTarget, threadId: threadId ?? undefined })).streamId;
+          await core.streamPush({ streamId, text });
+          if (info.kind === "final") await finishStream();
           return;
-        }
-        if (stream) {
-          if (info.kind === "final") {
-            await stream.push(text);
-            const s = stream;
-            stream = undefined;
-            await s.finish();
-            return;
-          }
         }
         await sendReplyText(rt, cfg, accountId, replyTarget, text, threadId);
       }
@@ -140,11 +140,7 @@ async function dispatchMessage(state, m) {
         await sendReplyMedia(rt, cfg, accountId, replyTarget, url, caption, threadId);
         caption = undefined;
       }
-      if (info.kind === "final" && stream) {
-        const s = stream;
-        stream = undefined;
-        await s.finish();
-      }
+      if (info.kind === "final") await finishStream();
     },
     onError: (err, info) => log?.error?.(`rocketchat ${info?.kind ?? "reply"} delivery failed: ${String(err?.message ?? err)}`),
   };
@@ -173,7 +169,7 @@ async function dispatchMessage(state, m) {
       },
     });
   } finally {
-    if (stream) await stream.finish().catch(() => {});
+    await finishStream().catch((e) => log?.warn?.(`rocketchat: streamed reply failed: ${String(e?.message ?? e)}`));
   }
 }
 
@@ -190,7 +186,7 @@ async function handlePairingRequest(state, ev) {
     idLine: `Your Rocket.Chat user id: ${ev.senderId}`,
     code,
   });
-  await getCore().sendText(accountId, `room:${ev.roomId}`, text, null);
+  await getCore().sendText({ accountId, target: `room:${ev.roomId}`, text });
 }
 
 // Effective allowlist = config ∪ the host's pairing store: keep the core's approvals equal to the store.
@@ -200,9 +196,18 @@ async function syncPairingStore(state) {
   const approve = [...now].filter((e) => !state.approved.has(e));
   const revoke = [...state.approved].filter((e) => !now.has(e));
   if (!approve.length && !revoke.length) return;
-  await getCore().updateAllowlist(state.accountId, { approve, revoke });
+  await getCore().updateAllowlist({ accountId: state.accountId, approve, revoke });
   state.approved = now;
   state.log?.info?.(`rocketchat: pairing store synced (+${approve.length} -${revoke.length})`);
+}
+
+/** The core's own log lines (`log` events, at the core's `logLevel`) in OpenClaw's logger. */
+export function forwardLog(log, ev) {
+  const line = `rocketchat: ${ev.message}`;
+  if (ev.level === "error") log?.error?.(line);
+  else if (ev.level === "warn") log?.warn?.(line);
+  else if (ev.level === "info") log?.info?.(line);
+  else log?.debug?.(line);
 }
 
 export function statusPatch(st) {
@@ -262,19 +267,46 @@ async function runAccount(ctx, getRuntime, me) {
       handlePairingRequest(state, ev).catch((e) => log.error?.(`rocketchat: pairing request failed: ${String(e?.message ?? e)}`));
     } else if (ev.type === "authFailed" || ev.type === "error" || ev.type === "sendFailed") {
       log.warn?.(`rocketchat: ${ev.type}: ${ev.message ?? ev.error ?? ev.reason ?? JSON.stringify(ev)}`);
+    } else if (ev.type === "log") {
+      forwardLog(log, ev);
     }
   };
   const setStatus = (patch) => ctx.setStatus?.({ ...(ctx.getStatus?.() ?? {}), accountId, ...patch });
   setStatus({ running: true, connected: false, lifecycle: "starting" });
-  let report;
+  const core = getCore();
+  // The host's status follows the core's events: after each batch that touched this account,
+  // one status read (never more than one in flight).
+  let refreshing = false;
+  let again = false;
+  const refreshStatus = async () => {
+    if (refreshing) {
+      again = true;
+      return;
+    }
+    refreshing = true;
+    try {
+      do {
+        again = false;
+        setStatus(statusPatch(await core.status({ accountId })));
+      } while (again);
+    } catch {
+      // closed meanwhile
+    } finally {
+      refreshing = false;
+    }
+  };
+  const onEventAndStatus = (ev) => {
+    onEvent(ev);
+    if (!abortSignal.aborted) queueMicrotask(refreshStatus);
+  };
+  let started;
   try {
-    report = await startCoreAccount(cfg, accountId, onEvent);
+    started = await startCoreAccount(cfg, accountId, onEventAndStatus);
   } catch (e) {
     setStatus({ running: false, connected: false, lastError: String(e?.message ?? e) });
     throw e;
   }
-  for (const w of report?.warnings ?? []) log.warn?.(`rocketchat: config: ${w}`);
-  const core = getCore();
+  for (const w of started?.warnings ?? []) log.warn?.(`rocketchat: config: ${w}`);
   const poll = async () => {
     try {
       await syncPairingStore(state);
@@ -282,14 +314,9 @@ async function runAccount(ctx, getRuntime, me) {
       log.warn?.(`rocketchat: pairing store sync failed: ${String(e?.message ?? e)}`);
     }
   };
-  const pollStatus = async () => {
-    try {
-      setStatus(statusPatch(await core.status(accountId)));
-    } catch {}
-  };
   await poll();
-  await pollStatus();
-  const timers = [setInterval(poll, STORE_POLL_MS), setInterval(pollStatus, STATUS_POLL_MS)];
+  await refreshStatus();
+  const timers = [setInterval(poll, STORE_POLL_MS)];
   try {
     if (!abortSignal.aborted) await new Promise((resolve) => abortSignal.addEventListener("abort", resolve, { once: true }));
   } finally {
