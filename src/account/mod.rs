@@ -6,6 +6,7 @@
 
 mod catchup;
 mod credentials;
+mod history;
 mod pipeline;
 mod rooms;
 mod status;
@@ -18,7 +19,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use catchup::{missed_messages, Missed, OVERLAP_MS};
+pub use catchup::{missed_messages, Gap, Missed, OVERLAP_MS};
 pub use pipeline::Identity;
 pub use rooms::RoomDirectory;
 pub use status::{AccountStatus, ConnectionState};

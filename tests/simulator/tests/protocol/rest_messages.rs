@@ -399,9 +399,15 @@ async fn messages_posted_with_one_ts_share_it_and_inclusive_bounds_return_them_a
         .await;
     assert_eq!(texts(&r), ["c", "b", "a", "older"]);
     let r = s
-        .bot_get(&format!("/api/v1/channels.history?roomId=GENERAL&latest={ts}"))
+        .bot_get(&format!(
+            "/api/v1/channels.history?roomId=GENERAL&latest={ts}"
+        ))
         .await;
-    assert_eq!(texts(&r), ["older"], "an exclusive bound skips the whole millisecond");
+    assert_eq!(
+        texts(&r),
+        ["older"],
+        "an exclusive bound skips the whole millisecond"
+    );
     let r = s
         .post(
             "/_sim/post",
@@ -435,7 +441,9 @@ async fn deny_history_refuses_one_room_to_one_user_until_reset() {
         .await;
     assert_eq!(texts(&alice), ["hello"], "other users still read it");
     assert_eq!(
-        s.bot_get(&format!("/api/v1/dm.history?roomId={DM}")).await.status,
+        s.bot_get(&format!("/api/v1/dm.history?roomId={DM}"))
+            .await
+            .status,
         200,
         "other rooms still answer"
     );
