@@ -143,6 +143,22 @@ pub enum Event {
         /// The deleted message's id.
         message_id: String,
     },
+    /// After a reconnect, part of a room's history could not be fetched: messages posted
+    /// in that span may never reach the host.
+    CatchUpGap {
+        /// Room id.
+        room_id: String,
+        /// Room name, when the room has one (DMs have none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room_name: Option<String>,
+        /// Start of the span not recovered, epoch ms: the last message seen before the outage.
+        from: u64,
+        /// End of the span, epoch ms: the oldest message recovered in that room, or when the
+        /// catch-up started.
+        to: u64,
+        /// Why, for humans.
+        reason: String,
+    },
     /// An inbound message was not delivered, and why.
     Dropped {
         /// Room id.
@@ -235,6 +251,7 @@ impl Event {
             Event::Message { .. } => "message",
             Event::MessageEdited { .. } => "messageEdited",
             Event::MessageDeleted { .. } => "messageDeleted",
+            Event::CatchUpGap { .. } => "catchUpGap",
             Event::Dropped { .. } => "dropped",
             Event::PairingRequest { .. } => "pairingRequest",
             Event::Sent { .. } => "sent",

@@ -94,7 +94,7 @@ impl Account {
                 }
                 None => shared
                     .rest
-                    .history(room_type.code(), &rid, None, None, limit)
+                    .history(room_type.code(), &rid, None, None, 0, limit)
                     .await
                     .map_err(rest_err)?,
             };

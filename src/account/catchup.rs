@@ -7,18 +7,13 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
+use super::history::{room_history, ts_ms};
 use crate::inbound::parse_date_ms;
 use crate::rest::{RestClient, RestError};
 
 /// Messages with a `ts` this close to the watermark are fetched again: de-duplication drops
 /// what was already delivered, and a message stamped a little late is not missed.
 pub const OVERLAP_MS: i64 = 2_000;
-
-/// History page size.
-const PAGE: u32 = 100;
-
-/// Upper bound on pages per room, so a very long outage cannot fetch without end.
-const MAX_PAGES_PER_ROOM: usize = 50;
 
 /// Rooms searched for edits after a reconnect. An edit of an older message does not move its
 /// room's `_updatedAt`, so each room costs one `chat.syncMessages` call; Rocket.Chat's default
@@ -77,23 +72,60 @@ pub struct Missed {
     pub messages: Vec<Value>,
     /// (room id, message id) of the messages of `edit_rooms` deleted since then.
     pub deleted: Vec<(String, String)>,
+    /// The spans of room histories the server would not give.
+    pub gaps: Vec<Gap>,
+}
+
+/// A span of one room's history that a catch-up could not fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    /// Room id.
+    pub room_id: String,
+    /// Room name (none for DMs).
+    pub room_name: Option<String>,
+    /// Start, epoch ms: where the catch-up started (the last message seen).
+    pub from_ms: i64,
+    /// End, epoch ms: the oldest message fetched in that room, or when the catch-up started.
+    pub to_ms: i64,
+    /// Why, for humans.
+    pub reason: String,
+}
+
+/// Why a room's history stopped short, when the failure is the room's own (the rest of the
+/// catch-up goes on); `None` for failures worth retrying the whole catch-up for.
+fn gap_reason(e: &RestError) -> Option<String> {
+    match e {
+        RestError::Forbidden { .. } | RestError::NotFound { .. } | RestError::Api { .. } => {
+            Some(format!(
+                "the server refused this room's history ({e}): the bot may no longer be allowed to read it"
+            ))
+        }
+        RestError::RateLimited { .. } => Some(format!(
+            "the server's REST rate limit ran out before this room's history was read ({e}); \
+             a bot user with the `bot` role is exempt from it"
+        )),
+        _ => None,
+    }
 }
 
 /// Every message posted after `since_ms` in the rooms the bot is a member of, oldest first,
 /// with those rooms; then the messages of `edit_rooms` (rooms with recent deliveries) and of
 /// livechat rooms edited or deleted since then. The pipeline tells edits of delivered messages from repeats by
-/// `editedAt`.
+/// `editedAt`. A room whose history the server refuses or keeps rate-limiting is not a reason
+/// to hold back the others: what it would not give is listed in [`Missed::gaps`].
 pub async fn missed_messages(
     rest: &RestClient,
     since_ms: i64,
     edit_rooms: &[String],
 ) -> Result<Missed, RestError> {
+    let (last_seen_ms, started_ms) = (since_ms, chrono::Utc::now().timestamp_millis());
     let since_ms = since_ms - OVERLAP_MS;
     let since = iso(since_ms);
     // Only rooms with activity since then: a room's `_updatedAt` moves with each message.
     let rooms = rest.rooms_get(Some(&since)).await?.update;
     let mut messages = Vec::new();
     let mut livechat = Vec::new();
+    let mut gaps = Vec::new();
     for room in &rooms {
         let (Some(rid), Some(t)) = (
             room.get("_id").and_then(Value::as_str),
@@ -102,7 +134,21 @@ pub async fn missed_messages(
             continue;
         };
         match t {
-            "c" | "p" | "d" => messages.extend(room_history(rest, t, rid, &since).await?),
+            "c" | "p" | "d" => {
+                let history = room_history(rest, t, rid, &since).await;
+                let oldest_fetched = history.messages.first().and_then(ts_ms);
+                messages.extend(history.messages);
+                if let Some(e) = history.stopped_by {
+                    let reason = gap_reason(&e).ok_or(e)?;
+                    gaps.push(Gap {
+                        room_id: rid.to_owned(),
+                        room_name: room.get("name").and_then(Value::as_str).map(str::to_owned),
+                        from_ms: last_seen_ms,
+                        to_ms: oldest_fetched.unwrap_or(started_ms),
+                        reason,
+                    });
+                }
+            }
             // The history endpoints refuse livechat rooms: `chat.syncMessages` serves their new
             // messages, with the edits and deletions.
             "l" => livechat.push(rid.to_owned()),
@@ -162,6 +208,7 @@ pub async fn missed_messages(
         rooms,
         messages,
         deleted,
+        gaps,
     })
 }
 
@@ -169,34 +216,7 @@ fn message_id(m: &Value) -> Option<String> {
     m.get("_id").and_then(Value::as_str).map(str::to_owned)
 }
 
-/// One room's messages after `since`, paging backwards from the newest.
-async fn room_history(
-    rest: &RestClient,
-    t: &str,
-    rid: &str,
-    since: &str,
-) -> Result<Vec<Value>, RestError> {
-    let mut out: Vec<Value> = Vec::new();
-    let mut latest: Option<String> = None;
-    for _ in 0..MAX_PAGES_PER_ROOM {
-        let page = rest
-            .history(t, rid, Some(since), latest.as_deref(), PAGE)
-            .await?;
-        let full = page.len() as u32 >= PAGE;
-        let oldest = page
-            .first()
-            .and_then(|m| m.get("ts").and_then(parse_date_ms))
-            .map(|v| v as i64);
-        out.splice(0..0, page);
-        match (full, oldest) {
-            (true, Some(ms)) => latest = Some(iso(ms)),
-            _ => break,
-        }
-    }
-    Ok(out)
-}
-
-fn iso(ms: i64) -> String {
+pub(super) fn iso(ms: i64) -> String {
     chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)

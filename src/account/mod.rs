@@ -7,6 +7,7 @@
 mod actions;
 mod catchup;
 mod credentials;
+mod history;
 mod pipeline;
 mod rooms;
 mod status;
@@ -21,7 +22,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use actions::MAX_HISTORY;
-pub use catchup::{missed_messages, Missed, OVERLAP_MS};
+pub use catchup::{missed_messages, Gap, Missed, OVERLAP_MS};
 pub use pipeline::Identity;
 pub use rooms::RoomDirectory;
 pub use status::{AccountStatus, ConnectionState};

@@ -321,6 +321,18 @@ async fn catch_up(
                         realtime.watch_room(rid);
                     }
                 }
+                // What cannot be recovered is said before what was: never skipped silently.
+                for gap in missed.gaps {
+                    tracing::warn!(account = %shared.id, room = %gap.room_id, "catch-up gap: {}", gap.reason);
+                    let event = Event::CatchUpGap {
+                        room_id: gap.room_id,
+                        room_name: gap.room_name,
+                        from: gap.from_ms.max(0) as u64,
+                        to: gap.to_ms.max(0) as u64,
+                        reason: gap.reason,
+                    };
+                    shared.queue.push_wait(Some(&shared.id), event).await;
+                }
                 for m in &missed.messages {
                     inbound.handle(m, None, MessageSource::CatchUp).await;
                 }

@@ -167,6 +167,18 @@ fn samples() -> Vec<(&'static str, Event)> {
             },
         ),
         ("message-gated", Event::Message { message: gated }),
+        (
+            "catchUpGap",
+            Event::CatchUpGap {
+                room_id: "Bq7dYg4KxWnZcT3rAk9ZfTqW2mHs8PxLcE".into(),
+                room_name: None,
+                from: 1763980801000,
+                to: 1763984401000,
+                reason: "the server refused this room's history (forbidden (403)): the bot may \
+                         no longer read it"
+                    .into(),
+            },
+        ),
     ]
 }
 
@@ -204,6 +216,7 @@ fn every_variant_has_a_sample() {
         "message",
         "messageEdited",
         "messageDeleted",
+        "catchUpGap",
         "dropped",
         "pairingRequest",
         "sent",

@@ -400,16 +400,19 @@ impl RestClient {
         })
     }
 
-    /// `channels|groups|im.history` by room type (`c`, `p`, `d`): messages after `oldest` and
-    /// before `latest` (both exclusive, ISO dates), at most `count`; returned oldest first.
-    /// The server picks the newest `count` in the range, so callers page backwards by passing
-    /// the oldest `ts` they got as the next `latest`.
+    /// `channels|groups|im.history` by room type (`c`, `p`, `d`): messages from `oldest` to
+    /// `latest` (both inclusive, ISO dates), thread replies included, newest first skipping
+    /// `offset`, at most `count`; returned oldest first. The server picks the newest `count`
+    /// in the range, so callers page backwards by passing the oldest `ts` they got as the
+    /// next `latest`. Bounds are inclusive because `ts` is not unique: an exclusive bound
+    /// inside a millisecond shared by several messages skips the rest of them.
     pub async fn history(
         &self,
         room_type: &str,
         room_id: &str,
         oldest: Option<&str>,
         latest: Option<&str>,
+        offset: usize,
         count: u32,
     ) -> Result<Vec<Value>, RestError> {
         let endpoint = match room_type {
@@ -422,8 +425,17 @@ impl RestClient {
                 )))
             }
         };
-        let count = count.to_string();
-        let mut query = q(&[("roomId", room_id), ("count", &count)]);
+        let (count, offset) = (count.to_string(), offset.to_string());
+        // Without `showThreadMessages` the server leaves out thread replies not also shown
+        // in the room.
+        let mut query = q(&[
+            ("roomId", room_id),
+            ("count", &count),
+            ("showThreadMessages", "true"),
+        ]);
+        if offset != "0" {
+            query.extend(q(&[("offset", &offset)]));
+        }
         if let Some(oldest) = oldest {
             query.extend(q(&[("oldest", oldest)]));
         }
@@ -431,7 +443,7 @@ impl RestClient {
             query.extend(q(&[("latest", latest)]));
         }
         if oldest.is_some() || latest.is_some() {
-            query.extend(q(&[("inclusive", "false")]));
+            query.extend(q(&[("inclusive", "true")]));
         }
         let body = self
             .call_json(

@@ -427,7 +427,8 @@ async fn two_step_upload_and_history_order() {
                 "{}",
                 r.query
             );
-            assert!(r.query.contains("inclusive=false"));
+            assert!(r.query.contains("inclusive=true"), "{}", r.query);
+            assert!(r.query.contains("showThreadMessages=true"), "{}", r.query);
             Resp::json(
                 200,
                 json!({"messages":[{"_id":"new"},{"_id":"old"}],"success":true}),
@@ -454,12 +455,12 @@ async fn two_step_upload_and_history_order() {
         .unwrap();
     assert_eq!(m["_id"], "M1");
     let h = c
-        .history("p", "G1", Some("2025-11-24T10:40:00.000Z"), None, 50)
+        .history("p", "G1", Some("2025-11-24T10:40:00.000Z"), None, 0, 50)
         .await
         .unwrap();
     assert_eq!(h[0]["_id"], "old");
     assert!(matches!(
-        c.history("l", "x", None, None, 1).await,
+        c.history("l", "x", None, None, 0, 1).await,
         Err(RestError::Invalid(_))
     ));
 }

@@ -11,6 +11,7 @@ mod support;
 
 mod core_accounts;
 mod core_auth;
+mod core_catchup;
 mod core_config;
 mod core_faults;
 mod core_roundtrip;

@@ -66,6 +66,8 @@ struct PostBody {
     #[serde(rename = "_id")]
     id: Option<String>,
     attachments: Option<Value>,
+    /// Store this `ts` (ISO) instead of now: several messages may share one millisecond.
+    ts: Option<String>,
 }
 
 async fn post_message(State(state): State<AppState>, Json(b): Json<PostBody>) -> Response {
@@ -73,8 +75,14 @@ async fn post_message(State(state): State<AppState>, Json(b): Json<PostBody>) ->
         Ok(uid) => uid,
         Err(r) => return *r,
     };
+    let ts = match b.ts.as_deref().map(|t| parse_iso(t).ok_or(t)) {
+        Some(Err(t)) => return bad_request(ApiError::plain(&format!("bad ts {t:?}"))),
+        Some(Ok(ms)) => Some(ms),
+        None => None,
+    };
     let new = NewMessage {
         id: b.id,
+        ts,
         rid: b.rid,
         msg: b.msg,
         tmid: b.tmid,

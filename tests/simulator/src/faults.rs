@@ -1,6 +1,6 @@
 //! Fault injection: what tests arm through [`crate::Simulator::faults`] or `POST /_sim/faults`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -60,6 +60,14 @@ pub enum Fault {
         /// The frame text.
         text: String,
     },
+    /// The history endpoints answer 403 to `user` for room `rid` (its read permission was
+    /// taken away) until the faults are reset.
+    DenyHistory {
+        /// Username.
+        user: String,
+        /// Room id.
+        rid: String,
+    },
 }
 
 fn one() -> u32 {
@@ -71,6 +79,8 @@ struct Armed {
     http: HashMap<String, (u16, u32)>,
     delay: HashMap<String, (u64, u32)>,
     refuse_until: Option<Instant>,
+    /// (username, room id) pairs whose history is refused.
+    history_denied: HashSet<(String, String)>,
 }
 
 /// The armed faults, shared by the listener, the REST middleware and every DDP connection.
@@ -115,6 +125,9 @@ impl Faults {
             }
             Fault::MalformedFrame { text } => {
                 self.store.bus().publish(BusEvent::MalformedFrame(text))
+            }
+            Fault::DenyHistory { user, rid } => {
+                self.armed().history_denied.insert((user, rid));
             }
         }
         true
@@ -164,6 +177,13 @@ impl Faults {
     /// Take one armed delay for a route, if any.
     pub fn take_delay(&self, route: &str) -> Option<Duration> {
         take(&mut self.armed().delay, route).map(Duration::from_millis)
+    }
+
+    /// Whether the history of room `rid` is refused to `username`.
+    pub fn history_denied(&self, username: &str, rid: &str) -> bool {
+        self.armed()
+            .history_denied
+            .contains(&(username.to_owned(), rid.to_owned()))
     }
 
     /// Clear every fault.

@@ -160,11 +160,19 @@ pub async fn groups_info(State(state): State<AppState>, auth: Auth, q: QueryMap)
 }
 
 /// The history endpoints: messages newest first, `latest`/`oldest` bounds (exclusive unless
-/// `inclusive=true`), `offset`, `count` (default 20), and with `unreads=true` the
+/// `inclusive=true`), `offset`, `count` (default 20), thread replies only with
+/// `showThreadMessages=true` (or `tshow`), and with `unreads=true` the
 /// `firstUnread`/`unreadNotLoaded` pair of `getChannelHistory`.
 fn history(state: &AppState, user: &User, kind: Kind, q: &QueryMap) -> Reply {
     let room = find_room(state, user, kind, q.get("roomId"), q.get("roomName"))?;
+    if state.faults.history_denied(&user.username, &room.id) {
+        // `getChannelHistory` answers false when `canAccessRoom` fails: `API.v1.forbidden()`.
+        return Err(Fail::Forbidden);
+    }
     let inclusive = q.flag("inclusive");
+    let thread_replies = q.flag("showThreadMessages");
+    // The model adds `{$or: [{tmid: {$exists: false}}, {tshow: true}]}` without the flag.
+    let shown = |m: &Value| thread_replies || m.get("tmid").is_none() || m["tshow"] == true;
     let latest = q.get("latest").and_then(parse_iso).unwrap_or(i64::MAX);
     let oldest = q.get("oldest").and_then(parse_iso).unwrap_or(i64::MIN);
     let count = q.num("count").unwrap_or(20);
@@ -180,7 +188,7 @@ fn history(state: &AppState, user: &User, kind: Kind, q: &QueryMap) -> Reply {
         .store
         .messages_in(&room.id, None, false)
         .into_iter()
-        .filter(|m| in_range(m["ts"]["$date"].as_i64().unwrap_or(0)))
+        .filter(|m| in_range(m["ts"]["$date"].as_i64().unwrap_or(0)) && shown(m))
         .collect();
     all.reverse();
     let page: Vec<Value> = all.iter().skip(offset).take(count).cloned().collect();

@@ -61,8 +61,8 @@ impl Store {
             }
             None => None,
         };
-        let ts = now_ms().max(st.last_ts + 1);
-        st.last_ts = ts;
+        let ts = new.ts.unwrap_or_else(|| now_ms().max(st.last_ts + 1));
+        st.last_ts = st.last_ts.max(ts);
         let id = new.id.clone().unwrap_or_else(random_id);
         let mut doc = json!({
             "_id": id,
@@ -378,11 +378,12 @@ impl Store {
         Ok(current)
     }
 
-    /// Messages of a room, oldest first, optionally only those with `ts` (or `_updatedAt` when
-    /// `by_update`) after `since_ms`.
+    /// Messages of a room, oldest first (by `ts`, then as stored), optionally only those with
+    /// `ts` (or `_updatedAt` when `by_update`) after `since_ms`.
     pub fn messages_in(&self, rid: &str, since_ms: Option<i64>, by_update: bool) -> Vec<Value> {
         let st = self.lock();
-        st.messages
+        let mut list: Vec<Value> = st
+            .messages
             .iter()
             .flatten()
             .filter(|m| m["rid"] == rid)
@@ -391,7 +392,10 @@ impl Store {
                 since_ms.is_none_or(|s| m[key]["$date"].as_i64().unwrap_or(0) > s)
             })
             .cloned()
-            .collect()
+            .collect();
+        // A message posted with an explicit `ts` may be older than one stored before it.
+        list.sort_by_key(|m| m["ts"]["$date"].as_i64().unwrap_or(0));
+        list
     }
 
     /// Ids and deletion times (ms) of the messages of a room deleted after `since_ms`.

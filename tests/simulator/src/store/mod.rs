@@ -214,6 +214,9 @@ pub struct NewMessage {
     pub t: Option<String>,
     /// Extra fields for file messages (`file`, `files`, `groupable`).
     pub extra: Option<Value>,
+    /// The `ts` to store (epoch ms) instead of now. Rocket.Chat does not make `ts` unique:
+    /// bursts from bots and integrations share a millisecond, and this reproduces them.
+    pub ts: Option<i64>,
 }
 
 /// A file uploaded with `rooms.media` (temporary until confirmed) or `rooms.upload`.
@@ -275,7 +278,7 @@ pub struct State {
     pub trash: Vec<(String, String, i64)>,
     /// Uploads by file id.
     pub uploads: HashMap<String, Upload>,
-    /// Last `ts` handed out, so two messages never share a timestamp.
+    /// Last `ts` handed out, so two messages share a timestamp only when asked to.
     last_ts: i64,
 }
 

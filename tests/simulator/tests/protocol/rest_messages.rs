@@ -330,3 +330,124 @@ async fn sync_messages_and_history() {
     let at = deleted[0]["_deletedAt"].as_str().unwrap();
     assert!(rocketchat_sim::time::parse_iso(at).is_some(), "{at}");
 }
+
+/// The `msg` texts of a history answer, newest first.
+fn texts(r: &Reply) -> Vec<String> {
+    r.body["messages"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no messages in {}", r.body))
+        .iter()
+        .map(|m| m["msg"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn history_leaves_thread_replies_out_unless_asked_for_them() {
+    let s = start(Profile::V8).await;
+    let root = s.sim.post("alice", "GENERAL", "root").unwrap();
+    let tmid = root["_id"].as_str().unwrap().to_owned();
+    for (text, tshow) in [("in thread", false), ("also in room", true)] {
+        s.sim
+            .post_message(
+                "bob",
+                rocketchat_sim::NewMessage {
+                    rid: "GENERAL".into(),
+                    msg: text.into(),
+                    tmid: Some(tmid.clone()),
+                    tshow: Some(tshow),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+    }
+    let r = s.bot_get("/api/v1/channels.history?roomId=GENERAL").await;
+    assert_eq!(texts(&r), ["also in room", "root"]);
+    let r = s
+        .bot_get("/api/v1/channels.history?roomId=GENERAL&showThreadMessages=true")
+        .await;
+    assert_eq!(texts(&r), ["also in room", "in thread", "root"]);
+}
+
+#[tokio::test]
+async fn messages_posted_with_one_ts_share_it_and_inclusive_bounds_return_them_all() {
+    let s = start(Profile::V8).await;
+    let ts = "2025-11-24T10:40:01.000Z";
+    for text in ["a", "b", "c"] {
+        let r = s
+            .post(
+                "/_sim/post",
+                None,
+                &json!({"user": "alice", "rid": "GENERAL", "msg": text, "ts": ts}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["message"]["ts"], ts);
+    }
+    // Posted later, stamped earlier: history still orders by `ts`.
+    let r = s
+        .post(
+            "/_sim/post",
+            None,
+            &json!({"user": "alice", "rid": "GENERAL", "msg": "older", "ts": "2025-11-24T10:40:00.000Z"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = s
+        .bot_get(&format!(
+            "/api/v1/channels.history?roomId=GENERAL&latest={ts}&inclusive=true"
+        ))
+        .await;
+    assert_eq!(texts(&r), ["c", "b", "a", "older"]);
+    let r = s
+        .bot_get(&format!(
+            "/api/v1/channels.history?roomId=GENERAL&latest={ts}"
+        ))
+        .await;
+    assert_eq!(
+        texts(&r),
+        ["older"],
+        "an exclusive bound skips the whole millisecond"
+    );
+    let r = s
+        .post(
+            "/_sim/post",
+            None,
+            &json!({"user": "alice", "rid": "GENERAL", "msg": "x", "ts": "yesterday"}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+}
+
+#[tokio::test]
+async fn deny_history_refuses_one_room_to_one_user_until_reset() {
+    let s = start(Profile::V8).await;
+    s.sim.post("alice", "GENERAL", "hello").unwrap();
+    let r = s
+        .post(
+            "/_sim/faults",
+            None,
+            &json!({"kind": "denyHistory", "user": "mybot", "rid": "GENERAL"}),
+        )
+        .await;
+    assert_eq!(r.body["ok"], true, "{}", r.body);
+    let r = s.bot_get("/api/v1/channels.history?roomId=GENERAL").await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.body["success"], false);
+    let alice = s
+        .get(
+            "/api/v1/channels.history?roomId=GENERAL",
+            Some((ALICE_ID, ALICE_TOKEN)),
+        )
+        .await;
+    assert_eq!(texts(&alice), ["hello"], "other users still read it");
+    assert_eq!(
+        s.bot_get(&format!("/api/v1/dm.history?roomId={DM}"))
+            .await
+            .status,
+        200,
+        "other rooms still answer"
+    );
+    s.post("/_sim/reset-faults", None, &json!({})).await;
+    let r = s.bot_get("/api/v1/channels.history?roomId=GENERAL").await;
+    assert_eq!(texts(&r), ["hello"]);
+}
