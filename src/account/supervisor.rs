@@ -321,9 +321,11 @@ async fn catch_up(
                         realtime.watch_room(rid);
                     }
                 }
+                inbound.begin_catch_up();
                 for m in &missed.messages {
                     inbound.handle(m, None, MessageSource::CatchUp).await;
                 }
+                inbound.end_catch_up();
                 // As a live deletion would have been reported; only for messages seen here.
                 for (room_id, message_id) in missed.deleted {
                     if inbound.has_seen(&message_id) {
