@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::ddp::stream::RawMessage;
 use crate::event::{now_ms, DropReason, Event, MessageSource, RoomType, Trigger};
 use crate::event_queue::EventQueue;
-use crate::inbound::dedupe::{Dedupe, Seen, Stamps};
+use crate::inbound::dedupe::{Dedupe, Seen, SeenState, Stamps, DEFAULT_WINDOW};
 use crate::inbound::gate::{Decision, Gate};
 use crate::inbound::{
     normalize_message, parse_date_ms, InboundMessage, MessageDoc, NormalizeContext, NormalizeError,
@@ -82,6 +82,12 @@ impl Inbound {
         self.dedupe.contains(id)
     }
 
+    /// Continue from what an earlier run of this account had seen (its state file).
+    pub fn restore_seen(&mut self, state: SeenState) {
+        self.dedupe = Dedupe::restore(DEFAULT_WINDOW, state);
+        self.watermark_ms = self.dedupe.newest_ts().map(|v| v as i64);
+    }
+
     /// A catch-up starts: its messages are judged against what was seen before the gap,
     /// whatever order they come in, until [`Inbound::end_catch_up`].
     pub fn begin_catch_up(&mut self) {
@@ -91,6 +97,12 @@ impl Inbound {
     /// The catch-up is over.
     pub fn end_catch_up(&mut self) {
         self.dedupe.release_watermarks();
+    }
+
+    /// What has been seen, for the state file: `None` when nothing changed since the last
+    /// call, unless `force`.
+    pub fn seen_state(&mut self, force: bool) -> Option<SeenState> {
+        self.dedupe.take_state(force)
     }
 
     fn status(&self) -> std::sync::MutexGuard<'_, AccountStatus> {

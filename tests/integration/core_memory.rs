@@ -1,14 +1,19 @@
 //! What the bot remembers of what it has seen: an old message re-broadcast (a reaction, an
-//! edit) long after the id window forgot it is never a new message.
+//! edit) long after the id window forgot it is never a new message, and with a state folder
+//! a restarted core delivers what was posted while it was down, once, and nothing earlier.
 
 use crate::support;
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use openclaw_rocketchat::event::Event;
+use openclaw_rocketchat::config::NoEnv;
+use openclaw_rocketchat::event::{Event, LogLevel, MessageSource};
 use openclaw_rocketchat::inbound::dedupe::{DEFAULT_WINDOW, REORDER_MS};
 use openclaw_rocketchat::inbound::parse_date_ms;
+use openclaw_rocketchat::{Core, CoreOptions};
 use rocketchat_sim::flood::FloodSpec;
+use rocketchat_sim::SimConfig;
 use serde_json::json;
 use support::*;
 
@@ -103,4 +108,118 @@ async fn a_reaction_or_edit_on_an_old_dm_after_a_busy_channel_is_not_a_new_messa
         );
     }
     assert_eq!(h.events.of_type(None, "messageEdited").len(), 1);
+}
+
+/// A state folder unique to this test run.
+fn state_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "rc-core-memory-{tag}-{}-{}",
+        std::process::id(),
+        openclaw_rocketchat::event::now_ms()
+    ));
+    std::fs::create_dir_all(&dir).expect("state dir");
+    dir
+}
+
+fn options_with(dir: &std::path::Path) -> CoreOptions {
+    let mut options = core_options();
+    options.account.state_dir = Some(dir.to_owned());
+    options
+}
+
+/// A second core on the same simulator, its events tracked, the default account started.
+async fn restarted(url: &str, options: CoreOptions) -> (Core, Events) {
+    let core = Core::new(options).expect("core starts");
+    let events = Events::new(core.events().clone());
+    core.apply_config(&pat_section(url), &NoEnv)
+        .await
+        .expect("valid config");
+    (core, events)
+}
+
+async fn shut(core: Core) {
+    core.close().await;
+    // A runtime cannot be dropped from inside another one.
+    let _ = std::thread::spawn(move || drop(core)).join();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_what_was_posted_meanwhile_arrives_once_and_nothing_earlier_again() {
+    let dir = state_dir("restart");
+    let mut h = Harness::with_options(SimConfig::default(), options_with(&dir)).await;
+    h.apply(&pat_section(&h.sim.url())).await;
+    h.ready("default").await;
+    let before = [
+        h.post("alice", DM, "before dm"),
+        h.post("bob", GENERAL, "before general"),
+    ];
+    for id in &before {
+        h.delivered(id).await;
+    }
+    h.close().await;
+
+    let down = [
+        (DM.to_owned(), h.post("alice", DM, "while down dm")),
+        (
+            GENERAL.to_owned(),
+            h.post("bob", GENERAL, "while down general"),
+        ),
+        (OPS.to_owned(), h.post("alice", OPS, "while down ops")),
+        (DM.to_owned(), h.post("alice", DM, "while down dm 2")),
+    ];
+    let (core, mut events) = restarted(&h.sim.url(), options_with(&dir)).await;
+    for (_, id) in &down {
+        let m = delivered_to(&mut events, None, id).await;
+        assert_eq!(m.source, MessageSource::CatchUp, "{id}");
+    }
+    // A reaction on a message answered before the restart is no new message either.
+    h.sim
+        .store()
+        .react(ALICE_ID, &before[0], ":+1:", None)
+        .expect("react");
+    let after = h.post("alice", DM, "after restart");
+    delivered_to(&mut events, None, &after).await;
+
+    let mut all = down.to_vec();
+    all.push((DM.to_owned(), after));
+    events.assert_exactly_once_in_order(None, &all);
+    let counts = events.message_counts(None);
+    for id in &before {
+        assert_eq!(
+            counts.get(id),
+            None,
+            "{id} was answered before the restart; events:\n{}",
+            events.dump()
+        );
+    }
+    shut(core).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_state_file_is_reported_and_the_bot_starts_fresh() {
+    let dir = state_dir("corrupt");
+    let file = dir.join("account-default.json");
+    std::fs::write(
+        &file,
+        "{\"format\":\"openclaw-rocketchat/seen\",\"rooms\":{\"GEN",
+    )
+    .expect("write");
+    let mut h = Harness::with_options(SimConfig::default(), options_with(&dir)).await;
+    h.apply(&pat_section(&h.sim.url())).await;
+    h.events
+        .expect("a warning about the state file", WAIT, |e| {
+            matches!(&e.event, Event::Log { level: LogLevel::Warn, message }
+                if message.contains(&file.display().to_string()) && message.contains("starting fresh"))
+        })
+        .await;
+    h.ready("default").await;
+    let id = h.post("alice", DM, "still answered");
+    h.delivered(&id).await;
+    h.close().await;
+    // The next start finds a good file again.
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("saved")).expect("JSON");
+    assert_eq!(saved["accountId"], "default", "{saved}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
