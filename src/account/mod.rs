@@ -10,11 +10,13 @@ mod credentials;
 mod history;
 mod pipeline;
 mod rooms;
+mod state_file;
 mod status;
 mod supervisor;
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -94,6 +96,10 @@ pub struct AccountOptions {
     pub backoff: Backoff,
     /// Delay before retrying credentials the server refused.
     pub auth_failure_delay: Duration,
+    /// A folder of the host's where each account keeps what it has seen (a file per
+    /// account), so a restart neither answers a message again nor misses what was posted
+    /// meanwhile. `None`: memory only.
+    pub state_dir: Option<PathBuf>,
 }
 
 impl Default for AccountOptions {
@@ -105,6 +111,7 @@ impl Default for AccountOptions {
             idle_timeout: rt.idle_timeout,
             backoff: rt.backoff,
             auth_failure_delay: rt.auth_failure_delay,
+            state_dir: None,
         }
     }
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::ddp::stream::RawMessage;
 use crate::event::{now_ms, DropReason, Event, MessageSource, RoomType, Trigger};
 use crate::event_queue::EventQueue;
-use crate::inbound::dedupe::{Dedupe, Seen};
+use crate::inbound::dedupe::{Dedupe, Seen, SeenState, Stamps, DEFAULT_WINDOW};
 use crate::inbound::gate::{Decision, Gate};
 use crate::inbound::{
     normalize_message, parse_date_ms, InboundMessage, MessageDoc, NormalizeContext, NormalizeError,
@@ -82,6 +82,29 @@ impl Inbound {
         self.dedupe.contains(id)
     }
 
+    /// Continue from what an earlier run of this account had seen (its state file).
+    pub fn restore_seen(&mut self, state: SeenState) {
+        self.dedupe = Dedupe::restore(DEFAULT_WINDOW, state);
+        self.watermark_ms = self.dedupe.newest_ts().map(|v| v as i64);
+    }
+
+    /// A catch-up starts: its messages are judged against what was seen before the gap,
+    /// whatever order they come in, until [`Inbound::end_catch_up`].
+    pub fn begin_catch_up(&mut self) {
+        self.dedupe.hold_watermarks();
+    }
+
+    /// The catch-up is over.
+    pub fn end_catch_up(&mut self) {
+        self.dedupe.release_watermarks();
+    }
+
+    /// What has been seen, for the state file: `None` when nothing changed since the last
+    /// call, unless `force`.
+    pub fn seen_state(&mut self, force: bool) -> Option<SeenState> {
+        self.dedupe.take_state(force)
+    }
+
     fn status(&self) -> std::sync::MutexGuard<'_, AccountStatus> {
         self.status.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -118,7 +141,12 @@ impl Inbound {
             self.drop_message("", "", DropReason::Malformed);
             return;
         };
-        let Some(seen) = self.admit(id, rid, doc.ts_ms(), doc.edited_at_ms()) else {
+        let stamps = Stamps {
+            ts: doc.ts_ms(),
+            edited_at: doc.edited_at_ms(),
+            updated_at: doc.updated_at_ms(),
+        };
+        let Some(seen) = self.admit(id, rid, stamps) else {
             return;
         };
         let (id, rid) = (id.to_owned(), rid.to_owned());
@@ -141,9 +169,13 @@ impl Inbound {
             self.drop_message("", "", DropReason::Malformed);
             return;
         };
-        let ts = raw.get("ts").and_then(parse_date_ms);
-        let edited_at = raw.get("editedAt").and_then(parse_date_ms);
-        let Some(seen) = self.admit(id, rid, ts, edited_at) else {
+        let date = |key| raw.get(key).and_then(parse_date_ms);
+        let stamps = Stamps {
+            ts: date("ts"),
+            edited_at: date("editedAt"),
+            updated_at: date("_updatedAt"),
+        };
+        let Some(seen) = self.admit(id, rid, stamps) else {
             return;
         };
         self.process(Doc::Tree(raw), id, rid, seen, stream_meta, source)
@@ -152,17 +184,11 @@ impl Inbound {
 
     /// Advance the watermark and de-duplicate; `None` when the message is a repeat (counted
     /// and dropped here).
-    fn admit(
-        &mut self,
-        id: &str,
-        rid: &str,
-        ts: Option<u64>,
-        edited_at: Option<u64>,
-    ) -> Option<Seen> {
-        if let Some(ts) = ts.map(|v| v as i64) {
+    fn admit(&mut self, id: &str, rid: &str, stamps: Stamps) -> Option<Seen> {
+        if let Some(ts) = stamps.ts.map(|v| v as i64) {
             self.watermark_ms = Some(self.watermark_ms.map_or(ts, |w| w.max(ts)));
         }
-        let seen = self.dedupe.observe(id, edited_at);
+        let seen = self.dedupe.observe(id, rid, stamps);
         if seen == Seen::Repeat {
             self.drop_message(rid, id, DropReason::Duplicate);
             return None;

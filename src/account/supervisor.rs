@@ -8,12 +8,13 @@ use tokio::sync::{mpsc, watch};
 
 use super::catchup::{self, missed_messages};
 use super::pipeline::{Identity, Inbound};
+use super::state_file::{self, Loaded, StateFile};
 use super::status::ConnectionState;
 use super::{AccountOptions, Shared};
 use crate::auth::AuthError;
 use crate::config::AccountConfig;
 use crate::ddp::realtime::{Realtime, RealtimeConfig, RealtimeEvent, RealtimeHandle, Via};
-use crate::event::{now_ms, Event, MessageSource, RoomType};
+use crate::event::{now_ms, Event, LogLevel, MessageSource, RoomType};
 use crate::inbound::RoomMeta;
 use crate::outbound::RealtimeTyping;
 use crate::rest::RestError;
@@ -125,6 +126,34 @@ pub(super) async fn supervise(
         shared.status.clone(),
         shared.gate.clone(),
     );
+    let mut state_file = options
+        .state_dir
+        .as_deref()
+        .map(|dir| StateFile::new(dir, &id, &identity.user_id, shared.queue.clone()));
+    // With what an earlier run saw, the first connection catches up from there, as after a
+    // reconnect: what was posted while the gateway was down is delivered, nothing twice.
+    let mut restored = false;
+    if let Some(file) = &state_file {
+        match file.load().await {
+            Loaded::Absent => {}
+            Loaded::Restored(seen) => {
+                inbound.restore_seen(seen);
+                restored = inbound.watermark_ms.is_some();
+            }
+            Loaded::Unusable(message) => {
+                tracing::warn!("{message}");
+                shared.queue.push(
+                    Some(&id),
+                    Event::Log {
+                        level: LogLevel::Warn,
+                        message,
+                    },
+                );
+            }
+        }
+    }
+    let mut save_timer = tokio::time::interval(state_file::SAVE_EVERY);
+    save_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     match shared.rest.subscriptions_get(None).await {
         Ok(subs) => inbound.rooms.load_subscriptions(&subs.update),
         // Not fatal: `__my_messages__` still covers the rooms, and the per-room streams are
@@ -167,6 +196,15 @@ pub(super) async fn supervise(
                 Some(e) => e,
                 None => break,
             },
+            _ = save_timer.tick(), if state_file.is_some() => {
+                // While the previous save still runs, the changes wait for the next tick.
+                if let Some(file) = state_file.as_mut().filter(|f| !f.saving()) {
+                    if let Some(seen) = inbound.seen_state(false) {
+                        file.save_soon(seen);
+                    }
+                }
+                continue;
+            }
         };
         match event {
             RealtimeEvent::Connecting { attempt } => {
@@ -197,6 +235,8 @@ pub(super) async fn supervise(
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .reconnects += 1;
+                }
+                if resumed_after_gap || std::mem::take(&mut restored) {
                     catch_up(&shared, &mut inbound, &realtime, since, &mut stop).await;
                 }
             }
@@ -289,6 +329,11 @@ pub(super) async fn supervise(
             }
         }
     }
+    if let Some(file) = &mut state_file {
+        if let Some(seen) = inbound.seen_state(true) {
+            file.save_now(seen).await;
+        }
+    }
     shared.typing.set(None);
     match Arc::try_unwrap(realtime) {
         Ok(realtime) => realtime.shutdown().await,
@@ -333,9 +378,11 @@ async fn catch_up(
                     };
                     shared.queue.push_wait(Some(&shared.id), event).await;
                 }
+                inbound.begin_catch_up();
                 for m in &missed.messages {
                     inbound.handle(m, None, MessageSource::CatchUp).await;
                 }
+                inbound.end_catch_up();
                 // As a live deletion would have been reported; only for messages seen here.
                 for (room_id, message_id) in missed.deleted {
                     if inbound.has_seen(&message_id) {

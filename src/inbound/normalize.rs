@@ -346,6 +346,8 @@ pub struct MessageDoc<'a> {
     ts: Option<&'a RawValue>,
     #[serde(borrow, rename = "editedAt")]
     edited_at: Option<&'a RawValue>,
+    #[serde(borrow, rename = "_updatedAt")]
+    updated_at: Option<&'a RawValue>,
     #[serde(borrow)]
     tmid: Option<Text<'a>>,
     tshow: Option<bool>,
@@ -417,6 +419,11 @@ impl<'a> MessageDoc<'a> {
     /// `editedAt`, as [`parse_date_ms`] reads it.
     pub fn edited_at_ms(&self) -> Option<u64> {
         self.edited_at.and_then(parse_raw_date_ms)
+    }
+
+    /// `_updatedAt`, as [`parse_date_ms`] reads it.
+    pub fn updated_at_ms(&self) -> Option<u64> {
+        self.updated_at.and_then(parse_raw_date_ms)
     }
 
     /// `u._id`.

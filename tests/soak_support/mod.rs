@@ -118,6 +118,7 @@ pub fn core_options() -> CoreOptions {
                 jitter: 0.2,
             },
             auth_failure_delay: Duration::from_millis(500),
+            state_dir: None,
         },
         ..CoreOptions::default()
     }
