@@ -20,7 +20,7 @@ case "$(uname -s)" in
   MINGW* | MSYS* | CYGWIN*) lib="rocketchat_node.dll" ;;
   *) echo "build.sh: unsupported OS $(uname -s)" >&2; exit 1 ;;
 esac
-triple="$(node -p "require('$here/platform.js').platformTriple()")"
+triple="$(node -p "require('$root/npm/src/loader.cjs').platformTriple()")"
 out="$here/openclaw-rocketchat.$triple.node"
 # Copy to a temp name and rename, so a running process never maps a half-written file.
 cp "$target_dir/$profile/$lib" "$out.tmp"
