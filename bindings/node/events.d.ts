@@ -87,6 +87,27 @@ export interface MessageDeletedEvent extends EventEnvelope {
   roomId: string
 }
 
+/**
+ * After a reconnect, part of a room's history could not be fetched: messages posted
+ * in that span may never reach the host.
+ */
+export interface CatchUpGapEvent extends EventEnvelope {
+  type: "catchUpGap"
+  /** Start of the span not recovered, epoch ms: the last message seen before the outage. */
+  from: number
+  /** Why, for humans. */
+  reason: string
+  /** Room id. */
+  roomId: string
+  /** Room name, when the room has one (DMs have none). */
+  roomName?: string
+  /**
+   * End of the span, epoch ms: the oldest message recovered in that room, or when the
+   * catch-up started.
+   */
+  to: number
+}
+
 /** An inbound message was not delivered, and why. */
 export interface DroppedEvent extends EventEnvelope {
   type: "dropped"
@@ -187,6 +208,7 @@ export type RocketChatEvent =
   | MessageEvent
   | MessageEditedEvent
   | MessageDeletedEvent
+  | CatchUpGapEvent
   | DroppedEvent
   | PairingRequestEvent
   | SentEvent

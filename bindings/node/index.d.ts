@@ -499,3 +499,6 @@ export declare class RocketChatCore {
 
 /** Parse a batch handed to an `onEvent` callback. */
 export declare function parseEvents(batch: string[]): RocketChatEvent[]
+
+/** The napi platform triple of this process (`linux-x64-gnu`, `darwin-arm64`, …). */
+export declare function platformTriple(): string

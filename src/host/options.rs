@@ -25,6 +25,10 @@ pub struct HostOptionsJson {
     /// The lowest level of the core's own log lines delivered as `log` events:
     /// `error`, `warn` (default), `info`, `debug`, or `off`.
     pub log_level: Option<Value>,
+    /// A folder where each account keeps what it has seen (per-room watermarks, recent
+    /// ids), so a restart delivers what was posted meanwhile and nothing twice. Created
+    /// when missing. Default: none (memory only).
+    pub state_dir: Option<Value>,
 }
 
 /// Checked host options.
@@ -84,6 +88,16 @@ impl HostOptions {
                 Some("debug") => out.log_level = Some(LogLevel::Debug),
                 _ => problems.push(format!(
                     "logLevel: must be one of \"error\", \"warn\", \"info\", \"debug\", \"off\", got {v}"
+                )),
+            }
+        }
+        if let Some(v) = &json.state_dir {
+            match v.as_str().map(str::trim) {
+                Some(dir) if !dir.is_empty() && !dir.chars().any(char::is_control) => {
+                    out.core.account.state_dir = Some(dir.into());
+                }
+                _ => problems.push(format!(
+                    "stateDir: must be the path of a folder the process may write, got {v}"
                 )),
             }
         }
@@ -151,6 +165,17 @@ mod tests {
             e.message
         );
         assert!(!e.message.contains("usize") && !e.message.contains("u64"));
+        let e = HostOptions::parse(&json!({"stateDir": ""})).unwrap_err();
+        assert!(
+            e.message.contains("stateDir: must be the path of a folder"),
+            "{}",
+            e.message
+        );
+        let o = HostOptions::parse(&json!({"stateDir": "/var/lib/bot"})).unwrap();
+        assert_eq!(
+            o.core.account.state_dir.as_deref(),
+            Some(std::path::Path::new("/var/lib/bot"))
+        );
         let e = HostOptions::parse(&json!({"workerThread": 2})).unwrap_err();
         assert!(e.message.contains("workerThread"), "{}", e.message);
         let e = HostOptions::parse(&json!({"workerThreads": "2"})).unwrap_err();

@@ -120,6 +120,8 @@ export declare class RocketChatCore {
   out += CLASS_TAIL
   out += '\n/** Parse a batch handed to an `onEvent` callback. */\n'
   out += 'export declare function parseEvents(batch: string[]): RocketChatEvent[]\n'
+  out += '\n/** The napi platform triple of this process (`linux-x64-gnu`, `darwin-arm64`, …). */\n'
+  out += 'export declare function platformTriple(): string\n'
   return out
 }
 
