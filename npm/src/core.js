@@ -2,7 +2,9 @@
 // routing of its event stream to the running accounts. Accounts start and stop by id (the
 // core reads the account from the section it is given); readiness comes from the core's
 // `authenticated`/`authFailed` events, not from polling.
-import { section } from "./config.js";
+import path from "node:path";
+import { resolveStateDir } from "openclaw/plugin-sdk/state-paths";
+import { CHANNEL_ID, section } from "./config.js";
 import { loadNative } from "./native.js";
 
 let core;
@@ -15,7 +17,9 @@ const STATE_EVENTS = new Set(["authenticated", "authFailed", "accountStopped"]);
 export function getCore() {
   if (!core || core.closed) {
     const { RocketChatCore } = loadNative();
-    core = new RocketChatCore();
+    // Each account's memory of what it has seen lives in OpenClaw's state dir, so a gateway
+    // restart delivers what was posted meanwhile and answers nothing twice.
+    core = new RocketChatCore({ stateDir: path.join(resolveStateDir(), "plugins", CHANNEL_ID) });
     subscription = core.onEvent((batch) => {
       for (const raw of batch) {
         let event;
