@@ -16,10 +16,11 @@
 //!    else [`DropReason::NotAllowed`]; `pairing` answers an unknown sender with
 //!    [`Decision::Pair`] once, then drops their messages with
 //!    [`DropReason::NotAllowed`] while the request is pending
-//!    ([`Gate::set_pairing_ttl_ms`], default one hour). The latest such
-//!    message per sender is held for [`APPROVAL_LAG_MS`]: approvals reach the
-//!    core with a lag, so one sent right after the host approved is handed
-//!    back by [`Gate::take_released`] once the approval arrives.
+//!    ([`Gate::set_pairing_ttl_ms`], default one hour). Those messages are
+//!    held (up to [`MAX_HELD_PER_SENDER`] per sender) while the request is
+//!    pending: approvals reach the core with a lag, however late, and
+//!    [`Gate::take_released`] hands them back, in order, once it arrives, so a
+//!    DM written before the approval is answered after it, never lost.
 //! 3. Channels and groups (`c`, `p`) by `groupPolicy`: `disabled` →
 //!    [`DropReason::Policy`]; `allowlist` → [`DropReason::NotAllowed`] when the
 //!    effective group allowlist is empty or lacks the sender; `open` admits all.
@@ -82,7 +83,7 @@ pub use allow::{AllowList, AllowRule};
 pub use pairing::{PendingPairing, DEFAULT_PAIRING_TTL_MS};
 pub use text::{is_control_command, strip_bot_mention, strip_onchar_prefix};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::config::{AccountConfig, ChatMode, DmPolicy, GroupPolicy, RoomConfig};
 use crate::event::{DropReason, Event, InboundMessage};
@@ -263,15 +264,17 @@ pub struct Gate {
     pending: Pending,
     pairing_ttl_ms: u64,
     windows: Windows,
-    /// Per sender, the latest DM dropped while their pairing request was pending, and when.
-    held: BTreeMap<String, (InboundMessage, u64)>,
+    /// Per sender, the DMs dropped while their pairing request was pending, oldest first,
+    /// with when each was dropped.
+    held: BTreeMap<String, VecDeque<(InboundMessage, u64)>>,
 }
 
-/// How long a DM dropped while its sender's pairing request was pending stays eligible for
-/// [`Gate::take_released`]. Approvals reach the core with a lag (the host's pairing store is
-/// mirrored by polling, every 2 s in the Node plugin): a message sent right after the host
-/// approved the sender would otherwise be dropped for good.
-pub const APPROVAL_LAG_MS: u64 = 10_000;
+/// DMs held per sender while their pairing request is pending; beyond this the oldest is
+/// forgotten (a sender who writes this much before approval is told again at the next
+/// request). Held DMs stay eligible for [`Gate::take_released`] as long as a pairing request
+/// lives ([`Gate::set_pairing_ttl_ms`]): the host's approval reaches the core with a lag that
+/// a slow event loop can stretch without bound.
+pub const MAX_HELD_PER_SENDER: usize = 20;
 
 impl Gate {
     /// A gate for `config`, with no approvals, no windows, and the bot's
@@ -327,20 +330,20 @@ impl Gate {
         added
     }
 
-    /// The DMs held while their senders' pairing requests were pending (the latest one per
-    /// sender, dropped at most [`APPROVAL_LAG_MS`] before `now_ms`) whose senders are now
-    /// admitted, to be decided again; older held messages are forgotten.
+    /// The DMs held while their senders' pairing requests were pending (dropped at most a
+    /// pairing lifetime before `now_ms`) whose senders are now admitted, oldest first, to be
+    /// decided again; expired held messages are forgotten.
     pub fn take_released(&mut self, now_ms: u64) -> Vec<InboundMessage> {
+        let ttl = self.pairing_ttl_ms;
         let held = std::mem::take(&mut self.held);
         let mut out = Vec::new();
-        for (id, (msg, at)) in held {
-            if now_ms.saturating_sub(at) > APPROVAL_LAG_MS {
-                continue;
-            }
-            if self.dm_allowed(&msg) {
-                out.push(msg);
-            } else {
-                self.held.insert(id, (msg, at));
+        for (id, mut queue) in held {
+            queue.retain(|(_, at)| now_ms.saturating_sub(*at) <= ttl);
+            let admitted = queue.front().is_some_and(|(msg, _)| self.dm_allowed(msg));
+            if admitted {
+                out.extend(queue.into_iter().map(|(msg, _)| msg));
+            } else if !queue.is_empty() {
+                self.held.insert(id, queue);
             }
         }
         out
@@ -508,10 +511,13 @@ impl Gate {
                     if !self.dm_allowed(msg) {
                         let ttl = self.pairing_ttl_ms;
                         if self.pending.is_pending(&msg.sender.id, now_ms, ttl) {
-                            // Kept briefly: the host may already have approved the sender
-                            // (see APPROVAL_LAG_MS and take_released).
-                            self.held
-                                .insert(msg.sender.id.clone(), (msg.clone(), now_ms));
+                            // Kept while the request is pending: the host may already have
+                            // approved the sender (see MAX_HELD_PER_SENDER, take_released).
+                            let queue = self.held.entry(msg.sender.id.clone()).or_default();
+                            if queue.len() >= MAX_HELD_PER_SENDER {
+                                queue.pop_front();
+                            }
+                            queue.push_back((msg.clone(), now_ms));
                             return Decision::Drop(DropReason::NotAllowed);
                         }
                         self.pending

@@ -155,22 +155,47 @@ fn message_dropped_just_before_approval_is_released() {
     // Not approved yet: nothing released, and the message stays held.
     assert!(g.take_released(T0 + 200).is_empty());
     g.approve(ALICE_ID);
-    // Only the latest held message, and only within the approval lag.
+    // Every message held while she waited, in order (the first one raised the request and
+    // was answered with the pairing code).
     let out = g.take_released(T0 + 200);
     assert_eq!(
         out.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
-        ["ping"]
+        ["too early", "ping"]
     );
     assert!(g.take_released(T0 + 300).is_empty(), "released once");
+}
+
+#[test]
+fn a_late_approval_still_releases_what_was_held_until_the_request_expires() {
+    let ttl = DEFAULT_PAIRING_TTL_MS;
+    let mut g = gate(json!({"dmPolicy": "pairing"}));
+    assert_eq!(o(&g.decide(&M::dm().text("hi").0, T0)), O::Pair);
+    let waiting = M::dm().text("still there?");
+    assert_eq!(o(&g.decide(&waiting.0, T0 + 1)), O::X(X::NotAllowed));
+    g.approve(ALICE_ID);
+    // A minute late (a busy gateway): still answered.
+    let out = g.take_released(T0 + 60_000);
+    assert_eq!(out.len(), 1);
 
     let mut g = gate(json!({"dmPolicy": "pairing"}));
-    assert_eq!(o(&g.decide(&first.0, T0)), O::Pair);
-    assert_eq!(o(&g.decide(&racing.0, T0 + 1)), O::X(X::NotAllowed));
+    assert_eq!(o(&g.decide(&M::dm().text("hi").0, T0)), O::Pair);
+    assert_eq!(o(&g.decide(&waiting.0, T0 + 1)), O::X(X::NotAllowed));
     g.approve(ALICE_ID);
-    assert!(
-        g.take_released(T0 + 1 + APPROVAL_LAG_MS + 1).is_empty(),
-        "too old"
-    );
+    assert!(g.take_released(T0 + 1 + ttl + 1).is_empty(), "the request had expired");
+}
+
+#[test]
+fn held_messages_are_bounded_per_sender_keeping_the_newest() {
+    let mut g = gate(json!({"dmPolicy": "pairing"}));
+    assert_eq!(o(&g.decide(&M::dm().text("hi").0, T0)), O::Pair);
+    for i in 0..(MAX_HELD_PER_SENDER + 5) {
+        let m = M::dm().text(&format!("m{i}"));
+        assert_eq!(o(&g.decide(&m.0, T0 + 1 + i as u64)), O::X(X::NotAllowed));
+    }
+    g.approve(ALICE_ID);
+    let out = g.take_released(T0 + 1000);
+    assert_eq!(out.len(), MAX_HELD_PER_SENDER);
+    assert_eq!(out[0].text, "m5");
 }
 
 #[test]
