@@ -468,7 +468,9 @@ async fn handshake(
         .max_frame_size(Some(MAX_FRAME_BYTES));
     let (ws, _response) = connect_async_tls_with_config(url, Some(limits), true, connector)
         .await
-        .map_err(|e| ConnectError::WebSocket(e.to_string()))?;
+        .map_err(|e| {
+            ConnectError::WebSocket(crate::tls::explain(&e).unwrap_or_else(|| e.to_string()))
+        })?;
     let (mut sink, mut stream) = ws.split();
     sink.send(Message::text(ClientFrame::connect().to_text()))
         .await

@@ -170,6 +170,12 @@ impl RestError {
             };
         }
         let err = err.without_url();
+        if let Some(plain) = crate::tls::explain(&err) {
+            return RestError::Network {
+                route: route.to_owned(),
+                message: format!("cannot connect securely: {plain}"),
+            };
+        }
         let mut message = err.to_string();
         let mut source = std::error::Error::source(&err);
         while let Some(s) = source {
