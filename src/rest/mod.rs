@@ -13,6 +13,7 @@ mod endpoints;
 mod error;
 mod media;
 pub mod ratelimit;
+mod redirect;
 #[cfg(test)]
 pub(crate) mod test_server;
 #[cfg(test)]
@@ -31,6 +32,7 @@ pub use endpoints::{
     parse_login as parse_login_response, LoginResult, Me, OutgoingMessage, ServerInfo, SyncResult,
     Updates,
 };
+pub(crate) use error::with_code;
 pub use error::RestError;
 pub use media::{sanitize_file_name, Download, UploadData, UploadOptions};
 
@@ -114,16 +116,7 @@ pub fn build_http_client(
     opts: &RestOptions,
     site: &Url,
 ) -> Result<reqwest::Client, RestError> {
-    let origin = site.origin();
-    // Follow redirects only within the server's origin: X-Auth-Token is a custom header
-    // that reqwest would otherwise forward to any host.
-    let policy = reqwest::redirect::Policy::custom(move |attempt| {
-        if attempt.previous().len() >= 5 || attempt.url().origin() != origin {
-            attempt.stop()
-        } else {
-            attempt.follow()
-        }
-    });
+    let policy = redirect::policy(site);
     reqwest::Client::builder()
         .tls_backend_preconfigured((**tls).clone())
         .connect_timeout(opts.connect_timeout)
@@ -346,13 +339,12 @@ impl RestClient {
                 return Ok(resp);
             }
             if status.is_redirection() {
-                return Err(RestError::Api {
-                    route: call.route.clone(),
-                    status: status.as_u16(),
-                    error: "redirect not followed (other origin or too many)".into(),
-                    error_type: None,
-                    details: None,
-                });
+                return Err(redirect::refused(
+                    &call.route,
+                    status.as_u16(),
+                    &self.inner.site,
+                    resp.headers(),
+                ));
             }
             let bytes = read_limited(resp, &call.route, 64 * 1024)
                 .await
