@@ -323,6 +323,9 @@ impl Core {
         Fut: Future<Output = Result<T, AccountError>> + Send + 'static,
         T: Send + 'static,
     {
+        // `GENERAL`, `room:GENERAL` and `channel:GENERAL` share one queue
+        let target = crate::outbound::target::Target::parse(target)
+            .map_or_else(|_| target.to_owned(), |t| t.to_string());
         let turn = self.send_order.enqueue(&format!("{account_id}\n{target}"));
         let call = account_call(self.accounts.clone(), account_id.to_owned(), move |a| {
             in_turn(turn, f(a))

@@ -102,9 +102,12 @@ async fn unawaited_sends_under_the_rate_limit_keep_their_order() {
 
     let core = h.core();
     let want: Vec<String> = (0..30).map(|i| format!("n{i}")).collect();
+    // one room, however the target is spelled
+    let spellings = [GENERAL, "channel:GENERAL", "room:GENERAL"];
     let sends: Vec<_> = want
         .iter()
-        .map(|text| core.send_text("default", GENERAL, text, None))
+        .zip(spellings.iter().cycle())
+        .map(|(text, target)| core.send_text("default", target, text, None))
         .collect();
     for r in futures_util::future::join_all(sends).await {
         r.expect("every send lands");
