@@ -37,6 +37,7 @@ pub mod outbound;
 pub mod rest;
 pub mod runtime;
 pub mod secret;
+mod send_order;
 pub mod tls;
 
 pub use runtime::{Core, CoreError, CoreOptions, ReloadReport};

@@ -17,6 +17,7 @@ use crate::account::{Account, AccountError, AccountOptions, AccountStatus, Allow
 use crate::config::{self, AccountConfig, ConfigErrors, EnvSource};
 use crate::event_queue::{EventQueue, DEFAULT_CAPACITY};
 use crate::outbound::{MediaFile, ReplyStream, SentMessage};
+use crate::send_order::in_turn;
 
 /// How to build a [`Core`].
 #[derive(Clone, Debug)]
@@ -89,6 +90,8 @@ pub struct Core {
     /// configuration reload never forgets a pairing approval.
     allowlists: Arc<std::sync::Mutex<BTreeMap<String, Vec<AllowlistUpdate>>>>,
     options: CoreOptions,
+    /// Sends per account and target, in the order the host made them.
+    send_order: crate::send_order::SendQueues,
 }
 
 impl Core {
@@ -112,6 +115,7 @@ impl Core {
             accounts: Arc::default(),
             allowlists: Arc::default(),
             options,
+            send_order: Default::default(),
         })
     }
 
@@ -137,11 +141,7 @@ impl Core {
         F: Future<Output = T> + Send + 'static,
         T: Send + 'static,
     {
-        match self.handle.spawn(fut).await {
-            Ok(v) => v,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(_) => unreachable!("core tasks are never cancelled while awaited"),
-        }
+        run_on(&self.handle, fut).await
     }
 
     /// Start an account (or restart it when one with the same id runs).
@@ -318,73 +318,91 @@ impl Core {
         Fut: Future<Output = Result<T, AccountError>> + Send + 'static,
         T: Send + 'static,
     {
-        let accounts = self.accounts.clone();
-        let id = account_id.to_owned();
-        self.on_runtime(async move {
-            let fut = {
-                let guard = accounts.lock().await;
-                let account = guard
-                    .get(&id)
-                    .ok_or_else(|| CoreError::UnknownAccount(id.clone()))?;
-                f(account)
-            };
-            Ok(fut.await?)
-        })
+        self.on_runtime(account_call(
+            self.accounts.clone(),
+            account_id.to_owned(),
+            f,
+        ))
         .await
     }
 
+    /// [`Core::with_account`] for a send to `target`: its place in the queue of sends to
+    /// that target is taken now, when the send is made, since the task that runs it may
+    /// start later than one made after it. The future owns what it needs, so a host can
+    /// make it before handing it to another task.
+    fn queued_send<T, F, Fut>(
+        &self,
+        account_id: &str,
+        target: &str,
+        f: F,
+    ) -> impl Future<Output = Result<T, CoreError>> + Send + 'static
+    where
+        F: FnOnce(&Account) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, AccountError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        // `GENERAL`, `room:GENERAL` and `channel:GENERAL` share one queue
+        let target = crate::outbound::target::Target::parse(target)
+            .map_or_else(|_| target.to_owned(), |t| t.to_string());
+        let turn = self.send_order.enqueue(&format!("{account_id}\n{target}"));
+        let call = account_call(self.accounts.clone(), account_id.to_owned(), move |a| {
+            in_turn(turn, f(a))
+        });
+        let handle = self.handle.clone();
+        async move { run_on(&handle, call).await }
+    }
+
     /// Send a text the host composed (see [`Account::send_text`]): chunked, no reply prefix.
-    pub async fn send_text(
+    /// Sends to one target are posted in the order this was called, awaited or not.
+    pub fn send_text(
         &self,
         account_id: &str,
         target: &str,
         text: &str,
         thread_id: Option<&str>,
-    ) -> Result<Vec<SentMessage>, CoreError> {
-        let (target, text, thread) = (
+    ) -> impl Future<Output = Result<Vec<SentMessage>, CoreError>> + Send + 'static {
+        let (to, text, thread) = (
             target.to_owned(),
             text.to_owned(),
             thread_id.map(str::to_owned),
         );
-        self.with_account(account_id, move |a| a.send_text(target, text, thread))
-            .await
+        self.queued_send(account_id, target, move |a| a.send_text(to, text, thread))
     }
 
     /// Deliver an agent's reply (see [`Account::send_reply`]): prefix, tables, chunks, typing.
-    pub async fn send_reply(
+    /// In call order per target, as [`Core::send_text`].
+    pub fn send_reply(
         &self,
         account_id: &str,
         target: &str,
         text: &str,
         thread_id: Option<&str>,
-    ) -> Result<Vec<SentMessage>, CoreError> {
-        let (target, text, thread) = (
+    ) -> impl Future<Output = Result<Vec<SentMessage>, CoreError>> + Send + 'static {
+        let (to, text, thread) = (
             target.to_owned(),
             text.to_owned(),
             thread_id.map(str::to_owned),
         );
-        self.with_account(account_id, move |a| a.send_reply(target, text, thread))
-            .await
+        self.queued_send(account_id, target, move |a| a.send_reply(to, text, thread))
     }
 
-    /// Upload files (see [`Account::send_media`]).
-    pub async fn send_media(
+    /// Upload files (see [`Account::send_media`]), in call order per target.
+    pub fn send_media(
         &self,
         account_id: &str,
         target: &str,
         thread_id: Option<&str>,
         files: Vec<MediaFile>,
         caption: Option<&str>,
-    ) -> Result<Vec<SentMessage>, CoreError> {
-        let (target, thread, caption) = (
+    ) -> impl Future<Output = Result<Vec<SentMessage>, CoreError>> + Send + 'static {
+        let (to, thread, caption) = (
             target.to_owned(),
             thread_id.map(str::to_owned),
             caption.map(str::to_owned),
         );
-        self.with_account(account_id, move |a| {
-            a.send_media(target, thread, files, caption)
+        self.queued_send(account_id, target, move |a| {
+            a.send_media(to, thread, files, caption)
         })
-        .await
     }
 
     /// Start a block-streamed reply (see [`Account::start_stream`]).
@@ -510,4 +528,37 @@ impl Drop for Core {
             rt.shutdown_timeout(Duration::from_secs(2));
         }
     }
+}
+
+/// Spawn `fut` on the core runtime and wait for it (a panic in it resumes here).
+async fn run_on<T, F>(handle: &tokio::runtime::Handle, fut: F) -> T
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    match handle.spawn(fut).await {
+        Ok(v) => v,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => unreachable!("core tasks are never cancelled while awaited"),
+    }
+}
+
+/// Look up account `id` and run `f`'s future, outside the accounts lock.
+async fn account_call<T, F, Fut>(
+    accounts: Arc<Mutex<BTreeMap<String, Account>>>,
+    id: String,
+    f: F,
+) -> Result<T, CoreError>
+where
+    F: FnOnce(&Account) -> Fut,
+    Fut: Future<Output = Result<T, AccountError>>,
+{
+    let fut = {
+        let guard = accounts.lock().await;
+        let account = guard
+            .get(&id)
+            .ok_or_else(|| CoreError::UnknownAccount(id.clone()))?;
+        f(account)
+    };
+    Ok(fut.await?)
 }

@@ -9,14 +9,19 @@
 //!
 //! The ring provider is used explicitly (no process-wide default provider is needed).
 //! Trust = the Mozilla roots from `webpki-roots` plus any custom CA certificates
-//! (self-hosted servers with a private CA are common). The insecure switch accepts any
-//! certificate and logs a loud warning every time a config is built with it.
+//! (self-hosted servers with a private CA are common); a server whose own certificate is
+//! exactly a configured one is trusted too (self-signed servers, see [`verify`]). The
+//! insecure switch accepts any certificate and logs a loud warning every time a config is
+//! built with it.
+
+mod verify;
 
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
@@ -85,15 +90,16 @@ pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, TlsError> {
     let mut roots = RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
+    let mut pinned = Vec::new();
     if let Some(pem) = &opts.ca_pem {
-        add_pem(&mut roots, pem.as_bytes(), "caPem")?;
+        pinned.extend(add_pem(&mut roots, pem.as_bytes(), "caPem")?);
     }
     if let Some(path) = &opts.ca_file {
         let data = std::fs::read(path).map_err(|source| TlsError::ReadCaFile {
             path: path.clone(),
             source,
         })?;
-        add_pem(&mut roots, &data, &path.display().to_string())?;
+        pinned.extend(add_pem(&mut roots, &data, &path.display().to_string())?);
     }
 
     let config = if opts.insecure_skip_verify {
@@ -106,9 +112,33 @@ pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, TlsError> {
             .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(provider)))
             .with_no_client_auth()
     } else {
-        builder.with_root_certificates(roots).with_no_client_auth()
+        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+            .build()
+            .map_err(|e| TlsError::Config(rustls::Error::General(e.to_string())))?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verify::TrustVerifier::new(webpki, pinned)))
+            .with_no_client_auth()
     };
     Ok(Arc::new(config))
+}
+
+/// A certificate refusal somewhere in `err`'s chain of causes, in plain words with the fix
+/// (the server name, expiry, the `tls.*` key to set); `None` when there is none.
+pub fn explain(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return verify::explain(tls);
+        }
+        // io::Error hides the error it wraps from `source()`
+        let inner = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map(|inner| inner as &(dyn std::error::Error + 'static));
+        next = inner.or_else(|| e.source());
+    }
+    None
 }
 
 /// The tokio-tungstenite connector for the realtime WebSocket, on the same config.
@@ -116,22 +146,28 @@ pub fn websocket_connector(config: &Arc<ClientConfig>) -> tokio_tungstenite::Con
     tokio_tungstenite::Connector::Rustls(config.clone())
 }
 
-/// Parse PEM certificates and add them to `roots`; returns how many were added.
-fn add_pem(roots: &mut RootCertStore, pem: &[u8], origin: &str) -> Result<usize, TlsError> {
+/// Parse PEM certificates and add them to `roots`; returns them.
+fn add_pem(
+    roots: &mut RootCertStore,
+    pem: &[u8],
+    origin: &str,
+) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let mut reader = pem;
-    let mut added = 0;
+    let mut added = Vec::new();
     for item in rustls_pemfile::certs(&mut reader) {
         let cert: CertificateDer<'static> = item.map_err(|e| TlsError::InvalidPem {
             origin: origin.to_owned(),
             reason: e.to_string(),
         })?;
-        roots.add(cert).map_err(|e| TlsError::BadCertificate {
-            origin: origin.to_owned(),
-            reason: e.to_string(),
-        })?;
-        added += 1;
+        roots
+            .add(cert.clone())
+            .map_err(|e| TlsError::BadCertificate {
+                origin: origin.to_owned(),
+                reason: e.to_string(),
+            })?;
+        added.push(cert);
     }
-    if added == 0 {
+    if added.is_empty() {
         return Err(TlsError::NoCertificates {
             origin: origin.to_owned(),
         });
@@ -219,7 +255,12 @@ kAb1lhjXDVdQrpazBjr/M5Jv
     #[test]
     fn custom_ca_pem_is_added() {
         let mut roots = RootCertStore::empty();
-        assert_eq!(add_pem(&mut roots, TEST_CA.as_bytes(), "caPem").unwrap(), 1);
+        assert_eq!(
+            add_pem(&mut roots, TEST_CA.as_bytes(), "caPem")
+                .unwrap()
+                .len(),
+            1
+        );
         let opts = TlsOptions {
             ca_pem: Some(TEST_CA.to_owned()),
             ..Default::default()

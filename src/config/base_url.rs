@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+/// The longest DNS name (RFC 1035).
+const MAX_HOST_LEN: usize = 253;
+
 /// A validated Rocket.Chat server URL: `http` or `https`, no query, fragment or
 /// credentials, trailing slash removed, base path kept (`https://host/chat`).
 #[derive(Clone, PartialEq, Eq)]
@@ -17,6 +20,14 @@ impl BaseUrl {
         if input.is_empty() {
             return Err("is empty".to_owned());
         }
+        // Checked first: an `@` anywhere is a `user:password@`, also where the URL parser
+        // would see the end of the host in the password (`/`, `?`, `#`) or fail on it.
+        if input.contains('@') {
+            return Err(
+                "must not contain credentials (use authToken/userId or username/password)"
+                    .to_owned(),
+            );
+        }
         let url = url::Url::parse(input).map_err(|_| "not a valid http(s) URL".to_owned())?;
         match url.scheme() {
             "http" | "https" => {}
@@ -25,17 +36,16 @@ impl BaseUrl {
         if url.host_str().is_none_or(str::is_empty) {
             return Err("not a valid http(s) URL (no host)".to_owned());
         }
+        if url.host_str().is_some_and(|h| h.len() > MAX_HOST_LEN) {
+            return Err(format!(
+                "not a valid http(s) URL (the host name is longer than {MAX_HOST_LEN} characters)"
+            ));
+        }
         if url.query().is_some() {
             return Err("must not have a query string (`?…`)".to_owned());
         }
         if url.fragment().is_some() {
             return Err("must not have a fragment (`#…`)".to_owned());
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(
-                "must not contain credentials (use authToken/userId or username/password)"
-                    .to_owned(),
-            );
         }
         let text = url.as_str().trim_end_matches('/').to_owned();
         Ok(BaseUrl { url, text })
@@ -104,15 +114,30 @@ impl fmt::Display for BaseUrl {
 }
 
 /// `raw` as it may be quoted in a message: the userinfo part (`user:password@`), which may
-/// hold a password, replaced by `***@`. Works on unparseable input too.
+/// hold a password, replaced by `***@`. Works on unparseable input too. A password may hold
+/// `/`, `?` or `#`, so everything up to the last `@` is hidden (an `@` in a path hides a
+/// little too much, which is the safe side).
 pub(crate) fn redacted(raw: &str) -> String {
     if let Some((scheme, rest)) = raw.split_once("://") {
-        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        if let Some(at) = rest[..authority_end].rfind('@') {
+        if let Some(at) = rest.rfind('@') {
             return format!("{scheme}://***@{}", &rest[at + 1..]);
         }
     }
     raw.to_owned()
+}
+
+/// Longest value quoted in a message, in characters.
+const QUOTE_MAX: usize = 120;
+
+/// `raw` redacted, shortened and quoted for a message.
+pub(crate) fn quoted(raw: &str) -> String {
+    let r = redacted(raw);
+    if r.chars().count() > QUOTE_MAX {
+        let head: String = r.chars().take(QUOTE_MAX).collect();
+        format!("{head:?}… ({} characters)", raw.chars().count())
+    } else {
+        format!("{r:?}")
+    }
 }
 
 #[cfg(test)]
@@ -126,9 +151,24 @@ mod redaction_tests {
             "https://***@chat.example.com/x?y#z"
         );
         assert_eq!(redacted("http://a b:p@ss@host"), "http://***@host");
+        assert_eq!(redacted("http://a b:p@ss@host/x"), "http://***@host/x");
+        // a password may hold any of the characters that end the authority
+        for raw in [
+            "https://bot:s3cr#t@chat.example.com",
+            "https://bot:s3cr/t@chat.example.com",
+            "https://bot:s3cr?t@chat.example.com",
+            "https://bot:1234/s3cr@chat.example.com/base",
+        ] {
+            let shown = redacted(raw);
+            assert!(shown.starts_with("https://***@chat.example.com"), "{shown}");
+            assert!(
+                !shown.contains("s3cr") && !shown.contains("1234"),
+                "{shown}"
+            );
+        }
         assert_eq!(
-            redacted("https://chat.example.com/a@b"),
-            "https://chat.example.com/a@b"
+            redacted("https://chat.example.com/a"),
+            "https://chat.example.com/a"
         );
         assert_eq!(redacted("not a url"), "not a url");
     }

@@ -1,5 +1,6 @@
 //! Config problems: every error and warning names its key path.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 /// One problem (error or warning) at one key path, e.g.
@@ -71,11 +72,25 @@ impl std::error::Error for ConfigErrors {}
 pub(crate) struct Diagnostics {
     pub errors: Vec<ConfigProblem>,
     pub warnings: Vec<ConfigProblem>,
+    /// Paths whose value could not be read (wrong type): already reported, so checks that
+    /// would call them missing stay quiet.
+    unreadable: BTreeSet<String>,
 }
 
 impl Diagnostics {
     pub fn error(&mut self, p: ConfigProblem) {
         self.errors.push(p);
+    }
+
+    /// A value at `p.path` that could not be read.
+    pub fn unreadable(&mut self, p: ConfigProblem) {
+        self.unreadable.insert(p.path.clone());
+        self.errors.push(p);
+    }
+
+    /// Whether `path` was reported as unreadable.
+    pub fn was_unreadable(&self, path: &str) -> bool {
+        self.unreadable.contains(path)
     }
 
     pub fn warning(&mut self, p: ConfigProblem) {

@@ -66,6 +66,14 @@ pub(crate) fn known_keys<T: schemars::JsonSchema>() -> BTreeSet<String> {
 /// Keys whose values are secrets: their errors never quote the value.
 const SECRET_KEYS: [&str; 3] = ["authToken", "password", "totpCode"];
 
+/// serde's names of the number types the layers use, in words.
+const TYPE_WORDS: [(&str, &str); 4] = [
+    ("i64", "a whole number"),
+    ("u64", "a whole number, 0 or more"),
+    ("f64", "a number"),
+    ("usize", "a whole number, 0 or more"),
+];
+
 /// Turn a serde error on a one-key object into a short message.
 fn clean_serde_message(e: &serde_json::Error) -> String {
     let msg = e.to_string();
@@ -77,7 +85,14 @@ fn clean_serde_message(e: &serde_json::Error) -> String {
         return "wrong type: expected an array of strings or numbers".to_owned();
     }
     // unit enums deserialize from "string or map"; users only ever write strings
-    let msg = msg.replace("expected string or map", "expected a string");
+    let mut msg = msg.replace("expected string or map", "expected a string");
+    // serde names Rust types; users write JSON
+    for (rust, words) in TYPE_WORDS {
+        if let Some(head) = msg.strip_suffix(&format!("expected {rust}")) {
+            msg = format!("{head}expected {words}");
+        }
+    }
+    let msg = msg.replace("floating point `", "number `");
     if msg.starts_with("invalid type") || msg.starts_with("invalid value") {
         return format!("wrong type: {msg}");
     }
@@ -116,11 +131,11 @@ pub(crate) fn parse_layer<T: Layer>(value: &Value, path: &str, d: &mut Diagnosti
         one.insert(key.clone(), v.clone());
         match serde_json::from_value::<T>(Value::Object(one)) {
             Ok(layer) => out.merge_from(layer),
-            Err(_) if SECRET_KEYS.contains(&key.as_str()) => d.error(ConfigProblem::new(
+            Err(_) if SECRET_KEYS.contains(&key.as_str()) => d.unreadable(ConfigProblem::new(
                 p,
                 format!("wrong type: expected a string, got {}", type_name(v)),
             )),
-            Err(e) => d.error(ConfigProblem::new(p, clean_serde_message(&e))),
+            Err(e) => d.unreadable(ConfigProblem::new(p, clean_serde_message(&e))),
         }
     }
     out

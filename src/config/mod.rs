@@ -29,6 +29,7 @@
 
 mod account;
 mod base_url;
+mod check;
 mod env;
 mod error;
 mod layer;

@@ -3,7 +3,8 @@
 use serde_json::Value;
 
 use super::account::*;
-use super::base_url::{redacted, BaseUrl};
+use super::base_url::{quoted, BaseUrl};
+use super::check::{check_values, PEM_CERT};
 use super::env::{self, EnvSource};
 use super::error::{ConfigErrors, ConfigProblem, Diagnostics};
 use super::layer::{join, parse_root, Layer};
@@ -148,6 +149,12 @@ fn nonblank_secret(s: Option<Secret>) -> Option<Secret> {
     s.filter(|v| !v.expose().trim().is_empty())
 }
 
+/// Whether `key`, at `prefix` or inherited from the top level, had a value of the wrong
+/// type: that was reported, so it is not reported again as missing.
+fn unreadable(d: &Diagnostics, prefix: &str, key: &str) -> bool {
+    d.was_unreadable(&join(prefix, key)) || d.was_unreadable(key)
+}
+
 fn strings(list: Option<Vec<AllowEntry>>) -> Vec<String> {
     list.unwrap_or_default()
         .iter()
@@ -169,6 +176,7 @@ fn finalize(
 
     // baseUrl
     let base_url = match nonblank(l.base_url.clone()) {
+        None if unreadable(d, prefix, "baseUrl") => None,
         None => {
             let hint = if origin.allowed {
                 " (or set ROCKETCHAT_URL)"
@@ -190,7 +198,7 @@ fn finalize(
                 if origin.base_url {
                     d.error(ConfigProblem::new(
                         at("baseUrl"),
-                        format!("{reason}: {:?} (from ROCKETCHAT_URL)", redacted(&raw)),
+                        format!("{reason}: {} (from ROCKETCHAT_URL)", quoted(&raw)),
                     ));
                 }
                 None
@@ -308,8 +316,6 @@ fn finalize(
     })
 }
 
-const PEM_CERT: &str = "-----BEGIN CERTIFICATE-----";
-
 fn non_negative(v: Option<i64>) -> Option<u64> {
     v.and_then(|n| u64::try_from(n).ok())
 }
@@ -322,79 +328,6 @@ fn positive_f64(v: Option<f64>) -> Option<f64> {
     v.filter(|n| n.is_finite() && *n > 0.0)
 }
 
-/// Checks of single values, run once per layer where the value is written, so
-/// an inherited bad value is reported once, at its own path.
-fn check_values(l: &AccountSection, prefix: &str, d: &mut Diagnostics) {
-    let at = |key: &str| join(prefix, key);
-    if let Some(raw) = &l.base_url {
-        if let Err(reason) = BaseUrl::parse(raw) {
-            d.error(ConfigProblem::new(
-                at("baseUrl"),
-                format!("{reason}: {:?}", redacted(raw)),
-            ));
-        }
-    }
-    if l.onchar_prefixes
-        .as_ref()
-        .is_some_and(|p| p.iter().any(String::is_empty))
-    {
-        d.error(ConfigProblem::new(
-            at("oncharPrefixes"),
-            "must not contain an empty prefix",
-        ));
-    }
-    check_window(
-        l.conversation_window_minutes,
-        &at("conversationWindowMinutes"),
-        d,
-    );
-    check_mb(l.media_max_mb, &at("mediaMaxMb"), d);
-    if let Some(n) = l.text_chunk_limit.filter(|n| *n <= 0) {
-        d.error(ConfigProblem::new(
-            at("textChunkLimit"),
-            format!("must be a positive number, got {n}"),
-        ));
-    }
-    for (room_id, r) in l.rooms.iter().flatten() {
-        let rp = join(&at("rooms"), room_id);
-        check_window(
-            r.conversation_window_minutes,
-            &join(&rp, "conversationWindowMinutes"),
-            d,
-        );
-        check_mb(r.media_max_mb, &join(&rp, "mediaMaxMb"), d);
-    }
-    if let Some(tls) = &l.tls {
-        if tls.ca_pem.as_deref().is_some_and(|p| !p.contains(PEM_CERT)) {
-            d.error(ConfigProblem::new(
-                at("tls.caPem"),
-                format!("not a PEM certificate (expected {PEM_CERT:?})"),
-            ));
-        }
-        if tls.ca_file.as_deref().is_some_and(|f| f.trim().is_empty()) {
-            d.error(ConfigProblem::new(at("tls.caFile"), "must not be empty"));
-        }
-    }
-}
-
-fn check_window(v: Option<i64>, path: &str, d: &mut Diagnostics) {
-    if let Some(n) = v.filter(|n| *n < 0) {
-        d.error(ConfigProblem::new(
-            path,
-            format!("must be 0 (off) or a positive number, got {n}"),
-        ));
-    }
-}
-
-fn check_mb(v: Option<f64>, path: &str, d: &mut Diagnostics) {
-    if let Some(n) = v.filter(|n| !(n.is_finite() && *n > 0.0)) {
-        d.error(ConfigProblem::new(
-            path,
-            format!("must be a positive number, got {n}"),
-        ));
-    }
-}
-
 fn credentials(
     l: &AccountSection,
     prefix: &str,
@@ -402,7 +335,8 @@ fn credentials(
     d: &mut Diagnostics,
 ) -> Option<Credentials> {
     let at = |key: &str| join(prefix, key);
-    let token = nonblank_secret(l.auth_token.clone());
+    // a token has no spaces; a line break pasted along would break the auth header
+    let token = nonblank_secret(l.auth_token.clone()).map(|t| Secret::new(t.expose().trim()));
     let user_id = nonblank(l.user_id.clone());
     let username = nonblank(l.username.clone());
     let password = nonblank_secret(l.password.clone());
@@ -419,6 +353,13 @@ fn credentials(
         }
     };
 
+    if ["authToken", "userId", "username", "password"]
+        .iter()
+        .any(|key| unreadable(d, prefix, key))
+    {
+        // the wrong-typed key was reported; what it leaves missing would only repeat it
+        return None;
+    }
     let mut ok = true;
     match (&token, &user_id) {
         (Some(_), None) => {

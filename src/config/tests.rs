@@ -234,9 +234,9 @@ fn collects_every_problem_with_paths() {
         "requireMention: wrong type",
         "tls.insecureSkipVerify: wrong type",
         "authToken: no credentials",
-        "textChunkLimit: must be a positive number, got 0",
-        "mediaMaxMb: must be a positive number, got -1",
-        "rooms.R.conversationWindowMinutes: must be 0 (off) or a positive number, got -5",
+        "textChunkLimit: must be a whole number of characters from 20 to 100000, got 0",
+        "mediaMaxMb: must be a number of megabytes above 0 and at most 4096, got -1",
+        "rooms.R.conversationWindowMinutes: must be a whole number of minutes from 0 (off) to 525600 (a year), got -5",
         "tls.caPem: not a PEM certificate",
         "accounts.secondary.baseUrl: not a valid http(s) URL: \"ftp://x\"",
         "accounts.third.baseUrl: must not have a query string",
@@ -257,7 +257,10 @@ fn inherited_bad_values_are_reported_once() {
         "accounts": {"a": {"baseUrl": "https://a.example", "authToken": "t", "userId": "u"},
                      "b": {"baseUrl": "https://b.example", "authToken": "t", "userId": "u"}}
     }));
-    assert_eq!(e, vec!["mediaMaxMb: must be a positive number, got 0"]);
+    assert_eq!(
+        e,
+        vec!["mediaMaxMb: must be a number of megabytes above 0 and at most 4096, got 0"]
+    );
     let e = errs(json!({"baseUrl": "https://c.example", "authToken": "t"}));
     assert_eq!(e.len(), 1);
     assert!(
@@ -522,4 +525,140 @@ fn invalid_env_url_is_named_and_overridable() {
     );
     let c = resolve(&json!({"baseUrl": "https://chat.example.com"}), &env).unwrap();
     assert_eq!(c.accounts[0].base_url.as_str(), "https://chat.example.com");
+}
+
+#[test]
+fn a_password_in_base_url_is_never_shown_whatever_it_contains() {
+    for url in [
+        "https://bot:s3cr#t@chat.example.com",
+        "https://bot:s3cr/t@chat.example.com",
+        "https://bot:s3cr?t@chat.example.com",
+        "https://bot:1234/s3cr@chat.example.com",
+    ] {
+        let e = errs(json!({"baseUrl": url, "authToken": "t", "userId": "u"}));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with("baseUrl: must not contain credentials"),
+            "{e:?}"
+        );
+        assert!(e[0].contains("\"https://***@chat.example.com\""), "{e:?}");
+        assert!(!e[0].contains("s3cr") && !e[0].contains("1234"), "{e:?}");
+    }
+}
+
+#[test]
+fn control_characters_in_ids_and_tokens_are_refused_without_quoting() {
+    let e = errs(json!({
+        "baseUrl": "https://chat.example.com",
+        "authToken": "sec\nret-token",
+        "userId": "u\u{1}",
+        "accounts": {"b": {"username": "b\tot", "password": "p"}}
+    }));
+    for key in ["authToken", "userId", "accounts.b.username"] {
+        assert!(
+            has(&e, &format!("{key}: contains a control character")),
+            "{key} in {e:?}"
+        );
+    }
+    assert!(!e.iter().any(|m| m.contains("sec")), "{e:?}");
+    // a trailing line break pasted with the token is only trimmed
+    let c =
+        ok(json!({"baseUrl": "https://chat.example.com", "authToken": "tok\n", "userId": "u\n"}));
+    let token = c.accounts[0].credentials.token.as_ref().unwrap();
+    assert_eq!(token.auth_token.expose(), "tok");
+    assert_eq!(token.user_id, "u");
+}
+
+#[test]
+fn absurd_numbers_are_refused_naming_the_range() {
+    let e = errs(json!({
+        "baseUrl": "https://chat.example.com", "authToken": "t", "userId": "u",
+        "mediaMaxMb": 1e308,
+        "textChunkLimit": 1,
+        "conversationWindowMinutes": 9_000_000_000_i64,
+        "blockStreamingCoalesce": {"minChars": 1_000_000_000, "idleMs": 86_400_000},
+        "rooms": {"R": {"mediaMaxMb": 1e9}},
+    }));
+    let want = [
+        "mediaMaxMb: must be a number of megabytes above 0 and at most 4096, got 1e308",
+        "textChunkLimit: must be a whole number of characters from 20 to 100000, got 1",
+        "conversationWindowMinutes: must be a whole number of minutes from 0 (off) to 525600 (a year), got 9000000000",
+        "blockStreamingCoalesce.minChars: must be a whole number of characters from 0 to 100000, got 1000000000",
+        "blockStreamingCoalesce.idleMs: must be a whole number of milliseconds from 0 to 600000 (10 minutes), got 86400000",
+        "rooms.R.mediaMaxMb: must be a number of megabytes above 0 and at most 4096",
+    ];
+    for w in want {
+        assert!(has(&e, w), "missing {w:?} in:\n{}", e.join("\n"));
+    }
+    assert_eq!(e.len(), want.len(), "{e:?}");
+
+    // a 100 000-character host: refused, and the message stays short
+    let host = format!("https://{}.example.com", "a".repeat(100_000));
+    let e = errs(json!({"baseUrl": host, "authToken": "t", "userId": "u"}));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].starts_with(
+            "baseUrl: not a valid http(s) URL (the host name is longer than 253 characters)"
+        ),
+        "{}",
+        &e[0][..200]
+    );
+    assert!(e[0].len() < 400, "{} characters", e[0].len());
+}
+
+#[test]
+fn wrong_types_are_said_in_json_words_and_reported_once() {
+    let e = errs(json!({
+        "baseUrl": "https://chat.example.com", "authToken": "t", "userId": "u",
+        "textChunkLimit": 1.5,
+        "conversationWindowMinutes": "x",
+        "mediaMaxMb": "big",
+        "blockStreamingCoalesce": {"minChars": -1},
+    }));
+    let want = [
+        "textChunkLimit: wrong type: invalid type: number `1.5`, expected a whole number",
+        "conversationWindowMinutes: wrong type: invalid type: string \"x\", expected a whole number",
+        "mediaMaxMb: wrong type: invalid type: string \"big\", expected a number",
+        "blockStreamingCoalesce.minChars: wrong type: invalid value: integer `-1`, expected a whole number, 0 or more",
+    ];
+    for w in want {
+        assert!(has(&e, w), "missing {w:?} in:\n{}", e.join("\n"));
+    }
+    for m in &e {
+        for rust in ["i64", "u64", "f64", "usize", "floating point"] {
+            assert!(!m.contains(rust), "{m}");
+        }
+    }
+
+    // a key of the wrong type is one problem, not also "missing"
+    for (v, key) in [
+        (
+            json!({"baseUrl": 42, "authToken": "t", "userId": "u"}),
+            "baseUrl",
+        ),
+        (
+            json!({"baseUrl": "https://c.example", "authToken": 5, "userId": "u"}),
+            "authToken",
+        ),
+        (
+            json!({"baseUrl": "https://c.example", "authToken": "t", "userId": true}),
+            "userId",
+        ),
+        (
+            json!({"baseUrl": "https://c.example", "username": ["x"], "password": "p"}),
+            "username",
+        ),
+        (
+            json!({"accounts": {"a": {"baseUrl": 1, "authToken": "t", "userId": "u"}}}),
+            "accounts.a.baseUrl",
+        ),
+        (
+            json!({"baseUrl": 1, "accounts": {"a": {"authToken": "t", "userId": "u"}}}),
+            "baseUrl",
+        ),
+    ] {
+        let e = errs(v);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].starts_with(&format!("{key}: wrong type")), "{e:?}");
+    }
 }

@@ -41,7 +41,7 @@ use tokio_tungstenite::{
     connect_async_tls_with_config, Connector, MaybeTlsStream, WebSocketStream,
 };
 
-use super::frame::{ClientFrame, DdpError, ServerFrame};
+use super::frame::{offending_summary, ClientFrame, DdpError, ServerFrame};
 use super::stream::StreamEvent;
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -468,7 +468,9 @@ async fn handshake(
         .max_frame_size(Some(MAX_FRAME_BYTES));
     let (ws, _response) = connect_async_tls_with_config(url, Some(limits), true, connector)
         .await
-        .map_err(|e| ConnectError::WebSocket(e.to_string()))?;
+        .map_err(|e| {
+            ConnectError::WebSocket(crate::tls::explain(&e).unwrap_or_else(|| e.to_string()))
+        })?;
     let (mut sink, mut stream) = ws.split();
     sink.send(Message::text(ClientFrame::connect().to_text()))
         .await
@@ -679,7 +681,10 @@ fn handle_text(shared: &Shared, text: &str) -> Option<StreamEvent> {
         ServerFrame::Error {
             reason,
             offending_message,
-        } => tracing::warn!(%reason, ?offending_message, "ddp error frame from server"),
+        } => {
+            let offending = offending_message.as_ref().map(offending_summary);
+            tracing::warn!(%reason, ?offending, "ddp error frame from server");
+        }
         // `added` appears for `useCollection: true` subscriptions; `updated` is the write
         // fence we do not wait for; the rest carry nothing for us after the handshake.
         other => tracing::trace!(?other, "ignored ddp frame"),

@@ -375,3 +375,53 @@ async fn close_fails_pending_calls() {
     );
     assert_eq!(conn.closed().await, DisconnectReason::ClosedByUs);
 }
+
+/// Collects what the `tracing` macros write (on this thread only).
+#[derive(Clone, Default)]
+struct LogSink(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+// A current-thread runtime, so the connection's tasks log to this thread's subscriber.
+#[tokio::test(flavor = "current_thread")]
+async fn an_error_frame_is_logged_without_the_offending_message() {
+    let sink = LogSink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = ScriptServer::start(|mut peer: Peer, _| async move {
+        peer.handshake(false).await;
+        peer.send(
+            json!({"msg": "error", "reason": "Bad request", "offendingMessage":
+            {"msg": "method", "method": "login", "id": "9",
+             "params": [{"resume": "resume-token-0123456789-secret"}]}}),
+        )
+        .await;
+        while let Some(frame) = peer.recv_non_ping().await {
+            let id = frame["id"].clone();
+            peer.send(json!({"msg":"result","id":id,"result":true}))
+                .await;
+        }
+    })
+    .await;
+    let (conn, _rx) = open(&server, quick()).await;
+    // the result comes after the error frame on the socket, so the frame has been read
+    assert_eq!(conn.call("fine", vec![], STEP).await, Ok(Some(json!(true))));
+    let logs = String::from_utf8_lossy(&sink.0.lock().unwrap()).into_owned();
+    assert!(logs.contains("ddp error frame from server"), "{logs}");
+    assert!(logs.contains("method login (id 9)"), "{logs}");
+    assert!(!logs.contains("resume-token-0123456789"), "{logs}");
+}

@@ -155,11 +155,33 @@ impl DdpError {
 
 impl fmt::Display for DdpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let code = self.error.to_string();
         match &self.reason {
-            Some(r) => write!(f, "{r} [{}]", self.error),
-            None => write!(f, "[{}]", self.error),
+            Some(r) => f.write_str(&crate::rest::with_code(r, &code)),
+            None => write!(f, "[{code}]"),
         }
     }
+}
+
+/// What a log may say of an error frame's `offendingMessage`: its kind, method or
+/// subscription name and id, never its params (a `login` carries a password or a resume
+/// token).
+pub fn offending_summary(frame: &Value) -> String {
+    let field = |key: &str| {
+        frame
+            .get(key)
+            .and_then(Value::as_str)
+            .map(|s| s.chars().take(64).collect::<String>())
+    };
+    let mut out = field("msg").unwrap_or_else(|| "a frame without msg".to_owned());
+    if let Some(name) = field("method").or_else(|| field("name")) {
+        out.push(' ');
+        out.push_str(&name);
+    }
+    if let Some(id) = field("id") {
+        out.push_str(&format!(" (id {id})"));
+    }
+    out
 }
 
 impl std::error::Error for DdpError {}

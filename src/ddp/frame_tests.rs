@@ -207,3 +207,32 @@ fn ejson_dates() {
         assert_eq!(ejson::date_ms(&ejson::date(ms)), Some(ms));
     }
 }
+
+#[test]
+fn method_error_codes_are_shown_once() {
+    let err = |reason: &str| DdpError {
+        error: ErrorCode::Text("error-invalid-message".into()),
+        reason: Some(reason.into()),
+        message: None,
+        error_type: None,
+        details: None,
+    };
+    assert_eq!(
+        err("Invalid message [error-invalid-message]").to_string(),
+        "Invalid message [error-invalid-message]"
+    );
+    assert_eq!(
+        err("Invalid message").to_string(),
+        "Invalid message [error-invalid-message]"
+    );
+}
+
+#[test]
+fn an_offending_message_is_summarised_without_its_params() {
+    let login = json!({"msg": "method", "method": "login", "id": "7",
+                       "params": [{"resume": "resume-token-secret"}]});
+    assert_eq!(offending_summary(&login), "method login (id 7)");
+    let sub = json!({"msg": "sub", "name": "stream-room-messages", "id": "s1", "params": ["x"]});
+    assert_eq!(offending_summary(&sub), "sub stream-room-messages (id s1)");
+    assert_eq!(offending_summary(&json!([1])), "a frame without msg");
+}

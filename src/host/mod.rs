@@ -16,6 +16,7 @@ pub mod redact;
 pub mod verbs;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -202,7 +203,7 @@ impl Host {
 
     // ---- the verbs (listed, with their documentation, in `verbs.rs`) ----
 
-    async fn apply_config(&self, a: ApplyConfigArgs) -> Result<ReloadReport, HostError> {
+    async fn apply_config(self: Arc<Self>, a: ApplyConfigArgs) -> Result<ReloadReport, HostError> {
         self.ensure_open()?;
         self.learn_secrets(&a.config, a.use_process_env);
         let env: &(dyn EnvSource + Sync) = if a.use_process_env {
@@ -215,7 +216,10 @@ impl Host {
         Ok(report)
     }
 
-    async fn start_account(&self, a: StartAccountArgs) -> Result<AccountStarted, HostError> {
+    async fn start_account(
+        self: Arc<Self>,
+        a: StartAccountArgs,
+    ) -> Result<AccountStarted, HostError> {
         self.ensure_open()?;
         if let Some(section) = &a.config {
             self.learn_secrets(section, a.use_process_env);
@@ -236,12 +240,12 @@ impl Host {
         Ok(AccountStarted { status, warnings })
     }
 
-    async fn stop_account(&self, a: AccountArgs) -> Result<bool, HostError> {
+    async fn stop_account(self: Arc<Self>, a: AccountArgs) -> Result<bool, HostError> {
         self.ensure_open()?;
         Ok(self.core.stop_account(&a.account_id).await)
     }
 
-    async fn restart_account(&self, a: AccountArgs) -> Result<AccountStarted, HostError> {
+    async fn restart_account(self: Arc<Self>, a: AccountArgs) -> Result<AccountStarted, HostError> {
         self.ensure_open()?;
         let (account, warnings) = self.configured_account(&a.account_id)?;
         // Starting a running account restarts it, keeping its gate (approvals, pending
@@ -251,54 +255,76 @@ impl Host {
         Ok(AccountStarted { status, warnings })
     }
 
-    async fn status(&self, a: StatusArgs) -> Result<StatusResult, HostError> {
+    async fn status(self: Arc<Self>, a: StatusArgs) -> Result<StatusResult, HostError> {
         Ok(match a.account_id {
             Some(id) => StatusResult::One(self.core.status(&id).await.map(Box::new)),
             None => StatusResult::All(self.core.statuses().await),
         })
     }
 
-    async fn send_text(&self, a: SendArgs) -> Result<Vec<SentMessage>, HostError> {
-        self.ensure_open()?;
-        Ok(self
+    // The three sends are plain functions: the core queues a send when it is made (see
+    // `Host::call`), so the future must be made here, before anything is awaited.
+
+    fn send_text(
+        self: Arc<Self>,
+        a: SendArgs,
+    ) -> impl Future<Output = Result<Vec<SentMessage>, HostError>> + Send + 'static {
+        let open = self.ensure_open();
+        let sent = self
             .core
-            .send_text(&a.account_id, &a.target, &a.text, a.thread_id.as_deref())
-            .await?)
+            .send_text(&a.account_id, &a.target, &a.text, a.thread_id.as_deref());
+        async move {
+            open?;
+            Ok(sent.await?)
+        }
     }
 
-    async fn send_reply(&self, a: SendArgs) -> Result<Vec<SentMessage>, HostError> {
-        self.ensure_open()?;
-        Ok(self
+    fn send_reply(
+        self: Arc<Self>,
+        a: SendArgs,
+    ) -> impl Future<Output = Result<Vec<SentMessage>, HostError>> + Send + 'static {
+        let open = self.ensure_open();
+        let sent = self
             .core
-            .send_reply(&a.account_id, &a.target, &a.text, a.thread_id.as_deref())
-            .await?)
+            .send_reply(&a.account_id, &a.target, &a.text, a.thread_id.as_deref());
+        async move {
+            open?;
+            Ok(sent.await?)
+        }
     }
 
-    async fn send_media(&self, a: SendMediaArgs) -> Result<Vec<SentMessage>, HostError> {
-        self.ensure_open()?;
-        if a.files.is_empty() {
-            return Err(HostError::invalid(
-                "sendMedia",
-                "files: give at least one file",
-            ));
-        }
-        let mut files = Vec::with_capacity(a.files.len());
-        for (i, f) in a.files.into_iter().enumerate() {
-            files.push(media_file(i, f).await?);
-        }
-        Ok(self
-            .core
-            .send_media(
+    fn send_media(
+        self: Arc<Self>,
+        a: SendMediaArgs,
+    ) -> impl Future<Output = Result<Vec<SentMessage>, HostError>> + Send + 'static {
+        // Files are read now (within `mediaMaxMb`, so briefly) to keep the call order.
+        let files: Result<Vec<MediaFile>, HostError> =
+            match (self.ensure_open(), a.files.is_empty()) {
+                (Err(e), _) => Err(e),
+                (Ok(()), true) => Err(HostError::invalid(
+                    "sendMedia",
+                    "files: give at least one file",
+                )),
+                (Ok(()), false) => a
+                    .files
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, f)| media_file(i, f))
+                    .collect(),
+            };
+        let sent = files.map(|files| {
+            self.core.send_media(
                 &a.account_id,
                 &a.target,
                 a.thread_id.as_deref(),
                 files,
                 a.caption.as_deref(),
             )
-            .await?)
+        });
+        async move { Ok(sent?.await?) }
     }
 
-    async fn typing(&self, a: TypingArgs) -> Result<Done, HostError> {
+    async fn typing(self: Arc<Self>, a: TypingArgs) -> Result<Done, HostError> {
         self.ensure_open()?;
         self.core
             .set_typing(&a.account_id, &a.target, a.thread_id.as_deref(), a.active)
@@ -306,7 +332,7 @@ impl Host {
         Ok(Done)
     }
 
-    async fn stream_start(&self, a: StreamStartArgs) -> Result<StreamHandle, HostError> {
+    async fn stream_start(self: Arc<Self>, a: StreamStartArgs) -> Result<StreamHandle, HostError> {
         self.ensure_open()?;
         let stream = self
             .core
@@ -327,7 +353,7 @@ impl Host {
         lock(&self.streams).remove(&id).ok_or_else(|| no_stream(id))
     }
 
-    async fn stream_push(&self, a: StreamPushArgs) -> Result<Done, HostError> {
+    async fn stream_push(self: Arc<Self>, a: StreamPushArgs) -> Result<Done, HostError> {
         let streams = lock(&self.streams);
         let open = streams
             .get(&a.stream_id)
@@ -341,7 +367,7 @@ impl Host {
         Ok(Done)
     }
 
-    async fn stream_finish(&self, a: StreamArgs) -> Result<Vec<SentMessage>, HostError> {
+    async fn stream_finish(self: Arc<Self>, a: StreamArgs) -> Result<Vec<SentMessage>, HostError> {
         let open = self.take_stream(a.stream_id)?;
         open.stream.finish().await.map_err(|source| {
             HostError::from(CoreError::Account(crate::account::AccountError::Delivery {
@@ -351,12 +377,12 @@ impl Host {
         })
     }
 
-    async fn stream_abort(&self, a: StreamArgs) -> Result<Vec<SentMessage>, HostError> {
+    async fn stream_abort(self: Arc<Self>, a: StreamArgs) -> Result<Vec<SentMessage>, HostError> {
         let open = self.take_stream(a.stream_id)?;
         Ok(open.stream.abort().await)
     }
 
-    async fn download(&self, a: DownloadArgs) -> Result<Downloaded, HostError> {
+    async fn download(self: Arc<Self>, a: DownloadArgs) -> Result<Downloaded, HostError> {
         self.ensure_open()?;
         let file = self
             .core
@@ -382,7 +408,7 @@ impl Host {
         })
     }
 
-    async fn react(&self, a: ReactArgs) -> Result<Done, HostError> {
+    async fn react(self: Arc<Self>, a: ReactArgs) -> Result<Done, HostError> {
         self.ensure_open()?;
         self.core
             .react(&a.account_id, &a.message_id, &a.emoji, a.add)
@@ -390,7 +416,7 @@ impl Host {
         Ok(Done)
     }
 
-    async fn edit_message(&self, a: EditArgs) -> Result<SentMessage, HostError> {
+    async fn edit_message(self: Arc<Self>, a: EditArgs) -> Result<SentMessage, HostError> {
         self.ensure_open()?;
         Ok(self
             .core
@@ -398,7 +424,7 @@ impl Host {
             .await?)
     }
 
-    async fn delete_message(&self, a: MessageArgs) -> Result<Done, HostError> {
+    async fn delete_message(self: Arc<Self>, a: MessageArgs) -> Result<Done, HostError> {
         self.ensure_open()?;
         self.core
             .delete_message(&a.account_id, &a.message_id)
@@ -406,13 +432,13 @@ impl Host {
         Ok(Done)
     }
 
-    async fn update_allowlist(&self, a: AllowlistArgs) -> Result<Done, HostError> {
+    async fn update_allowlist(self: Arc<Self>, a: AllowlistArgs) -> Result<Done, HostError> {
         self.ensure_open()?;
         self.core.update_allowlist(&a.account_id, a.update).await?;
         Ok(Done)
     }
 
-    async fn history(&self, a: HistoryArgs) -> Result<Vec<InboundMessage>, HostError> {
+    async fn history(self: Arc<Self>, a: HistoryArgs) -> Result<Vec<InboundMessage>, HostError> {
         self.ensure_open()?;
         let limit = a.limit.unwrap_or(DEFAULT_HISTORY);
         if !(1..=MAX_HISTORY).contains(&limit) {
@@ -427,13 +453,13 @@ impl Host {
             .await?)
     }
 
-    async fn resolve_target(&self, a: ResolveArgs) -> Result<Resolved, HostError> {
+    async fn resolve_target(self: Arc<Self>, a: ResolveArgs) -> Result<Resolved, HostError> {
         self.ensure_open()?;
         let room_id = self.core.resolve_target(&a.account_id, &a.target).await?;
         Ok(Resolved { room_id })
     }
 
-    async fn close(&self, _: NoArgs) -> Result<Done, HostError> {
+    async fn close(self: Arc<Self>, _: NoArgs) -> Result<Done, HostError> {
         // Streams still open are aborted: what was posted stays.
         let open: Vec<OpenStream> = lock(&self.streams).drain().map(|(_, s)| s).collect();
         for s in open {
@@ -452,10 +478,10 @@ fn no_stream(id: u64) -> HostError {
 }
 
 /// The bytes and names of one `sendMedia` file.
-async fn media_file(index: usize, f: MediaFileArgs) -> Result<MediaFile, HostError> {
+fn media_file(index: usize, f: MediaFileArgs) -> Result<MediaFile, HostError> {
     let key = format!("files[{index}]");
     let bytes = match (&f.path, &f.base64) {
-        (Some(path), None) => tokio::fs::read(path).await.map_err(|e| {
+        (Some(path), None) => std::fs::read(path).map_err(|e| {
             HostError::invalid("sendMedia", format!("{key}.path: cannot read {path}: {e}"))
         })?,
         (None, Some(data)) => base64::engine::general_purpose::STANDARD

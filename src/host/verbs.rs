@@ -327,19 +327,32 @@ macro_rules! verbs {
 
         impl Host {
             /// Run `verb` with its JSON arguments (an object; `null` for none): the one entry
-            /// every binding uses. Errors are redacted.
-            pub async fn call(self: &Arc<Self>, verb: &str, args: Value) -> Result<Value, HostError> {
-                let result = match verb {
+            /// every binding uses. Errors are redacted. The arguments are checked, and a send
+            /// takes its place in its room's queue, when this is called, not when the future
+            /// first runs: sends are posted in the order the host made them, awaited or not.
+            pub fn call(
+                self: &Arc<Self>,
+                verb: &str,
+                args: Value,
+            ) -> futures_util::future::BoxFuture<'static, Result<Value, HostError>> {
+                let redactor = self.redactor();
+                match verb {
                     $($name => match parse_args::<$args>($name, args) {
-                        Ok(args) => self.$method(args).await.and_then(|out: $ret| to_result(&out)),
-                        Err(e) => Err(e),
+                        Ok(args) => {
+                            let run = Arc::clone(self).$method(args);
+                            Box::pin(async move {
+                                run.await
+                                    .and_then(|out: $ret| to_result(&out))
+                                    .map_err(|e| e.redacted(&redactor))
+                            })
+                        }
+                        Err(e) => Box::pin(std::future::ready(Err(e.redacted(&redactor)))),
                     },)+
-                    other => Err(HostError::invalid(
+                    other => Box::pin(std::future::ready(Err(HostError::invalid(
                         "call",
                         format!("unknown verb {other:?}; the verbs are {}", VERB_NAMES.join(", ")),
-                    )),
-                };
-                result.map_err(|e| e.redacted(&self.redactor()))
+                    )))),
+                }
             }
         }
 

@@ -51,7 +51,7 @@ pub enum RestError {
         error: Option<String>,
     },
     /// Any other failure envelope (usually 400 `{"success":false,"error","errorType"}`).
-    #[error("{route}: {error}{} (HTTP {status})", error_type.as_deref().map(|t| format!(" [{t}]")).unwrap_or_default())]
+    #[error("{route}: {} (HTTP {status})", error_type.as_deref().map_or_else(|| error.clone(), |t| with_code(error, t)))]
     Api {
         /// Method and route.
         route: String,
@@ -107,6 +107,17 @@ pub enum RestError {
     /// Bad input (URL, room type, a stream that cannot be replayed…).
     #[error("invalid request: {0}")]
     Invalid(String),
+}
+
+/// `text [code]`, unless the server's text already names that code (Rocket.Chat's `error`
+/// texts often do: `Invalid message [error-invalid-message]`).
+pub(crate) fn with_code(text: &str, code: &str) -> String {
+    let tag = format!("[{code}]");
+    if text.contains(&tag) {
+        text.to_owned()
+    } else {
+        format!("{text} {tag}")
+    }
 }
 
 fn opt(error: &Option<String>) -> String {
@@ -170,6 +181,12 @@ impl RestError {
             };
         }
         let err = err.without_url();
+        if let Some(plain) = crate::tls::explain(&err) {
+            return RestError::Network {
+                route: route.to_owned(),
+                message: format!("cannot connect securely: {plain}"),
+            };
+        }
         let mut message = err.to_string();
         let mut source = std::error::Error::source(&err);
         while let Some(s) = source {
@@ -218,5 +235,30 @@ impl RestError {
                 details: body.get("details").cloned(),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_server_error_code_is_shown_once() {
+        let body = json!({"success": false, "error": "Invalid message [error-invalid-message]",
+                          "errorType": "error-invalid-message"});
+        let e = RestError::from_response("POST /api/v1/chat.sendMessage", 400, &body);
+        assert_eq!(
+            e.to_string(),
+            "POST /api/v1/chat.sendMessage: Invalid message [error-invalid-message] (HTTP 400)"
+        );
+        let body = json!({"success": false, "error": "Room not found", "errorType": "error-room-not-found"});
+        let e = RestError::from_response("GET /api/v1/rooms.info", 400, &body);
+        assert_eq!(
+            e.to_string(),
+            "GET /api/v1/rooms.info: Room not found [error-room-not-found] (HTTP 400)"
+        );
+        let e = RestError::from_response("GET /api/v1/x", 400, &json!({"error": "plain"}));
+        assert_eq!(e.to_string(), "GET /api/v1/x: plain (HTTP 400)");
     }
 }

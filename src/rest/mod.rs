@@ -13,30 +13,31 @@ mod endpoints;
 mod error;
 mod media;
 pub mod ratelimit;
+mod redirect;
 #[cfg(test)]
 pub(crate) mod test_server;
 #[cfg(test)]
 mod tests_http;
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use tokio::sync::oneshot;
 use url::Url;
 
 pub use endpoints::{
     parse_login as parse_login_response, LoginResult, Me, OutgoingMessage, ServerInfo, SyncResult,
     Updates,
 };
+pub(crate) use error::with_code;
 pub use error::RestError;
 pub use media::{sanitize_file_name, Download, UploadData, UploadOptions};
 
 use crate::auth::{AuthToken, TokenSource};
+use crate::send_order::{SendQueues, Turn};
 use ratelimit::{Pacer, RateLimitInfo};
 
 /// Tunables of a [`RestClient`].
@@ -115,16 +116,7 @@ pub fn build_http_client(
     opts: &RestOptions,
     site: &Url,
 ) -> Result<reqwest::Client, RestError> {
-    let origin = site.origin();
-    // Follow redirects only within the server's origin: X-Auth-Token is a custom header
-    // that reqwest would otherwise forward to any host.
-    let policy = reqwest::redirect::Policy::custom(move |attempt| {
-        if attempt.previous().len() >= 5 || attempt.url().origin() != origin {
-            attempt.stop()
-        } else {
-            attempt.follow()
-        }
-    });
+    let policy = redirect::policy(site);
     reqwest::Client::builder()
         .tls_backend_preconfigured((**tls).clone())
         .connect_timeout(opts.connect_timeout)
@@ -189,7 +181,7 @@ struct Inner {
     tokens: Arc<dyn TokenSource>,
     opts: RestOptions,
     pacer: Pacer,
-    rooms: RoomQueues,
+    rooms: SendQueues,
 }
 
 impl fmt::Debug for RestClient {
@@ -230,7 +222,7 @@ impl RestClient {
                 tokens,
                 opts,
                 pacer: Pacer::default(),
-                rooms: RoomQueues::default(),
+                rooms: SendQueues::default(),
             }),
         }
     }
@@ -265,7 +257,7 @@ impl RestClient {
 
     /// Queue position for a send to `rid`: taken when called, so sends to one room
     /// run in the order their futures were created.
-    pub(crate) fn room_ticket(&self, rid: &str) -> RoomTicket {
+    pub(crate) fn room_ticket(&self, rid: &str) -> Turn {
         self.inner.rooms.enqueue(rid)
     }
 
@@ -347,13 +339,12 @@ impl RestClient {
                 return Ok(resp);
             }
             if status.is_redirection() {
-                return Err(RestError::Api {
-                    route: call.route.clone(),
-                    status: status.as_u16(),
-                    error: "redirect not followed (other origin or too many)".into(),
-                    error_type: None,
-                    details: None,
-                });
+                return Err(redirect::refused(
+                    &call.route,
+                    status.as_u16(),
+                    &self.inner.site,
+                    resp.headers(),
+                ));
             }
             let bytes = read_limited(resp, &call.route, 64 * 1024)
                 .await
@@ -480,40 +471,6 @@ fn parse_body(route: &str, status: StatusCode, bytes: &[u8]) -> Result<Value, Re
         route: route.to_owned(),
         message: format!("HTTP {}: {e}", status.as_u16()),
     })
-}
-
-/// Per-room FIFO of sends: each ticket waits for the previous one to be dropped.
-#[derive(Default)]
-struct RoomQueues {
-    tails: Mutex<HashMap<String, oneshot::Receiver<()>>>,
-}
-
-/// A place in a room's send queue; dropping it lets the next send go.
-pub(crate) struct RoomTicket {
-    prev: Option<oneshot::Receiver<()>>,
-    _done: oneshot::Sender<()>,
-}
-
-impl RoomTicket {
-    /// Wait until every earlier send to the room has finished (or been dropped).
-    pub(crate) async fn wait(&mut self) {
-        if let Some(prev) = self.prev.take() {
-            let _ = prev.await;
-        }
-    }
-}
-
-impl RoomQueues {
-    fn enqueue(&self, rid: &str) -> RoomTicket {
-        let (tx, rx) = oneshot::channel();
-        let mut tails = self.tails.lock().unwrap_or_else(|e| e.into_inner());
-        if tails.len() > 1024 {
-            // forget rooms whose last send is finished
-            tails.retain(|_, rx| matches!(rx.try_recv(), Err(oneshot::error::TryRecvError::Empty)));
-        }
-        let prev = tails.insert(rid.to_owned(), rx);
-        RoomTicket { prev, _done: tx }
-    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use crate::support;
 
 use std::time::Duration;
 
+use serde_json::json;
 use support::*;
 
 const ROUTE: &str = "/api/v1/chat.sendMessage";
@@ -77,4 +78,46 @@ async fn rate_limit_storm_and_server_errors_lose_and_duplicate_nothing() {
     assert_eq!(status.sent, 40);
     // Nothing the bot sent came back to the host as a message.
     assert!(h.events.messages(None).is_empty(), "{}", h.events.dump());
+}
+
+/// A user without the `bot` role is rate limited; sends the host made without awaiting each
+/// one still reach the room in the order they were made, while the pacer holds them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unawaited_sends_under_the_rate_limit_keep_their_order() {
+    let mut config = rocketchat_sim::SimConfig::default();
+    config.settings.rest_rate_limit_calls = 4;
+    config.settings.rest_rate_limit_window_ms = 400;
+    let mut h = Harness::with_sim(config).await;
+    // alice plays the bot: a plain user, so the server's REST limit applies to her
+    let section = json!({
+        "baseUrl": h.sim.url(),
+        "authToken": ALICE_TOKEN,
+        "userId": ALICE_ID,
+        "dmPolicy": "open",
+        "allowFrom": ["*"],
+        "groupPolicy": "open",
+    });
+    h.apply(&section).await;
+    h.ready("default").await;
+
+    let core = h.core();
+    let want: Vec<String> = (0..30).map(|i| format!("n{i}")).collect();
+    // one room, however the target is spelled
+    let spellings = [GENERAL, "channel:GENERAL", "room:GENERAL"];
+    let sends: Vec<_> = want
+        .iter()
+        .zip(spellings.iter().cycle())
+        .map(|(text, target)| core.send_text("default", target, text, None))
+        .collect();
+    for r in futures_util::future::join_all(sends).await {
+        r.expect("every send lands");
+    }
+    let posted: Vec<String> = h
+        .sim
+        .messages_in(GENERAL)
+        .iter()
+        .filter(|m| m["u"]["username"] == "alice")
+        .map(|m| m["msg"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(posted, want, "posted in the order the sends were made");
 }

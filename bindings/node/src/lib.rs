@@ -100,18 +100,15 @@ impl RocketChatCore {
         args: Value,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
         let shared = self.shared.clone();
-        let closed = shared.closed.load(Ordering::Acquire);
+        // Made here, on the JS thread: a send takes its place in its room's queue now, so
+        // sends are posted in the order JavaScript made them, awaited or not.
+        let call = (!shared.closed.load(Ordering::Acquire)).then(|| shared.host.call(&verb, args));
         let handle = shared.host.core().runtime_handle().clone();
         env.spawn_future_with_callback(
             async move {
-                let outcome = if closed {
-                    Err(HostError::closed())
-                } else {
-                    let host = Arc::clone(&shared.host);
-                    match handle
-                        .spawn(async move { host.call(&verb, args).await })
-                        .await
-                    {
+                let outcome = match call {
+                    None => Err(HostError::closed()),
+                    Some(call) => match handle.spawn(call).await {
                         Ok(outcome) => outcome,
                         Err(e) => Err(HostError::new(
                             ErrorCode::Internal,
@@ -121,7 +118,7 @@ impl RocketChatCore {
                                 "the core's runtime stopped"
                             },
                         )),
-                    }
+                    },
                 };
                 drop(shared);
                 Ok(outcome)

@@ -181,7 +181,10 @@ fn a_late_approval_still_releases_what_was_held_until_the_request_expires() {
     assert_eq!(o(&g.decide(&M::dm().text("hi").0, T0)), O::Pair);
     assert_eq!(o(&g.decide(&waiting.0, T0 + 1)), O::X(X::NotAllowed));
     g.approve(ALICE_ID);
-    assert!(g.take_released(T0 + 1 + ttl + 1).is_empty(), "the request had expired");
+    assert!(
+        g.take_released(T0 + 1 + ttl + 1).is_empty(),
+        "the request had expired"
+    );
 }
 
 #[test]
