@@ -102,7 +102,7 @@ pub(super) async fn supervise(
     let id = shared.id.clone();
     shared.queue.push(Some(&id), Event::AccountStarted);
     let Some(identity) = fetch_identity(&shared, &options, &mut stop).await else {
-        finish(&shared, "stopped");
+        finish(&shared, "stopped", 0);
         return;
     };
     {
@@ -124,7 +124,8 @@ pub(super) async fn supervise(
         shared.queue.clone(),
         shared.status.clone(),
         shared.gate.clone(),
-    );
+    )
+    .with_stop(stop.clone());
     match shared.rest.subscriptions_get(None).await {
         Ok(subs) => inbound.rooms.load_subscriptions(&subs.update),
         // Not fatal: `__my_messages__` still covers the rooms, and the per-room streams are
@@ -162,6 +163,8 @@ pub(super) async fn supervise(
     let mut first_ready_ms: Option<i64> = None;
     loop {
         let event = tokio::select! {
+            // Stop first: once stopped, nothing more is taken in only to be left undelivered.
+            biased;
             _ = stop.wait_for(|s| *s) => break,
             e = rx.recv() => match e {
                 Some(e) => e,
@@ -295,7 +298,7 @@ pub(super) async fn supervise(
         // A typing call still holds it: dropping the handle stops the connection too.
         Err(shared_handle) => drop(shared_handle),
     }
-    finish(&shared, "stopped");
+    finish(&shared, "stopped", inbound.undelivered);
 }
 
 /// Deliver what was missed since `since_ms`, retrying a failed fetch a few times before
@@ -357,12 +360,13 @@ async fn catch_up(
     }
 }
 
-fn finish(shared: &Shared, reason: &str) {
+fn finish(shared: &Shared, reason: &str, undelivered: u64) {
     set_state(shared, ConnectionState::Stopped, None);
-    shared.queue.push(
+    shared.queue.push_final(
         Some(&shared.id),
         Event::AccountStopped {
             reason: reason.to_owned(),
+            undelivered,
         },
     );
 }

@@ -47,6 +47,7 @@ fn samples() -> Vec<(&'static str, Event)> {
             "accountStopped",
             Event::AccountStopped {
                 reason: "closed".into(),
+                undelivered: 0,
             },
         ),
         ("connecting", Event::Connecting { attempt: 2 }),
@@ -167,6 +168,13 @@ fn samples() -> Vec<(&'static str, Event)> {
             },
         ),
         ("message-gated", Event::Message { message: gated }),
+        (
+            "accountStopped-undelivered",
+            Event::AccountStopped {
+                reason: "stopped".into(),
+                undelivered: 1,
+            },
+        ),
     ]
 }
 
