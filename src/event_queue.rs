@@ -333,7 +333,9 @@ mod tests {
             undelivered: 3,
         };
         assert!(q.push_final(Some("a"), stopped.clone()));
-        let got: Vec<Event> = std::iter::from_fn(|| q.try_next()).map(|e| e.event).collect();
+        let got: Vec<Event> = std::iter::from_fn(|| q.try_next())
+            .map(|e| e.event)
+            .collect();
         assert_eq!(got, vec![Event::Overflow { dropped: 1 }, log(1), stopped]);
         q.close();
         assert!(!q.push_final(Some("a"), log(3)), "nothing after close");

@@ -43,9 +43,12 @@ async fn full_queue() -> Harness {
         h.post("alice", GENERAL, &format!("flood {i}"));
     }
     // The pipeline counts a message as delivered just before it waits for room.
-    wait_until("the queue is full and the account waits for room", || async {
-        h.core().events().len() >= CAPACITY && h.status().await.delivered > CAPACITY as u64
-    })
+    wait_until(
+        "the queue is full and the account waits for room",
+        || async {
+            h.core().events().len() >= CAPACITY && h.status().await.delivered > CAPACITY as u64
+        },
+    )
     .await;
     h
 }
