@@ -96,6 +96,11 @@ pub enum Event {
     AccountStopped {
         /// Why (`"closed"`, `"config reload"`, `"disabled"`, …).
         reason: String,
+        /// Messages, edits and pairing requests the account had accepted but could not queue
+        /// because the queue was full when it stopped: not delivered, and not fetched again.
+        /// Everything queued before the stop is still delivered.
+        #[serde(default)]
+        undelivered: u64,
     },
     /// Opening the realtime connection.
     Connecting {

@@ -9,11 +9,15 @@
 //! - **Everything else** (state changes, `sent`, `dropped`, logs) is pushed without waiting
 //!   ([`EventQueue::push`]); when the queue is full the event is discarded and counted, and an
 //!   `overflow` event with the count goes out as soon as there is room, so loss is never silent.
+//! - An account's **last event** (`accountStopped`) is always queued ([`EventQueue::push_final`]):
+//!   a stopping account gives up waiting for room, and says in it how many messages it could
+//!   not hand over, so a stop finishes even when nobody pulls.
 //!
 //! Consumers pull with [`EventQueue::next_blocking`] (any thread that is not a runtime worker;
 //! what the C ABI uses) or [`EventQueue::next`] (async).
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -98,6 +102,20 @@ impl EventQueue {
     /// Push, waiting for room when the queue is full: for events that must not be lost.
     /// Returns false only when the queue was closed.
     pub async fn push_wait(&self, account_id: Option<&str>, event: Event) -> bool {
+        self.push_wait_or(account_id, event, std::future::pending::<()>())
+            .await
+    }
+
+    /// [`EventQueue::push_wait`] that gives up when `cancel` completes first (the account is
+    /// stopping: a host that does not pull must never keep a stop waiting). Returns whether
+    /// the event was queued; on false it was not (cancelled or closed).
+    pub async fn push_wait_or(
+        &self,
+        account_id: Option<&str>,
+        event: Event,
+        cancel: impl Future<Output = ()>,
+    ) -> bool {
+        tokio::pin!(cancel);
         loop {
             if self.closed.load(Ordering::Acquire) {
                 return false;
@@ -116,8 +134,27 @@ impl EventQueue {
                     return true;
                 }
             }
-            room.await;
+            tokio::select! {
+                () = &mut room => {}
+                () = &mut cancel => return false,
+            }
         }
+    }
+
+    /// Push even when the queue is full: for an account's last event (`accountStopped`), so
+    /// a host always learns that an account stopped and what it could not deliver. At most
+    /// one per account run, so the queue exceeds its capacity by that much at most. Returns
+    /// false only when the queue was closed.
+    pub fn push_final(&self, account_id: Option<&str>, event: Event) -> bool {
+        if self.closed.load(Ordering::Acquire) {
+            return false;
+        }
+        let mut inner = self.lock();
+        let envelope = self.envelope(account_id, event);
+        inner.queue.push_back(envelope);
+        drop(inner);
+        self.wake_readers();
+        true
     }
 
     /// Take the next event, if any, without waiting.
@@ -290,6 +327,48 @@ mod tests {
         assert_eq!(q.next().await.unwrap().event, log(1));
         assert!(producer.await.unwrap());
         assert_eq!(q.next().await.unwrap().event, log(2));
+    }
+
+    #[tokio::test]
+    async fn a_waiting_push_gives_up_when_cancelled() {
+        let q = Arc::new(EventQueue::new(1));
+        q.push(None, log(1));
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let producer = {
+            let q = q.clone();
+            tokio::spawn(async move {
+                let cancel = async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                };
+                q.push_wait_or(None, log(2), cancel).await
+            })
+        };
+        stop.send(true).unwrap();
+        let queued = tokio::time::timeout(Duration::from_secs(10), producer)
+            .await
+            .expect("a cancelled push returns although nobody pulls")
+            .unwrap();
+        assert!(!queued);
+        assert_eq!(q.try_next().unwrap().event, log(1));
+        assert!(q.try_next().is_none(), "the cancelled event was not queued");
+    }
+
+    #[test]
+    fn the_final_event_is_queued_even_when_full() {
+        let q = EventQueue::new(1);
+        assert!(q.push(None, log(1)));
+        assert!(!q.push(None, log(2)));
+        let stopped = Event::AccountStopped {
+            reason: "stopped".into(),
+            undelivered: 3,
+        };
+        assert!(q.push_final(Some("a"), stopped.clone()));
+        let got: Vec<Event> = std::iter::from_fn(|| q.try_next())
+            .map(|e| e.event)
+            .collect();
+        assert_eq!(got, vec![Event::Overflow { dropped: 1 }, log(1), stopped]);
+        q.close();
+        assert!(!q.push_final(Some("a"), log(3)), "nothing after close");
     }
 
     #[test]

@@ -3,13 +3,15 @@
 //! rooms the bot has not joined), normalise, apply the access rules ([`Gate`]), and hand to
 //! the host.
 //!
-//! Messages go to the event queue with [`EventQueue::push_wait`]: a slow host slows this
-//! pipeline down rather than losing anything. Drops are counted by reason in the status and
+//! Messages go to the event queue with [`EventQueue::push_wait_or`]: a slow host slows this
+//! pipeline down rather than losing anything, until the account is stopped; what a full queue
+//! then had no room for is counted in [`Inbound::undelivered`]. Drops are counted by reason in the status and
 //! (except plain duplicates, which are the normal double delivery) reported as `dropped` events.
 
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
+use tokio::sync::watch;
 
 use crate::ddp::stream::RawMessage;
 use crate::event::{now_ms, DropReason, Event, MessageSource, RoomType, Trigger};
@@ -51,6 +53,10 @@ pub struct Inbound {
     /// The access rules, shared with the account handle (pairing approvals at run time, and
     /// the conversation window the bot's own replies extend).
     gate: Arc<Mutex<Gate>>,
+    /// The account's stop signal: a wait for room in the queue ends with it.
+    stop: Option<watch::Receiver<bool>>,
+    /// Events for the host not queued because the account stopped while the queue was full.
+    pub undelivered: u64,
 }
 
 impl Inbound {
@@ -74,6 +80,33 @@ impl Inbound {
             recent_rooms: RecentRooms::default(),
             queue,
             status,
+            stop: None,
+            undelivered: 0,
+        }
+    }
+
+    /// Give up waiting for room in the queue once `stop` turns true.
+    pub fn with_stop(mut self, stop: watch::Receiver<bool>) -> Self {
+        self.stop = Some(stop);
+        self
+    }
+
+    /// Queue an event that must not be lost, waiting for room unless the account stops.
+    async fn hand_over(&mut self, event: Event) {
+        let stop = self.stop.clone();
+        let stopped = async move {
+            match stop {
+                // An error means the account handle is gone: stopped too.
+                Some(mut stop) => drop(stop.wait_for(|s| *s).await),
+                None => std::future::pending().await,
+            }
+        };
+        if !self
+            .queue
+            .push_wait_or(Some(&self.account_id), event, stopped)
+            .await
+        {
+            self.undelivered += 1;
         }
     }
 
@@ -281,7 +314,7 @@ impl Inbound {
                 if seen != Seen::Edited {
                     if let Some(event) = decision.report(&message) {
                         self.status().pairing_requests += 1;
-                        self.queue.push_wait(Some(&self.account_id), event).await;
+                        self.hand_over(event).await;
                         return;
                     }
                 }
@@ -303,7 +336,7 @@ impl Inbound {
             Event::Message { message }
         };
         self.recent_rooms.touch(rid);
-        self.queue.push_wait(Some(&self.account_id), event).await;
+        self.hand_over(event).await;
     }
 }
 

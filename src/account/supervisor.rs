@@ -103,7 +103,7 @@ pub(super) async fn supervise(
     let id = shared.id.clone();
     shared.queue.push(Some(&id), Event::AccountStarted);
     let Some(identity) = fetch_identity(&shared, &options, &mut stop).await else {
-        finish(&shared, "stopped");
+        finish(&shared, "stopped", 0);
         return;
     };
     {
@@ -125,7 +125,8 @@ pub(super) async fn supervise(
         shared.queue.clone(),
         shared.status.clone(),
         shared.gate.clone(),
-    );
+    )
+    .with_stop(stop.clone());
     let mut state_file = options
         .state_dir
         .as_deref()
@@ -141,7 +142,7 @@ pub(super) async fn supervise(
                 restored = inbound.watermark_ms.is_some();
             }
             Loaded::Unusable(message) => {
-                tracing::warn!("{message}");
+                // An event, not a tracing line: it must reach the host whatever its logLevel.
                 shared.queue.push(
                     Some(&id),
                     Event::Log {
@@ -191,6 +192,8 @@ pub(super) async fn supervise(
     let mut first_ready_ms: Option<i64> = None;
     loop {
         let event = tokio::select! {
+            // Stop first: once stopped, nothing more is taken in only to be left undelivered.
+            biased;
             _ = stop.wait_for(|s| *s) => break,
             e = rx.recv() => match e {
                 Some(e) => e,
@@ -340,7 +343,7 @@ pub(super) async fn supervise(
         // A typing call still holds it: dropping the handle stops the connection too.
         Err(shared_handle) => drop(shared_handle),
     }
-    finish(&shared, "stopped");
+    finish(&shared, "stopped", inbound.undelivered);
 }
 
 /// Deliver what was missed since `since_ms`, retrying a failed fetch a few times before
@@ -416,12 +419,13 @@ async fn catch_up(
     }
 }
 
-fn finish(shared: &Shared, reason: &str) {
+fn finish(shared: &Shared, reason: &str, undelivered: u64) {
     set_state(shared, ConnectionState::Stopped, None);
-    shared.queue.push(
+    shared.queue.push_final(
         Some(&shared.id),
         Event::AccountStopped {
             reason: reason.to_owned(),
+            undelivered,
         },
     );
 }

@@ -47,6 +47,7 @@ fn samples() -> Vec<(&'static str, Event)> {
             "accountStopped",
             Event::AccountStopped {
                 reason: "closed".into(),
+                undelivered: 0,
             },
         ),
         ("connecting", Event::Connecting { attempt: 2 }),
@@ -177,6 +178,13 @@ fn samples() -> Vec<(&'static str, Event)> {
                 reason: "the server refused this room's history (forbidden (403)): the bot may \
                          no longer read it"
                     .into(),
+            },
+        ),
+        (
+            "accountStopped-undelivered",
+            Event::AccountStopped {
+                reason: "stopped".into(),
+                undelivered: 1,
             },
         ),
     ]

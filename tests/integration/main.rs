@@ -17,6 +17,7 @@ mod core_faults;
 mod core_memory;
 mod core_roundtrip;
 mod core_send;
+mod core_shutdown;
 mod deliver_media;
 mod deliver_stream;
 mod deliver_text;

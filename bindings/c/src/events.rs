@@ -8,7 +8,9 @@
 //! - **callback**: `rcc_set_event_callback` starts one library thread, `rcc-events`, that
 //!   pulls and calls the callback. The callback and its `destroy` only ever run on that
 //!   thread, one call at a time, and it is never a runtime worker, so callbacks may call any
-//!   `rcc_` function (blocking ones included).
+//!   `rcc_` function (blocking ones included). A callback that frees the core is not called
+//!   again: once it returns, `destroy` runs and the thread ends; events still queued are
+//!   discarded with the core.
 //!
 //! While a callback is set, pulls fail with `RCC_STATUS_INVALID_STATE` (two consumers
 //! would split the stream unpredictably). An event the events thread took after the callback
@@ -255,10 +257,19 @@ impl Events {
         }
     }
 
+    /// Whether the core handle, the only other owner of this state, was freed: only by
+    /// `rcc_core_free` from the callback (a free elsewhere joins this thread first).
+    fn core_freed(self: &Arc<Self>) -> bool {
+        Arc::strong_count(self) == 1
+    }
+
     /// The events thread.
     fn run(self: Arc<Self>) {
         let mut current: Option<Callback> = None;
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| loop {
+            if self.core_freed() {
+                return;
+            }
             if self.apply_change(&mut current) {
                 continue;
             }

@@ -460,3 +460,48 @@ fn hostile_under_asan() {
     let out = run_program(&exe, &[], Duration::from_secs(60), |_, _| {});
     assert!(out.contains("checks passed"), "{out}");
 }
+
+/// `tests/c/full_queue.c` in one mode, against its own simulator: stopping while the event
+/// queue is full and nobody takes events must return, deliver what was queued and report
+/// the rest in `accountStopped`.
+fn full_queue(mode: &str) {
+    if !have_cc(mode) {
+        return;
+    }
+    static EXE: OnceLock<PathBuf> = OnceLock::new();
+    let exe = EXE.get_or_init(|| compile("full_queue"));
+    let sim = Sim::start();
+    let url = sim.sim.url();
+    let out = run_program(exe, &[&url, mode], Duration::from_secs(90), |rid, text| {
+        sim.post(rid, text)
+    });
+    assert!(
+        out.contains(&format!("full_queue {mode}: ")) && out.contains("checks passed"),
+        "{out}"
+    );
+}
+
+#[test]
+fn stop_account_returns_while_the_queue_is_full_and_nobody_pulls() {
+    full_queue("pull-stop");
+}
+
+#[test]
+fn a_callback_stops_its_account_while_the_queue_is_full() {
+    full_queue("callback-stop");
+}
+
+#[test]
+fn a_callback_restarts_its_account_with_apply_config_while_the_queue_is_full() {
+    full_queue("callback-apply");
+}
+
+#[test]
+fn a_callback_closes_the_core_while_the_queue_is_full() {
+    full_queue("callback-close");
+}
+
+#[test]
+fn a_callback_that_frees_the_core_is_not_called_again() {
+    full_queue("callback-free");
+}
