@@ -161,10 +161,12 @@ void rcc_string_free(char *s);
  * runs until `rcc_apply_config`; events are kept from now on until someone takes them.
  *
  * `options_json` may be NULL (defaults) or a JSON object:
- * `{"workerThreads": 2, "eventCapacity": 10000, "logLevel": "warn"}` (all optional; a bad
- * value or an unknown key is `RCC_STATUS_CONFIG` naming the key). `logLevel` (`error`,
- * `warn`, `info`, `debug`, `off`) sets which of the core's own log lines arrive as `log`
- * events.
+ * `{"workerThreads": 2, "eventCapacity": 10000, "logLevel": "warn", "stateDir": "/var/lib/bot"}`
+ * (all optional; a bad value or an unknown key is `RCC_STATUS_CONFIG` naming the key).
+ * `logLevel` (`error`, `warn`, `info`, `debug`, `off`) sets which of the core's own log lines
+ * arrive as `log` events. `stateDir` is a folder (created when missing) where each account
+ * keeps what it has seen, so a restart delivers what was posted meanwhile and nothing twice;
+ * default none.
  *
  * On success `*out` is a new core. Ownership: the caller closes it with `rcc_core_close`
  * and frees it with `rcc_core_free`. On failure `*out` is NULL.
@@ -289,9 +291,9 @@ enum rcc_status rcc_send_text(const struct rcc_core *core,
  * | verb | arguments | result |
  * |---|---|---|
  * | `applyConfig` | `{config, useProcessEnv?}` | `{started, restarted, stopped, unchanged, warnings}` |
- * | `startAccount` | `{accountId, config?, useProcessEnv?}` | the account's status |
+ * | `startAccount` | `{accountId, config?, useProcessEnv?}` | `{status, warnings}` |
  * | `stopAccount` | `{accountId}` | `true`, or `false` when none ran |
- * | `restartAccount` | `{accountId}` | the account's status |
+ * | `restartAccount` | `{accountId}` | `{status, warnings}` |
  * | `status` | `{accountId?}` | a status, `null`, or every status as an array |
  * | `sendText`, `sendReply` | `{accountId, target, text, threadId?}` | `[{id, roomId, threadId?, text}]` |
  * | `sendMedia` | `{accountId, target, threadId?, files: [{path} or {base64, fileName}], caption?}` | messages posted |

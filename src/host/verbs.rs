@@ -2,9 +2,12 @@
 //! each verb through `rcc_call` (and a few typed wrappers), Node through one method per verb;
 //! both go through [`Host::call`], so a verb means the same everywhere.
 //!
-//! Adding a verb: an argument struct here, a method on [`Host`] in `host/mod.rs`, a line in
-//! `verbs!` below, a row in the contract test (`tests/contract/cases.json`), and a method in
-//! the Node binding (its test fails while one is missing).
+//! Adding a verb (the recipe in `ARCHITECTURE.md`): an argument struct here, a method on
+//! [`Host`] in `host/mod.rs`, a line in `verbs!` below; then one `#[napi]` method in
+//! `bindings/node/src/lib.rs`, `node bindings/node/scripts/gen-types.mjs` to regenerate
+//! `index.d.ts`, a row in `tests/contract/cases.json`, and a row in `rcc_call`'s verb table
+//! (`bindings/c/src/core.rs`; then `UPDATE_HEADER=1 cargo test -p rocketchat-c --test header`).
+//! The Node and contract tests fail while a method, the types or a case is missing.
 
 use std::sync::Arc;
 

@@ -14,9 +14,12 @@
 //! - Lifetime: `close()` (or `await using`) stops the accounts, ends the event pump and releases
 //!   every callback, so Node exits by itself. The GC is not what stops background work.
 //!
-//! Adding a verb: add it to the core's list (`src/host/verbs.rs`), then one method here that
-//! calls [`RocketChatCore::verb`] with its name; `tests/node/types.test.mjs` fails while a verb
-//! has no method, and `scripts/gen-types.mjs --check` while `index.d.ts` lags.
+//! Adding a verb (the recipe in `ARCHITECTURE.md`): add it to the core's list
+//! (`src/host/verbs.rs`), then one method here that calls [`RocketChatCore::verb`] with its
+//! name, regenerate `index.d.ts` (`node bindings/node/scripts/gen-types.mjs`), add a row to
+//! `tests/contract/cases.json` and one to `rcc_call`'s verb table (`bindings/c/src/core.rs`,
+//! then regenerate the header). `tests/node/types.test.mjs` fails while a verb has no method
+//! or `index.d.ts` lags; `tests/node/contract.test.mjs` while a verb has no case.
 
 pub mod error;
 pub mod events;
@@ -132,7 +135,8 @@ impl RocketChatCore {
 impl RocketChatCore {
     /// Start a core: its runtime threads (named `rocketchat-core`) and event queue. Events are
     /// kept from now on, even before `onEvent` is called. `options`: `{workerThreads,
-    /// eventCapacity, logLevel}`, checked by the core (CONFIG naming the key when wrong).
+    /// eventCapacity, logLevel, stateDir}`, checked by the core (CONFIG naming the key when
+    /// wrong).
     #[napi(constructor)]
     pub fn new(options: Option<Value>) -> Result<Self, napi::Error<Code>> {
         let host = Host::from_json(&options.unwrap_or(Value::Null)).map_err(thrown)?;
