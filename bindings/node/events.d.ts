@@ -23,6 +23,12 @@ export interface AccountStoppedEvent extends EventEnvelope {
   type: "accountStopped"
   /** Why (`"closed"`, `"config reload"`, `"disabled"`, …). */
   reason: string
+  /**
+   * Messages, edits and pairing requests the account had accepted but could not queue
+   * because the queue was full when it stopped: not delivered, and not fetched again.
+   * Everything queued before the stop is still delivered.
+   */
+  undelivered?: number
 }
 
 /** Opening the realtime connection. */

@@ -18,6 +18,11 @@ export interface CoreInit {
   eventCapacity?: number
   /** The core's own log lines at this level and above arrive as `log` events (default `warn`). */
   logLevel?: 'error' | 'warn' | 'info' | 'debug' | 'off'
+  /**
+   * A folder where each account keeps what it has seen (per-room watermarks, recent ids),
+   * so a restart delivers what was posted meanwhile and nothing twice. Default: memory only.
+   */
+  stateDir?: string
 }
 
 /** `error.code` of a rejected call: the core's stable error table. */

@@ -256,6 +256,7 @@ impl Host {
     }
 
     async fn status(self: Arc<Self>, a: StatusArgs) -> Result<StatusResult, HostError> {
+        self.ensure_open()?;
         Ok(match a.account_id {
             Some(id) => StatusResult::One(self.core.status(&id).await.map(Box::new)),
             None => StatusResult::All(self.core.statuses().await),

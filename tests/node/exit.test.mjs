@@ -105,7 +105,7 @@ test('close() finishes and the process exits while the event queue is full and n
     let authenticated
     const ready = new Promise((res) => (authenticated = res))
     const sub = core.onEvent((batch) => { if (batch.some((s) => JSON.parse(s).type === 'authenticated')) authenticated() })
-    await core.applyConfig(botConfig(process.env.SIM_URL))
+    await core.applyConfig({ config: botConfig(process.env.SIM_URL) })
     await ready
     sub.unsubscribe()
     const flood = await fetch(process.env.SIM_URL + '/_sim/flood', {
@@ -116,7 +116,7 @@ test('close() finishes and the process exits while the event queue is full and n
     if (!flood.ok) throw new Error('flood: ' + flood.status)
     // The account counts a message as delivered just before it waits for room.
     const deadline = Date.now() + 20000
-    while ((await core.status('default')).delivered <= capacity) {
+    while ((await core.status({ accountId: 'default' })).delivered <= capacity) {
       if (Date.now() > deadline) throw new Error('the queue never filled')
       await new Promise((res) => setTimeout(res, 20))
     }

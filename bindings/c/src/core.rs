@@ -151,8 +151,8 @@ pub extern "C" fn rcc_core_new(
 /// thread finishes once the callback returns).
 ///
 /// Idempotent and thread-safe: a second call (concurrent or later) returns `RCC_STATUS_OK`
-/// once the first has finished. Calls on a closed core return `RCC_STATUS_CLOSED` (or, for
-/// `rcc_account_status`, an empty result). NULL returns `RCC_STATUS_INVALID_ARGUMENT`.
+/// once the first has finished. Calls on a closed core return `RCC_STATUS_CLOSED`. NULL
+/// returns `RCC_STATUS_INVALID_ARGUMENT`.
 ///
 /// Threading: any thread that is not a core runtime thread (`RCC_STATUS_INVALID_STATE`
 /// there); blocks while accounts stop.

@@ -67,7 +67,10 @@ export function generate(verbsSchema, eventSchema, codes) {
   out += '   * make their producers wait (never lost); other events are dropped and reported by an\n'
   out += '   * `overflow` event.\n   */\n  eventCapacity?: number\n'
   out += "  /** The core's own log lines at this level and above arrive as `log` events (default `warn`). */\n"
-  out += "  logLevel?: 'error' | 'warn' | 'info' | 'debug' | 'off'\n}\n"
+  out += "  logLevel?: 'error' | 'warn' | 'info' | 'debug' | 'off'\n"
+  out += '  /**\n   * A folder where each account keeps what it has seen (per-room watermarks, recent ids),\n'
+  out += '   * so a restart delivers what was posted meanwhile and nothing twice. Default: memory only.\n   */\n'
+  out += '  stateDir?: string\n}\n'
   out += '\n/** `error.code` of a rejected call: the core\'s stable error table. */\n'
   out += `export type RocketChatErrorCode =\n${Object.keys(codes).filter((c) => c !== 'OK').map((c) => `  | '${c}'`).join('\n')}\n`
   out += `
