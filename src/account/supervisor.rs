@@ -101,6 +101,7 @@ pub(super) async fn supervise(
     mut stop: watch::Receiver<bool>,
 ) {
     let id = shared.id.clone();
+    let insecure = config.tls.insecure_skip_verify;
     shared.queue.push(Some(&id), Event::AccountStarted);
     let Some(identity) = fetch_identity(&shared, &options, &mut stop).await else {
         finish(&shared, "stopped", 0);
@@ -211,6 +212,15 @@ pub(super) async fn supervise(
         };
         match event {
             RealtimeEvent::Connecting { attempt } => {
+                if insecure && attempt > 1 {
+                    // Said at every reconnect too, not only at start: a log read after a
+                    // network change must still show it.
+                    tracing::warn!(
+                        account = %id,
+                        "reconnecting with TLS certificate verification DISABLED \
+                         (tls.insecureSkipVerify): any server will be trusted"
+                    );
+                }
                 set_state(&shared, ConnectionState::Connecting, None);
                 shared.queue.push(Some(&id), Event::Connecting { attempt });
             }

@@ -14,6 +14,7 @@ mod core_auth;
 mod core_catchup;
 mod core_config;
 mod core_faults;
+mod core_logs;
 mod core_memory;
 mod core_roundtrip;
 mod core_send;
