@@ -139,6 +139,28 @@ export interface AccountStatus {
   username?: string
 }
 
+/** One account as the configuration describes it. */
+export interface AccountSummary {
+  /** The account id (`default` for the top-level account). */
+  accountId: string
+  /** `allowFrom` after inheritance. */
+  allowFrom: string[]
+  /** `token` (PAT + user id, used first when both are set) or `password`. */
+  authMode: string
+  /** The server, as normalised by the core. */
+  baseUrl: string
+  /** `dmPolicy` after inheritance and defaults. */
+  dmPolicy: DmPolicy
+  /** Whether it runs when the configuration is applied. */
+  enabled: boolean
+  /** `groupAllowFrom` after inheritance. */
+  groupAllowFrom: string[]
+  /** `groupPolicy` after inheritance and defaults. */
+  groupPolicy: GroupPolicy
+  /** Its display name, when set. */
+  name?: string
+}
+
 /** `updateAllowlist`: change who may talk to the bot, now, without a restart. */
 export interface AllowlistArgs {
   /** The account id. */
@@ -178,6 +200,17 @@ export type ConnectionState =
   /** Stopped by the host. */
   | "stopped"
 
+/** `dmPolicy`: who may talk to the bot in direct messages. */
+export type DmPolicy =
+  /** Unknown senders get a pairing request; allowlisted ones are admitted. */
+  | "pairing"
+  /** Only senders in `allowFrom` (or the host's pairing store). */
+  | "allowlist"
+  /** Everyone (requires `"*"` in `allowFrom`). */
+  | "open"
+  /** No direct messages. */
+  | "disabled"
+
 /** Results of verbs that return nothing. */
 export type Done = null
 
@@ -216,6 +249,15 @@ export interface EditArgs {
   /** The new text (within one message's length). */
   text: string
 }
+
+/** `groupPolicy`: who may trigger the bot in groups and channels. */
+export type GroupPolicy =
+  /** Only senders in `groupAllowFrom` (or `allowFrom`). */
+  | "allowlist"
+  /** Everyone. */
+  | "open"
+  /** No group messages. */
+  | "disabled"
 
 /** `history`: a room's or thread's recent messages. */
 export interface HistoryArgs {
@@ -498,6 +540,11 @@ export declare class RocketChatCore {
   static verbsSchema(): Record<string, unknown>
   /** Every verb's name. */
   static verbs(): VerbName[]
+  /**
+   * How the core reads a `channels.rocketchat` object, account by account, without starting
+   * anything; `env` stands for the `ROCKETCHAT_*` variables. Throws CONFIG when invalid.
+   */
+  static describeConfig(section: Record<string, unknown>, env?: Record<string, string>): AccountSummary[]
   /** The error code table, name to number (the numbers of C's `rcc_status`). */
   static errorCodes(): Record<RocketChatErrorCode, number>
 }

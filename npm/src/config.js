@@ -1,6 +1,7 @@
 // Pure reading of `channels.rocketchat` for the host's config adapter (listing, status, doctor).
 // No I/O and no throwing: validation is the native core's job (`applyConfig` rejects with every
-// problem). The rules mirror the core's (src/config/mod.rs):
+// problem). The rules are the core's (src/config/resolve.rs), checked case by case against
+// the core's own reading by tests/node/config-drift.test.mjs (tests/contract/config-cases.json):
 // - the top-level keys are the `default` account and the base every `accounts.<id>` inherits;
 // - the `default` account exists when the top level or the environment gives a baseUrl or
 //   credentials; ROCKETCHAT_* fill the default account only, config values win.

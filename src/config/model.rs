@@ -170,7 +170,7 @@ pub struct TwoFactorSection {
 }
 
 /// `dmPolicy`: who may talk to the bot in direct messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum DmPolicy {
     /// Unknown senders get a pairing request; allowlisted ones are admitted.
@@ -185,7 +185,7 @@ pub enum DmPolicy {
 }
 
 /// `groupPolicy`: who may trigger the bot in groups and channels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum GroupPolicy {
     /// Only senders in `groupAllowFrom` (or `allowFrom`).

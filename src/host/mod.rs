@@ -10,6 +10,7 @@
 //! Bindings are transports: C parses pointers and strings and writes JSON; Node maps one
 //! method to one verb. Neither decides what a verb means.
 
+pub mod describe;
 pub mod error;
 pub mod options;
 pub mod redact;
@@ -31,6 +32,7 @@ use crate::event_queue::EventQueue;
 use crate::outbound::{MediaFile, ReplyStream, SentMessage};
 use crate::{Core, CoreError, ReloadReport};
 
+pub use describe::{describe_config, AccountSummary};
 pub use error::{ErrorCode, HostError};
 pub use options::HostOptions;
 pub use redact::Redactor;

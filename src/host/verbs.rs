@@ -369,7 +369,9 @@ macro_rules! verbs {
                 "args": generator.subschema_for::<$args>(),
                 "result": generator.subschema_for::<$ret>(),
             })),+];
-            json!({ "verbs": verbs, "$defs": generator.definitions() })
+            // Not a verb (no core needed), but part of the host surface.
+            let describe = generator.subschema_for::<Vec<super::describe::AccountSummary>>();
+            json!({ "verbs": verbs, "describeConfig": describe, "$defs": generator.definitions() })
         }
     };
 }

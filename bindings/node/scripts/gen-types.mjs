@@ -43,6 +43,11 @@ const CLASS_TAIL = `  /**
   static verbsSchema(): Record<string, unknown>
   /** Every verb's name. */
   static verbs(): VerbName[]
+  /**
+   * How the core reads a \`channels.rocketchat\` object, account by account, without starting
+   * anything; \`env\` stands for the \`ROCKETCHAT_*\` variables. Throws CONFIG when invalid.
+   */
+  static describeConfig(section: Record<string, unknown>, env?: Record<string, string>): AccountSummary[]
   /** The error code table, name to number (the numbers of C's \`rcc_status\`). */
   static errorCodes(): Record<RocketChatErrorCode, number>
 }

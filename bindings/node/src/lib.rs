@@ -440,6 +440,20 @@ impl RocketChatCore {
         openclaw_rocketchat::host::verbs_schema()
     }
 
+    /// How the core reads a `channels.rocketchat` object, account by account, without starting
+    /// anything: `env` stands for the `ROCKETCHAT_*` variables (absent: ignored). Throws
+    /// CONFIG for an invalid object.
+    #[napi(ts_return_type = "AccountSummary[]")]
+    pub fn describe_config(
+        section: Value,
+        env: Option<std::collections::BTreeMap<String, String>>,
+    ) -> Result<Value, napi::Error<Code>> {
+        let accounts =
+            openclaw_rocketchat::host::describe_config(&section, env.as_ref()).map_err(thrown)?;
+        serde_json::to_value(accounts)
+            .map_err(|e| thrown(HostError::new(ErrorCode::Internal, e.to_string())))
+    }
+
     /// The names of every verb, in the documented order.
     #[napi]
     pub fn verbs() -> Vec<&'static str> {
