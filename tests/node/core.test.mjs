@@ -81,6 +81,16 @@ describe('RocketChatCore against the simulator', () => {
     assert.equal(stored.tmid, root._id, 'the server stored it in the thread')
   })
 
+  test('sends made without awaiting each are posted in the order they were made', async () => {
+    const texts = Array.from({ length: 30 }, (_, i) => `order ${i}`)
+    // Mixed spellings of the same room share one queue.
+    const targets = [ALICE_DM, `room:${ALICE_DM}`]
+    const sent = await Promise.all(texts.map((text, i) => core.sendText({ accountId: 'default', target: targets[i % 2], text })))
+    const ids = new Set(sent.flat().map((m) => m.id))
+    const stored = (await sim.messages({ rid: ALICE_DM, user: 'mybot' })).filter((m) => ids.has(m._id))
+    assert.deepEqual(stored.map((m) => m.msg), texts)
+  })
+
   test('status: one account by id, all without, null for an unknown id', async () => {
     const one = await core.status({ accountId: 'default' })
     assert.equal(one.accountId, 'default')
