@@ -269,6 +269,10 @@ async function runAccount(ctx, getRuntime, me) {
       log.warn?.(`rocketchat: ${ev.type}: ${ev.message ?? ev.error ?? ev.reason ?? JSON.stringify(ev)}`);
     } else if (ev.type === "log") {
       forwardLog(log, ev);
+    } else if (ev.type === "catchUpGap") {
+      // Never silent: messages of this span may be missing from the agent's view.
+      const span = `${new Date(ev.from).toISOString()} to ${new Date(ev.to).toISOString()}`;
+      log.warn?.(`rocketchat: could not recover ${ev.roomName ? `#${ev.roomName}` : ev.roomId} from ${span}: ${ev.reason}`);
     }
   };
   const setStatus = (patch) => ctx.setStatus?.({ ...(ctx.getStatus?.() ?? {}), accountId, ...patch });
