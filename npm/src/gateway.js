@@ -104,11 +104,20 @@ async function dispatchMessage(state, m) {
     OriginatingTo: to,
   });
 
+  // "mybot is typing…" while the agent works: OpenClaw's typing lifecycle drives the core's
+  // indicator (which refreshes itself and shares the room with the core's own sends).
+  const typingArgs = { accountId, target: replyTarget, threadId: threadId ?? undefined };
   const { onModelSelected, typingCallbacks, resolveResponsePrefix: _p, ...dispatcherPipeline } = createChannelMessageReplyPipeline({
     cfg,
     agentId: route.agentId,
     channel: CHANNEL_ID,
     accountId,
+    typing: {
+      start: () => getCore().typing({ ...typingArgs, active: true }),
+      stop: () => getCore().typing({ ...typingArgs, active: false }),
+      onStartError: (err) => log?.debug?.(`rocketchat: typing failed: ${String(err?.message ?? err)}`),
+      onStopError: (err) => log?.debug?.(`rocketchat: typing stop failed: ${String(err?.message ?? err)}`),
+    },
   });
   const account = state.account;
   const disableBlockStreaming = typeof account.config.blockStreaming === "boolean" ? !account.config.blockStreaming : undefined;
@@ -170,6 +179,8 @@ async function dispatchMessage(state, m) {
     });
   } finally {
     await finishStream().catch((e) => log?.warn?.(`rocketchat: streamed reply failed: ${String(e?.message ?? e)}`));
+    // Whatever ended the turn (an error included), the indicator does not outlive it.
+    await getCore().typing({ ...typingArgs, active: false }).catch(() => {});
   }
 }
 
