@@ -10,7 +10,7 @@
 // (npm/scripts/build-native.sh --bundle; run.sh does it).
 import path from "node:path";
 import { createStateDir, freePort, installPlugin, openclaw, root, startFakeModel, startGateway, SIM_BOT, waitChannelConnected } from "./gateway.mjs";
-import { ALICE_ID, DM_ALICE, GENERAL, OPS, defaultSimBin, startSimulator } from "./simulator.mjs";
+import { ALICE_ID, ALICE_TOKEN, DM_ALICE, GENERAL, OPS, defaultSimBin, startSimulator, watchRoom } from "./simulator.mjs";
 
 const argv = process.argv.slice(2);
 const opt = (n) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : undefined);
@@ -52,6 +52,26 @@ const tests = {
     await sim.post("alice", DM_ALICE, "hello from alice");
     const msgs = await waitForBot(sim, DM_ALICE, since, (m) => m.some((x) => x.msg.includes("echo: hello from alice")));
     return `bot answered: ${JSON.stringify(msgs.at(-1).msg)}`;
+  },
+  // While the model thinks, alice's app shows "mybot is typing…": from soon after her message
+  // until the answer is posted, then it stops.
+  async typing_while_thinking({ sim }) {
+    const alice = await watchRoom(sim.wsUrl, ALICE_TOKEN, DM_ALICE);
+    try {
+      const since = new Date().toISOString();
+      await sim.post("alice", DM_ALICE, "FAKE_SLOW take your time");
+      const answer = await alice.waitFor((e) => e.kind === "message" && e.user === SIM_BOT.username && e.text.includes("slow: done"), 60000, "the answer");
+      const typing = alice.events.find((e) => e.kind === "typing" && e.user === SIM_BOT.username && e.on);
+      if (!typing) throw new Error(`no typing before the answer; saw ${JSON.stringify(alice.events)}`);
+      // The model takes 3 s: the indicator was on while it thought, not only while sending.
+      const shownMs = Math.round(answer.at - typing.at);
+      if (shownMs < 1500) throw new Error(`typing showed only ${shownMs} ms before the answer`);
+      await alice.waitFor((e) => e.kind === "typing" && e.user === SIM_BOT.username && !e.on && e.at >= answer.at, 20000, "typing to stop after the answer");
+      await waitForBot(sim, DM_ALICE, since, (m) => m.some((x) => x.msg.includes("slow: done")));
+      return `typing shown ${shownMs} ms before the answer, stopped after it`;
+    } finally {
+      alice.close();
+    }
   },
   // A mention in a channel is answered in that channel; the mention is stripped for the agent.
   async channel_mention({ sim }) {

@@ -21,6 +21,7 @@
 // Built-in rules, matched against the text of the last user message:
 //   contains FAKE_LONG    a ~5 KB reply with a fenced code block longer than 4000 chars (chunking tests)
 //   contains FAKE_PING    "pong"
+//   contains FAKE_SLOW    "slow: done", answered after 3 s (a model that thinks: typing tests)
 //   anything else         "echo: <the last line of the last user message>"
 // The last user message is the last `user` item after removing OpenClaw's internal-context block
 // and timestamp prefix; its last *line* is echoed because channels add metadata lines above it.
@@ -54,7 +55,9 @@ function longReply() {
 const builtinRules = [
   { re: /FAKE_LONG/, reply: () => longReply() },
   { re: /FAKE_PING/, reply: () => "pong" },
+  { re: /FAKE_SLOW/, reply: () => "slow: done" },
 ];
+const SLOW_MS = 3000;
 
 function contentText(content) {
   if (typeof content === "string") return content;
@@ -236,6 +239,7 @@ const server = http.createServer(async (req, res) => {
     if (req.method === "POST" && (p === "/chat/completions" || p === "/responses")) {
       rec.lastUserText = lastUserText(body);
       rec.reply = chooseReply(rec.lastUserText);
+      if (/FAKE_SLOW/.test(rec.lastUserText)) await new Promise((r) => setTimeout(r, SLOW_MS));
       return p === "/responses" ? responsesApi(body ?? {}, rec.reply, res) : chatCompletions(body ?? {}, rec.reply, res);
     }
     process.stderr.write(`fake-model: unhandled ${req.method} ${req.url}\n`);

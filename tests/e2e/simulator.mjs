@@ -3,7 +3,8 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { root, stopChild, track } from "./gateway.mjs";
+import { createRequire } from "node:module";
+import { cache, root, stopChild, track } from "./gateway.mjs";
 
 // Seed rooms and users (the simulator's embedded default seed).
 export const GENERAL = "GENERAL";
@@ -47,4 +48,60 @@ export async function startSimulator({ bin = defaultSimBin(), port = 0, args = [
     messages: (rid, user, since) => api("GET", `/_sim/messages?${query({ rid, user, since })}`),
     stop: () => stopChild(child, 3000),
   };
+}
+
+// Alice's login token in the default seed.
+export const ALICE_TOKEN = "alice-token-000000000000000000000000000000";
+
+// A second client, as a person's Rocket.Chat app: logs in over DDP and records, with the time
+// it saw them, the room's messages and who is typing (`user-activity`, 6.x+ servers).
+export async function watchRoom(wsUrl, token, rid) {
+  // Node 20 has no WebSocket global: the `ws` package OpenClaw installed stands in.
+  const WS = globalThis.WebSocket ?? createRequire(path.join(cache, "pkgs/node_modules/openclaw/package.json"))("ws");
+  const ws = new WS(wsUrl);
+  const events = [];
+  const waiters = new Set();
+  const record = (e) => {
+    events.push({ ...e, at: performance.now() });
+    for (const w of waiters) w();
+  };
+  ws.addEventListener("message", (m) => {
+    const f = JSON.parse(String(m.data));
+    if (f.msg === "ping") return ws.send(JSON.stringify({ msg: "pong" }));
+    if (f.msg === "ready") return record({ kind: "ready", subs: f.subs });
+    if (f.msg !== "changed") return;
+    const [first, second] = f.fields?.args ?? [];
+    if (f.collection === "stream-notify-room" && f.fields.eventName === `${rid}/user-activity`) {
+      record({ kind: "typing", user: first, on: Array.isArray(second) && second.includes("user-typing") });
+    } else if (f.collection === "stream-room-messages" && first?.rid === rid) {
+      record({ kind: "message", user: first.u?.username, text: first.msg ?? "" });
+    }
+  });
+  await new Promise((resolve, reject) => {
+    ws.addEventListener("open", resolve, { once: true });
+    ws.addEventListener("error", () => reject(new Error(`cannot open ${wsUrl}`)), { once: true });
+  });
+  ws.send(JSON.stringify({ msg: "connect", version: "1", support: ["1"] }));
+  ws.send(JSON.stringify({ msg: "method", method: "login", params: [{ resume: token }], id: "login" }));
+  ws.send(JSON.stringify({ msg: "sub", id: "activity", name: "stream-notify-room", params: [`${rid}/user-activity`, false] }));
+  ws.send(JSON.stringify({ msg: "sub", id: "messages", name: "stream-room-messages", params: [rid, false] }));
+  const waitFor = (pred, timeoutMs, what) =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        const found = events.find(pred);
+        if (!found) return;
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`${what} not seen within ${timeoutMs} ms; saw ${JSON.stringify(events)}`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+  await waitFor((e) => e.kind === "ready" && e.subs.includes("activity"), 15000, "the subscription");
+  await waitFor((e) => e.kind === "ready" && e.subs.includes("messages"), 15000, "the subscription");
+  return { events, waitFor, close: () => ws.close() };
 }
