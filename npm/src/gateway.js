@@ -280,6 +280,10 @@ async function runAccount(ctx, getRuntime, me) {
       log.warn?.(`rocketchat: ${ev.type}: ${ev.message ?? ev.error ?? ev.reason ?? JSON.stringify(ev)}`);
     } else if (ev.type === "log") {
       forwardLog(log, ev);
+    } else if (ev.type === "messageEdited" || ev.type === "messageDeleted") {
+      // OpenClaw has no inbound edit or delete to hand these to; an edit that newly passes
+      // the access rules arrives as a new `message` (the core decides).
+      log.debug?.(`rocketchat: ${ev.type} ${ev.message?.messageId ?? ev.messageId} in ${ev.message?.roomId ?? ev.roomId}`);
     } else if (ev.type === "catchUpGap") {
       // Never silent: messages of this span may be missing from the agent's view.
       const span = `${new Date(ev.from).toISOString()} to ${new Date(ev.to).toISOString()}`;

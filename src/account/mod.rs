@@ -7,6 +7,7 @@
 mod actions;
 mod catchup;
 mod credentials;
+mod gate_dropped;
 mod history;
 mod pipeline;
 mod rooms;

@@ -24,6 +24,7 @@ use crate::inbound::{
 };
 
 use super::catchup::RecentRooms;
+use super::gate_dropped::GateDropped;
 use super::rooms::RoomDirectory;
 use super::status::AccountStatus;
 
@@ -57,6 +58,8 @@ pub struct Inbound {
     stop: Option<watch::Receiver<bool>>,
     /// Events for the host not queued because the account stopped while the queue was full.
     pub undelivered: u64,
+    /// Messages the gate turned away: an edit of one that now passes is a new trigger.
+    gate_dropped: GateDropped,
 }
 
 impl Inbound {
@@ -82,6 +85,7 @@ impl Inbound {
             status,
             stop: None,
             undelivered: 0,
+            gate_dropped: GateDropped::default(),
         }
     }
 
@@ -306,6 +310,11 @@ impl Inbound {
                 });
             }
             Decision::Drop(reason) => {
+                // Only a first sight counts: an edit turned away must not make a later edit of a
+                // delivered message look new.
+                if seen != Seen::Edited && GateDropped::worth_keeping(reason) {
+                    self.gate_dropped.insert(id);
+                }
                 self.drop_message(rid, id, reason);
                 return;
             }
@@ -322,7 +331,9 @@ impl Inbound {
                 return;
             }
         }
-        let event = if seen == Seen::Edited {
+        // An edit of a message the agent never saw (turned away, now passing) is a new one.
+        let new_trigger = seen == Seen::Edited && self.gate_dropped.take(id);
+        let event = if seen == Seen::Edited && !new_trigger {
             self.status().edits += 1;
             Event::MessageEdited { message }
         } else {

@@ -5,7 +5,7 @@
 
 use crate::support;
 
-use openclaw_rocketchat::event::{DropReason, RoomType, Trigger};
+use openclaw_rocketchat::event::{DropReason, Event, RoomType, Trigger};
 use serde_json::json;
 use support::*;
 
@@ -263,5 +263,48 @@ async fn control_commands_need_an_allowlisted_sender_and_no_mention() {
     let t = trigger(&mut h, &bob_asks).await;
     assert_eq!(t.reason, "mention");
     assert!(!t.command_authorized);
+    h.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_that_adds_the_mention_is_a_new_message_and_other_edits_stay_edits() {
+    let mut h = Harness::gated(json!({
+        "groupPolicy": "open",
+        "requireMention": true,
+    }))
+    .await;
+    // Posted without the mention: turned away. Edited to mention the bot: a new trigger.
+    let id = h.post("alice", GENERAL, "what do you think?");
+    assert_eq!(h.dropped(&id).await, DropReason::NoMention);
+    h.sim
+        .store()
+        .update_message(ALICE_ID, Some(GENERAL), &id, "@mybot what do you think?")
+        .expect("edit");
+    let m = h.delivered(&id).await;
+    assert_eq!(m.trigger.expect("a trigger").body, "what do you think?");
+    // Edited again: the agent has seen it, so this is an edit, not a second question.
+    h.sim
+        .store()
+        .update_message(
+            ALICE_ID,
+            Some(GENERAL),
+            &id,
+            "@mybot what do you all think?",
+        )
+        .expect("edit");
+    h.events
+        .expect(
+            "messageEdited",
+            WAIT,
+            |e| matches!(&e.event, Event::MessageEdited { message } if message.message_id == id),
+        )
+        .await;
+    let asked = h
+        .events
+        .messages(None)
+        .iter()
+        .filter(|m| m.message_id == id)
+        .count();
+    assert_eq!(asked, 1, "{}", h.events.dump());
     h.close().await;
 }
