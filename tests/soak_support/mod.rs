@@ -173,6 +173,8 @@ struct Posted {
     id: String,
     rid: String,
     thread: Option<String>,
+    /// When, since the humans started.
+    at: Duration,
 }
 
 /// What the bot saw and did, shared by its tasks.
@@ -332,7 +334,7 @@ async fn inject_one(
     rng: &mut StdRng,
     faults: &mut BTreeMap<&'static str, u64>,
     verbose: bool,
-) {
+) -> &'static str {
     const REST_ROUTES: [&str; 5] = [
         "/api/v1/chat.sendMessage",
         "/api/v1/rooms.get",
@@ -425,6 +427,7 @@ async fn inject_one(
         println!("fault {kind}");
     }
     *faults.entry(kind).or_default() += 1;
+    kind
 }
 
 /// Run one soak; never panics on a broken promise (see [`SoakReport::failures`]).
@@ -563,7 +566,8 @@ pub async fn run(config: SoakConfig) -> SoakReport {
     // in the channel. They write to the simulator's store directly, so they keep posting
     // while the server is down (a restart) and the bot must catch up.
     let posted = Arc::new(Mutex::new(Vec::<Posted>::new()));
-    let humans_until = Instant::now() + config.fault_phase;
+    let clock = Instant::now();
+    let humans_until = clock + config.fault_phase;
     let humans = {
         let posted = posted.clone();
         let handle = handle.clone();
@@ -577,6 +581,7 @@ pub async fn run(config: SoakConfig) -> SoakReport {
                         id: handle.post(user, rid, &text, tmid.as_deref()).await,
                         rid: rid.to_owned(),
                         thread: tmid,
+                        at: clock.elapsed(),
                     }
                 }
             };
@@ -603,6 +608,8 @@ pub async fn run(config: SoakConfig) -> SoakReport {
     // Faults, until the fault phase ends.
     let mut rng = StdRng::seed_from_u64(config.seed);
     let mut faults = BTreeMap::new();
+    // (when it started, kind): to say what came before a lost message.
+    let mut timeline: Vec<(Duration, &'static str)> = Vec::new();
     while Instant::now() < humans_until {
         let (lo, hi) = config.fault_gap;
         let gap = rng.random_range(lo.as_millis() as u64..=hi.as_millis() as u64);
@@ -610,7 +617,9 @@ pub async fn run(config: SoakConfig) -> SoakReport {
         if Instant::now() >= humans_until {
             break;
         }
-        inject_one(&mut sim, &mut rng, &mut faults, config.verbose).await;
+        let at = clock.elapsed();
+        let kind = inject_one(&mut sim, &mut rng, &mut faults, config.verbose).await;
+        timeline.push((at, kind));
     }
     handle.reset_faults().await;
     humans.await.expect("humans task");
@@ -666,7 +675,17 @@ pub async fn run(config: SoakConfig) -> SoakReport {
     for p in &posted {
         *report.posted_by_room.entry(room_label(p)).or_default() += 1;
         match t.delivered.get(&p.id).copied().unwrap_or(0) {
-            0 => report.lost.push(p.id.clone()),
+            0 => {
+                // Where it sits among the faults, to tell a catch-up gap from a live loss.
+                let before = timeline.iter().rev().find(|(at, _)| *at <= p.at);
+                let last = before.map_or("none".into(), |(at, k)| format!("{k} at {at:.1?}"));
+                report.lost.push(format!(
+                    "{} ({} posted at {:.1?}, last fault {last})",
+                    p.id,
+                    room_label(p),
+                    p.at
+                ))
+            }
             1 => report.delivered_once += 1,
             _ => report.duplicates.push(p.id.clone()),
         }
