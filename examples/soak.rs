@@ -10,7 +10,7 @@
 //! the memory judged is the core's alone; both processes' RSS is printed.
 //!
 //! ```text
-//! cargo run --release --example soak -- --minutes 10 --seed 42 [--verbose] [--leak]
+//! cargo run --release --example soak -- --minutes 10 --seed 42 [--verbose] [--leak] [--in-process]
 //! ```
 
 #[path = "../tests/soak_support/mod.rs"]
@@ -23,13 +23,15 @@ const USAGE: &str = "usage: soak [--minutes N] [--seed S] [--verbose] [--leak]
   --minutes N  minutes of faults (default 5)
   --seed S     fault seed (default 1)
   --verbose    print each fault
-  --leak       keep 64 KiB per event received: a deliberate leak the memory check must catch";
+  --leak       keep 64 KiB per event received: a deliberate leak the memory check must catch
+  --in-process run the simulator in this process (as the CI test does; memory not judged)";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut minutes = 5.0f64;
     let mut seed = 1u64;
     let mut verbose = false;
     let mut leak = false;
+    let mut in_process = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -38,6 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--seed" => seed = args.next().ok_or("--seed needs a value")?.parse()?,
             "--verbose" | "-v" => verbose = true,
             "--leak" => leak = true,
+            "--in-process" => in_process = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return Ok(());
@@ -51,8 +54,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = SoakConfig::long(seed, minutes);
     config.verbose = verbose;
     config.leak = leak;
-    let me = std::env::current_exe()?.to_string_lossy().into_owned();
-    config.simulator_process = Some((me, vec![CHILD_FLAG.to_owned()]));
+    if !in_process {
+        let me = std::env::current_exe()?.to_string_lossy().into_owned();
+        config.simulator_process = Some((me, vec![CHILD_FLAG.to_owned()]));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
