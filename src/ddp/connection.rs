@@ -50,7 +50,8 @@ type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// KiB (a message is capped at `Message_MaxAllowedSize`, 5000 characters by default; method
 /// results such as `rooms/get` stay well below a MiB); tungstenite's default (64 MiB) would let
 /// a broken or hostile server make us buffer and parse huge frames. Bigger frames close the
-/// connection with "Space limit exceeded: Message too long", and the supervisor reconnects.
+/// connection ("the server sent a message of 12.0 MiB, over the 8 MiB limit (message too
+/// long)"), and the supervisor reconnects.
 pub const MAX_MESSAGE_BYTES: usize = 8 << 20;
 
 /// Largest single WebSocket frame we accept.
@@ -457,6 +458,20 @@ impl Connection {
     }
 }
 
+/// A read error in the user's words: tungstenite says "Space limit exceeded: Message too
+/// long: 12582987 > 8388608" for a frame over [`MAX_MESSAGE_BYTES`].
+fn explain_read_error(e: &tokio_tungstenite::tungstenite::Error) -> String {
+    use tokio_tungstenite::tungstenite::error::{CapacityError, Error};
+    match e {
+        Error::Capacity(CapacityError::MessageTooLong { size, max_size }) => format!(
+            "the server sent a message of {:.1} MiB, over the {:.0} MiB limit (message too long)",
+            *size as f64 / 1048576.0,
+            *max_size as f64 / 1048576.0
+        ),
+        other => other.to_string(),
+    }
+}
+
 /// Open the socket and run `connect` → `connected`.
 async fn handshake(
     url: &str,
@@ -589,7 +604,7 @@ async fn reader_loop(
             msg = stream.next(), if !stalled => {
                 let msg = match msg {
                     None => return DisconnectReason::Closed { code: None, reason: "stream ended".into() },
-                    Some(Err(e)) => return DisconnectReason::Io(e.to_string()),
+                    Some(Err(e)) => return DisconnectReason::Io(explain_read_error(&e)),
                     Some(Ok(msg)) => msg,
                 };
                 last_rx = Instant::now();

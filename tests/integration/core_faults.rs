@@ -341,3 +341,44 @@ async fn livechat_messages_posted_while_disconnected_are_caught_up() {
     h.events
         .assert_exactly_once_in_order(None, &[(room.id.clone(), live), (room.id, missed)]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_frame_is_refused_clearly_and_nothing_is_lost() {
+    let (mut h, before) = before_fault().await;
+    // 12 MiB in one text frame, over the core's 8 MiB limit, through the control API (its
+    // body limit is above the core's).
+    let huge = format!(
+        r#"{{"msg":"changed","collection":"stream-room-messages","pad":"{}"}}"#,
+        "x".repeat(12 << 20)
+    );
+    assert!(huge.len() > openclaw_rocketchat::ddp::connection::MAX_MESSAGE_BYTES);
+    let tls = openclaw_rocketchat::tls::client_config(&Default::default()).expect("tls");
+    let client = reqwest::Client::builder()
+        .tls_backend_preconfigured((*tls).clone())
+        .build()
+        .expect("http client");
+    let res = client
+        .post(format!("{}/_sim/faults", h.sim.url()))
+        .json(&serde_json::json!({"kind": "malformedFrame", "text": huge}))
+        .send()
+        .await
+        .expect("control API");
+    assert!(res.status().is_success(), "control API: {}", res.status());
+    let outage = post_round(&h, "around the huge frame");
+    let e = h
+        .events
+        .expect(
+            "disconnect on the huge frame",
+            Duration::from_secs(15),
+            |e| matches!(&e.event, Event::Disconnected { .. }),
+        )
+        .await;
+    let Event::Disconnected { reason, .. } = &e.event else {
+        unreachable!()
+    };
+    assert!(
+        reason.contains("message of 12.0 MiB, over the 8 MiB limit"),
+        "a reason that says the message was too big: {reason}"
+    );
+    after_fault(h, before, outage).await;
+}

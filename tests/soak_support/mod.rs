@@ -5,8 +5,9 @@
 //!
 //! At the end (faults off, a quiet period) [`SoakReport`] counts what was posted, delivered
 //! and replied, and [`SoakReport::failures`] lists every broken promise: a message lost or
-//! delivered twice, per-room order broken, a reply missing or posted twice, a panic, unbounded
-//! memory growth.
+//! delivered twice, per-room order broken, a reply missing or posted twice, a panic, the core's
+//! memory still growing in the steady state (judged when the simulator runs in its own process,
+//! see [`memory`]).
 //!
 //! Everything is bounded: the fault phase, the drain, every send attempt (timeout) and every
 //! retry loop (count). Only loopback sockets are used.
@@ -25,10 +26,15 @@ use openclaw_rocketchat::rest::RestOptions;
 use openclaw_rocketchat::{Core, CoreOptions};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use rocketchat_sim::store::TokenKind;
-use rocketchat_sim::{Fault, NewMessage, SimConfig, Simulator, Store};
 use serde_json::json;
 use tokio::sync::Semaphore;
+
+mod child;
+mod memory;
+// The child-process side is the example's; the CI test runs the simulator in-process.
+#[allow(unused_imports)]
+pub use child::{serve_child, Sim, CHILD_FLAG};
+pub use memory::{rss_of, Memory};
 
 pub const BOT: &str = "mybot";
 pub const BOT_ID: &str = "Bq7dYg4KxWnZcT3rA";
@@ -63,6 +69,12 @@ pub struct SoakConfig {
     pub rss_interval: Duration,
     /// Print each fault as it is injected.
     pub verbose: bool,
+    /// Run the simulator as this program and arguments (a child process answering
+    /// [`serve_child`]'s commands), so this process holds only the core and its memory is
+    /// judged; `None`: in this process, memory reported but not judged.
+    pub simulator_process: Option<(String, Vec<String>)>,
+    /// Keep 64 KiB for every event received: a deliberate leak, to show the check catches one.
+    pub leak: bool,
 }
 
 impl SoakConfig {
@@ -77,6 +89,8 @@ impl SoakConfig {
             quiet: Duration::from_secs(2),
             rss_interval: Duration::from_millis(500),
             verbose: false,
+            simulator_process: None,
+            leak: false,
         }
     }
 
@@ -153,19 +167,14 @@ pub fn count_panics() {
     });
 }
 
-/// Resident set size of this process in bytes (`/proc/self/statm`), when readable.
-pub fn rss_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
-}
-
 /// One human message as posted.
 #[derive(Clone, Debug)]
 struct Posted {
     id: String,
     rid: String,
     thread: Option<String>,
+    /// When, since the humans started.
+    at: Duration,
 }
 
 /// What the bot saw and did, shared by its tasks.
@@ -186,49 +195,6 @@ struct Tracker {
     disconnects: u64,
     auth_failures: u64,
     overflows: u64,
-}
-
-/// Memory figures.
-#[derive(Clone, Debug, Default)]
-pub struct Memory {
-    pub samples: usize,
-    /// Mean RSS of the first third of the samples after warm-up (bytes).
-    pub first_third: u64,
-    /// Mean RSS of the last third (bytes).
-    pub last_third: u64,
-    pub max: u64,
-}
-
-impl Memory {
-    /// Warm-up (discarded): the first quarter of the samples. Then the mean of the last third
-    /// may exceed the mean of the first third by at most 25 % or 16 MiB, whichever is larger.
-    /// Allocator arenas and the simulator's own store (it keeps every message, ~1 KiB each)
-    /// grow a little; a leak per message or per reconnect grows without bound and fails.
-    pub fn from_samples(samples: &[u64]) -> Memory {
-        let kept = &samples[samples.len() / 4..];
-        let third = (kept.len() / 3).max(1);
-        let mean = |s: &[u64]| {
-            if s.is_empty() {
-                0
-            } else {
-                s.iter().sum::<u64>() / s.len() as u64
-            }
-        };
-        Memory {
-            samples: samples.len(),
-            first_third: mean(&kept[..third.min(kept.len())]),
-            last_third: mean(&kept[kept.len().saturating_sub(third)..]),
-            max: samples.iter().copied().max().unwrap_or(0),
-        }
-    }
-
-    pub fn allowed_last_third(&self) -> u64 {
-        (self.first_third + self.first_third / 4).max(self.first_third + 16 * 1024 * 1024)
-    }
-
-    pub fn bounded(&self) -> bool {
-        self.samples < 6 || self.last_third <= self.allowed_last_third()
-    }
 }
 
 /// The soak's figures.
@@ -257,7 +223,10 @@ pub struct SoakReport {
     pub errors: BTreeMap<String, u64>,
     pub final_state: Option<ConnectionState>,
     pub panics: u64,
+    /// The soak's own process: the core (and the simulator when it runs in-process).
     pub memory: Memory,
+    /// The simulator's process, when it runs apart.
+    pub simulator_memory: Option<Memory>,
 }
 
 impl SoakReport {
@@ -307,10 +276,11 @@ impl SoakReport {
         }
         if !self.memory.bounded() {
             out.push(format!(
-                "memory grew: last-third mean {} MiB > allowed {} MiB (first third {} MiB)",
-                self.memory.last_third >> 20,
-                self.memory.allowed_last_third() >> 20,
-                self.memory.first_third >> 20
+                "the core's memory kept growing: steady-state median {:.1} MiB, then {:.1} MiB \
+                 (allowed {:.1} MiB; a leak, or see `--verbose` for what the run did)",
+                self.memory.first_half as f64 / 1048576.0,
+                self.memory.second_half as f64 / 1048576.0,
+                self.memory.allowed_second_half() as f64 / 1048576.0
             ));
         }
         out
@@ -318,7 +288,6 @@ impl SoakReport {
 
     /// The figures, one per line.
     pub fn print(&self) {
-        let mib = |b: u64| format!("{:.1} MiB", b as f64 / 1048576.0);
         println!("soak seed {} ran {:.1?}", self.seed, self.elapsed);
         println!(
             "  human messages posted    {} {:?}",
@@ -349,25 +318,23 @@ impl SoakReport {
             self.errors, self.overflows
         );
         println!("  panics                   {}", self.panics);
-        println!(
-            "  RSS                      first third {}, last third {} (allowed {}), max {}, {} samples",
-            mib(self.memory.first_third),
-            mib(self.memory.last_third),
-            mib(self.memory.allowed_last_third()),
-            mib(self.memory.max),
-            self.memory.samples
-        );
+        println!("  {}", self.memory.describe("RSS, this process"));
+        if let Some(m) = &self.simulator_memory {
+            println!("  {}", m.describe("RSS, simulator process"));
+        }
         println!("  final state              {:?}", self.final_state);
     }
 }
 
-/// Pick the next fault and apply it (some faults last a while: half-open, restarts).
+/// Pick the next fault and apply it (some faults last a while: half-open, restarts). Faults
+/// are the control API's objects (ARCHITECTURE.md), so they reach a simulator in another
+/// process the same way.
 async fn inject_one(
-    sim: &mut Simulator,
+    sim: &mut Sim,
     rng: &mut StdRng,
     faults: &mut BTreeMap<&'static str, u64>,
     verbose: bool,
-) {
+) -> &'static str {
     const REST_ROUTES: [&str; 5] = [
         "/api/v1/chat.sendMessage",
         "/api/v1/rooms.get",
@@ -375,69 +342,65 @@ async fn inject_one(
         "/api/v1/groups.history",
         "/api/v1/im.history",
     ];
-    let f = sim.faults().clone();
+    let h = sim.handle().clone();
+    let drop_sockets = json!({"kind": "dropSockets"});
     let kind: &'static str = match rng.random_range(0..100) {
         0..12 => {
-            f.drop_sockets();
+            h.fault(drop_sockets).await;
             "dropSockets"
         }
         12..22 => {
-            f.set_half_open(true);
+            h.fault(json!({"kind": "halfOpen", "on": true})).await;
             tokio::time::sleep(Duration::from_millis(rng.random_range(1200..2500))).await;
-            f.set_half_open(false);
+            h.fault(json!({"kind": "halfOpen", "on": false})).await;
             "halfOpen"
         }
         22..30 => {
-            f.refuse_connections(Duration::from_millis(rng.random_range(300..1500)));
-            f.drop_sockets();
+            let seconds = rng.random_range(300..1500) as f64 / 1000.0;
+            h.fault(json!({"kind": "refuseConnections", "seconds": seconds}))
+                .await;
+            h.fault(drop_sockets).await;
             "refuseConnections"
         }
         30..36 => {
-            f.inject(Fault::RevokeTokens { user: BOT.into() });
+            h.fault(json!({"kind": "revokeTokens", "user": BOT})).await;
             "revokeTokens"
         }
         36..40 => {
             // The bot's newest session token: the one it is using.
-            let newest = sim.store().user(BOT_ID).and_then(|u| {
-                u.tokens
-                    .iter()
-                    .filter(|t| t.kind == TokenKind::Login)
-                    .max_by_key(|t| t.when)
-                    .map(|t| t.token.clone())
-            });
-            match newest {
-                Some(token) => {
-                    f.inject(Fault::ExpireToken { token });
-                }
-                None => {
-                    f.inject(Fault::RevokeTokens { user: BOT.into() });
-                }
+            if !h.expire_newest_token(BOT_ID).await {
+                h.fault(json!({"kind": "revokeTokens", "user": BOT})).await;
             }
             "expireToken"
         }
         40..52 => {
-            f.http_status("/api/v1/chat.sendMessage", 429, rng.random_range(1..=3));
+            let count = rng.random_range(1..=3);
+            h.fault(json!({"kind": "httpStatus", "route": REST_ROUTES[0], "status": 429, "count": count}))
+                .await;
             "http429"
         }
         52..64 => {
             let route = REST_ROUTES[rng.random_range(0..REST_ROUTES.len())];
             let status = [500, 502, 503][rng.random_range(0..3)];
-            f.http_status(route, status, rng.random_range(1..=3));
+            let count = rng.random_range(1..=3);
+            h.fault(
+                json!({"kind": "httpStatus", "route": route, "status": status, "count": count}),
+            )
+            .await;
             if route != REST_ROUTES[0] {
                 // History routes are only called by a catch-up: make one happen.
-                f.drop_sockets();
+                h.fault(drop_sockets).await;
             }
             "http5xx"
         }
         64..74 => {
             let route = REST_ROUTES[rng.random_range(0..REST_ROUTES.len())];
-            f.inject(Fault::Delay {
-                route: route.into(),
-                ms: rng.random_range(200..1500),
-                count: rng.random_range(1..=3),
-            });
+            let ms = rng.random_range(200..1500);
+            let count = rng.random_range(1..=3);
+            h.fault(json!({"kind": "delay", "route": route, "ms": ms, "count": count}))
+                .await;
             if route != REST_ROUTES[0] {
-                f.drop_sockets();
+                h.fault(drop_sockets).await;
             }
             "delay"
         }
@@ -450,14 +413,13 @@ async fn inject_one(
                 "\u{0}\u{ffff}",
             ];
             let text = garbage[rng.random_range(0..garbage.len())];
-            f.inject(Fault::MalformedFrame { text: text.into() });
+            h.fault(json!({"kind": "malformedFrame", "text": text}))
+                .await;
             "malformedFrame"
         }
         _ => {
             let down = Duration::from_millis(rng.random_range(200..1500));
-            sim.restart(down)
-                .await
-                .expect("the simulator listens again");
+            sim.restart(down).await;
             "restart"
         }
     };
@@ -465,6 +427,7 @@ async fn inject_one(
         println!("fault {kind}");
     }
     *faults.entry(kind).or_default() += 1;
+    kind
 }
 
 /// Run one soak; never panics on a broken promise (see [`SoakReport::failures`]).
@@ -472,10 +435,11 @@ pub async fn run(config: SoakConfig) -> SoakReport {
     count_panics();
     let panics_before = PANICS.load(Ordering::SeqCst);
     let started = Instant::now();
-    let mut sim = Simulator::start(SimConfig::default())
-        .await
-        .expect("simulator starts");
-    let store: Arc<Store> = sim.store().clone();
+    let mut sim = match &config.simulator_process {
+        None => Sim::in_process().await,
+        Some((program, args)) => Sim::child(program, args).expect("the simulator process starts"),
+    };
+    let handle = sim.handle().clone();
     let core = Arc::new(Core::new(core_options()).expect("core starts"));
     core.apply_config(&account_section(&sim.url()), &NoEnv)
         .await
@@ -499,9 +463,14 @@ pub async fn run(config: SoakConfig) -> SoakReport {
     let bot = {
         let core = core.clone();
         let tracker = tracker.clone();
+        let leak = config.leak;
         tokio::spawn(async move {
             let slots = Arc::new(Semaphore::new(4));
+            let mut leaked: Vec<Vec<u8>> = Vec::new();
             while let Some(env) = core.events().next().await {
+                if leak {
+                    leaked.push(vec![1u8; 64 << 10]);
+                }
                 let message = match env.event {
                     Event::Message { message } => message,
                     Event::Error { code, .. } => {
@@ -573,15 +542,20 @@ pub async fn run(config: SoakConfig) -> SoakReport {
         })
     };
 
-    // RSS sampler.
-    let rss = Arc::new(Mutex::new(Vec::<u64>::new()));
+    // RSS sampler: this process, and the simulator's when it runs apart.
+    let rss = Arc::new(Mutex::new((Vec::<u64>::new(), Vec::<u64>::new())));
     let sampler = {
         let rss = rss.clone();
         let every = config.rss_interval;
+        let sim_pid = sim.pid().map(|p| p.to_string());
         tokio::spawn(async move {
             loop {
-                if let Some(b) = rss_bytes() {
-                    rss.lock().unwrap().push(b);
+                let mine = rss_of("self");
+                let theirs = sim_pid.as_deref().and_then(rss_of);
+                {
+                    let mut r = rss.lock().unwrap();
+                    r.0.extend(mine);
+                    r.1.extend(theirs);
                 }
                 tokio::time::sleep(every).await;
             }
@@ -589,34 +563,29 @@ pub async fn run(config: SoakConfig) -> SoakReport {
     };
 
     // Humans: one post per interval, round robin over a channel, a group, a DM and a thread
-    // in the channel. They write to the store directly, so they keep posting while the
-    // server is down (a restart) and the bot must catch up.
+    // in the channel. They write to the simulator's store directly, so they keep posting
+    // while the server is down (a restart) and the bot must catch up.
     let posted = Arc::new(Mutex::new(Vec::<Posted>::new()));
-    let humans_until = Instant::now() + config.fault_phase;
+    let clock = Instant::now();
+    let humans_until = clock + config.fault_phase;
     let humans = {
         let posted = posted.clone();
-        let store = store.clone();
+        let handle = handle.clone();
         let interval = config.post_interval;
         tokio::spawn(async move {
-            let post = |user: &str, rid: &str, tmid: Option<&str>, n: u64| {
-                let doc = store
-                    .send_message(
-                        user,
-                        NewMessage {
-                            rid: rid.into(),
-                            msg: format!("soak message {n}"),
-                            tmid: tmid.map(Into::into),
-                            ..Default::default()
-                        },
-                    )
-                    .expect("human post");
-                Posted {
-                    id: doc["_id"].as_str().expect("id").to_owned(),
-                    rid: rid.to_owned(),
-                    thread: tmid.map(Into::into),
+            let post = |user: &'static str, rid: &'static str, tmid: Option<String>, n: u64| {
+                let handle = handle.clone();
+                async move {
+                    let text = format!("soak message {n}");
+                    Posted {
+                        id: handle.post(user, rid, &text, tmid.as_deref()).await,
+                        rid: rid.to_owned(),
+                        thread: tmid,
+                        at: clock.elapsed(),
+                    }
                 }
             };
-            let root = post(ALICE_ID, GENERAL, None, 0);
+            let root = post(ALICE_ID, GENERAL, None, 0).await;
             let root_id = root.id.clone();
             posted.lock().unwrap().push(root);
             let mut n = 1u64;
@@ -625,9 +594,10 @@ pub async fn run(config: SoakConfig) -> SoakReport {
                     0 => post(ALICE_ID, GENERAL, None, n),
                     1 => post(ALICE_ID, OPS, None, n),
                     2 => post(ALICE_ID, DM, None, n),
-                    3 => post(BOB_ID, GENERAL, Some(&root_id), n),
+                    3 => post(BOB_ID, GENERAL, Some(root_id.clone()), n),
                     _ => post(BOB_ID, GENERAL, None, n),
                 };
+                let p = p.await;
                 posted.lock().unwrap().push(p);
                 n += 1;
                 tokio::time::sleep(interval).await;
@@ -638,6 +608,8 @@ pub async fn run(config: SoakConfig) -> SoakReport {
     // Faults, until the fault phase ends.
     let mut rng = StdRng::seed_from_u64(config.seed);
     let mut faults = BTreeMap::new();
+    // (when it started, kind): to say what came before a lost message.
+    let mut timeline: Vec<(Duration, &'static str)> = Vec::new();
     while Instant::now() < humans_until {
         let (lo, hi) = config.fault_gap;
         let gap = rng.random_range(lo.as_millis() as u64..=hi.as_millis() as u64);
@@ -645,10 +617,15 @@ pub async fn run(config: SoakConfig) -> SoakReport {
         if Instant::now() >= humans_until {
             break;
         }
-        inject_one(&mut sim, &mut rng, &mut faults, config.verbose).await;
+        let at = clock.elapsed();
+        let kind = inject_one(&mut sim, &mut rng, &mut faults, config.verbose).await;
+        timeline.push((at, kind));
     }
-    sim.faults().reset();
+    handle.reset_faults().await;
     humans.await.expect("humans task");
+    if config.verbose {
+        println!("faults over; draining");
+    }
 
     // Drain: until every message was delivered and answered, bounded.
     let posted: Vec<Posted> = posted.lock().unwrap().clone();
@@ -666,11 +643,15 @@ pub async fn run(config: SoakConfig) -> SoakReport {
     tokio::time::sleep(config.quiet).await;
     sampler.abort();
 
+    if config.verbose {
+        println!("drained; reading the status and the replies");
+    }
     let status = core.status("default").await;
     bot.abort();
 
     // The figures.
     let t = std::mem::take(&mut *tracker.lock().unwrap());
+    let (rss_core, rss_sim) = std::mem::take(&mut *rss.lock().unwrap());
     let mut report = SoakReport {
         seed: config.seed,
         elapsed: started.elapsed(),
@@ -685,14 +666,26 @@ pub async fn run(config: SoakConfig) -> SoakReport {
         errors: t.errors.clone(),
         replies_failed: t.replies_failed,
         reply_retries: t.reply_retries,
-        memory: Memory::from_samples(&rss.lock().unwrap()),
+        // In-process, the simulator's store (every message kept) is in the figures: not judged.
+        memory: Memory::from_samples(&rss_core, sim.pid().is_some()),
+        simulator_memory: sim.pid().map(|_| Memory::from_samples(&rss_sim, false)),
         ..Default::default()
     };
     let posted_ids: HashSet<&str> = posted.iter().map(|p| p.id.as_str()).collect();
     for p in &posted {
         *report.posted_by_room.entry(room_label(p)).or_default() += 1;
         match t.delivered.get(&p.id).copied().unwrap_or(0) {
-            0 => report.lost.push(p.id.clone()),
+            0 => {
+                // Where it sits among the faults, to tell a catch-up gap from a live loss.
+                let before = timeline.iter().rev().find(|(at, _)| *at <= p.at);
+                let last = before.map_or("none".into(), |(at, k)| format!("{k} at {at:.1?}"));
+                report.lost.push(format!(
+                    "{} ({} posted at {:.1?}, last fault {last})",
+                    p.id,
+                    room_label(p),
+                    p.at
+                ))
+            }
             1 => report.delivered_once += 1,
             _ => report.duplicates.push(p.id.clone()),
         }
@@ -723,12 +716,8 @@ pub async fn run(config: SoakConfig) -> SoakReport {
     }
     // Replies, as the server stored them.
     let mut replies: HashMap<String, usize> = HashMap::new();
-    for m in store.all_messages() {
-        if m["u"]["_id"] == BOT_ID {
-            if let Some(text) = m["msg"].as_str() {
-                *replies.entry(text.to_owned()).or_default() += 1;
-            }
-        }
+    for text in handle.texts_by(BOT_ID).await {
+        *replies.entry(text).or_default() += 1;
     }
     for p in &posted {
         match replies.get(&reply_token(&p.id)).copied().unwrap_or(0) {
@@ -740,6 +729,9 @@ pub async fn run(config: SoakConfig) -> SoakReport {
     report.panics = PANICS.load(Ordering::SeqCst) - panics_before;
 
     // The core's runtime cannot be dropped inside this one: a plain thread does it.
+    if config.verbose {
+        println!("closing the core");
+    }
     core.close().await;
     let unwrap_until = Instant::now() + Duration::from_secs(30);
     while Arc::strong_count(&core) > 1 && Instant::now() < unwrap_until {

@@ -1,7 +1,7 @@
 //! The control API under `/_sim`: tests play the humans, read what was sent and arm faults.
 //! JSON in and out, no auth (loopback only). ARCHITECTURE.md documents each route.
 
-use axum::extract::{Query, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,6 +15,10 @@ use crate::server::AppState;
 use crate::store::{render, ApiError, NewMessage};
 use crate::time::{parse_iso, DateForm};
 
+/// Largest control request body: above the core's 8 MiB DDP message limit, so a test can
+/// inject a frame the core must refuse (axum's default is 2 MB).
+pub const MAX_BODY_BYTES: usize = 64 << 20;
+
 /// The `/_sim` routes.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -27,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/flood", post(flood))
         .route("/faults", post(faults))
         .route("/reset-faults", post(reset_faults))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
 fn bad_request(e: ApiError) -> Response {
