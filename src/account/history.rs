@@ -14,6 +14,14 @@ use crate::rest::{RestClient, RestError};
 /// History page size: Rocket.Chat's upper limit for `count` (`API_Upper_Count_Limit`).
 pub const PAGE: u32 = 100;
 
+/// Times a page the server rate-limited beyond the REST client's own retries is asked again,
+/// after the wait the server named: a burst of 429s is not a gap; a limit that outlasts
+/// these rounds is ("the budget really is exhausted").
+pub const RATE_LIMIT_ROUNDS: u32 = 3;
+
+/// Longest wait honoured between those rounds.
+const MAX_ROUND_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// What was fetched of one room.
 #[derive(Debug)]
 pub struct RoomHistory {
@@ -30,6 +38,7 @@ pub async fn room_history(rest: &RestClient, t: &str, rid: &str, oldest: &str) -
     let mut ids: HashSet<String> = HashSet::new();
     let mut latest: Option<i64> = None;
     let mut offset = 0usize;
+    let mut rounds = 0;
     let stopped_by = loop {
         let latest_iso = latest.map(super::catchup::iso);
         let page = match rest
@@ -37,6 +46,13 @@ pub async fn room_history(rest: &RestClient, t: &str, rid: &str, oldest: &str) -
             .await
         {
             Ok(page) => page,
+            Err(RestError::RateLimited { retry_after_ms, .. }) if rounds < RATE_LIMIT_ROUNDS => {
+                rounds += 1;
+                let wait = std::time::Duration::from_millis(retry_after_ms).min(MAX_ROUND_WAIT);
+                tracing::warn!(room = rid, "history rate limited; asking again in {wait:?}");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
             Err(e) => break Some(e),
         };
         let len = page.len();

@@ -298,3 +298,34 @@ async fn a_room_whose_rate_limit_runs_out_is_reported_as_a_gap_and_the_others_st
         h.events.dump()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_rate_limits_longer_than_the_retries_is_waited_out_not_a_gap() {
+    let mut h = Harness::pat().await;
+    seen_then_down(&mut h, GENERAL).await;
+    let dm = h.post(
+        "alice",
+        DM,
+        "posted while the history route is briefly throttled",
+    );
+    // More 429s than one call's retries (1 + 4 attempts), fewer than the rounds allow.
+    h.sim.faults().http_status("/api/v1/im.history", 429, 7);
+    back_up(&mut h).await;
+    let e = h
+        .events
+        .expect(
+            "the DM, caught up",
+            Duration::from_secs(60),
+            |e| matches!(&e.event, Event::Message { message } if message.message_id == dm),
+        )
+        .await;
+    let Event::Message { message } = e.event else {
+        unreachable!()
+    };
+    assert_eq!(message.source, MessageSource::CatchUp);
+    assert!(
+        h.events.of_type(None, "catchUpGap").is_empty(),
+        "a burst is not a gap:\n{}",
+        h.events.dump()
+    );
+}
