@@ -9,6 +9,7 @@ import { finalizeInboundContext } from "openclaw/plugin-sdk/reply-runtime";
 import { resolveThreadSessionKeys } from "openclaw/plugin-sdk/routing";
 import { CHANNEL_ID, normalizeAllowEntry } from "./config.js";
 import { getCore, startCoreAccount, stopCoreAccount } from "./core.js";
+import { inboundDispatcher } from "./debounce.js";
 
 // OpenClaw's pairing store has no change notification: it is read this often.
 const STORE_POLL_MS = 2000;
@@ -271,9 +272,10 @@ async function runAccount(ctx, getRuntime, me) {
     rt, cfg, accountId, log, account: ctx.account, approved: new Set(),
     pairing: createChannelPairingController({ core: rt, channel: CHANNEL_ID, accountId }),
   };
+  const deliver = inboundDispatcher({ cfg, log, dispatch: (m) => dispatchMessage(state, m) });
   const onEvent = (ev) => {
     if (ev.type === "message" && ev.message) {
-      dispatchMessage(state, ev.message).catch((e) => log.error?.(`rocketchat: inbound turn failed: ${String(e?.stack ?? e)}`));
+      deliver(ev.message);
     } else if (ev.type === "pairingRequest") {
       handlePairingRequest(state, ev).catch((e) => log.error?.(`rocketchat: pairing request failed: ${String(e?.message ?? e)}`));
     } else if (ev.type === "authFailed" || ev.type === "error" || ev.type === "sendFailed") {

@@ -32,6 +32,7 @@ const section = (simUrl) => ({
   groupAllowFrom: ["alice"],
 });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const DEBOUNCE_MS = 1500;
 
 // Bot messages in `rid` posted after `since`, waiting until `done(messages)` or timeout.
 async function waitForBot(sim, rid, since, done, timeoutMs = 60000) {
@@ -72,6 +73,26 @@ const tests = {
     } finally {
       alice.close();
     }
+  },
+  // Three lines sent as three quick messages are one question to the agent, answered once.
+  async debounce_rapid_messages({ sim, model }) {
+    const since = new Date().toISOString();
+    const tag = `d${Date.now().toString(36)}`;
+    for (const part of ["one", "two", "three"]) await sim.post("alice", DM_ALICE, `${tag} part ${part}`);
+    const msgs = await waitForBot(sim, DM_ALICE, since, (m) => m.some((x) => x.msg.includes(`${tag} part three`)));
+    // A turn's user text has each message on a line of its own (OpenClaw's own recap requests
+    // quote them inline, and are not turns).
+    const parts = ["one", "two", "three"].map((p) => `${tag} part ${p}`);
+    const lines = (r) => (r.lastUserText ?? "").split("\n").map((l) => l.trim());
+    const turns = (await model.requests()).filter((r) => lines(r).some((l) => parts.includes(l)));
+    if (turns.length !== 1) throw new Error(`expected one turn for the three messages, got ${turns.length}: ${JSON.stringify(turns.map((r) => r.lastUserText))}`);
+    for (const part of parts) {
+      if (!lines(turns[0]).includes(part)) throw new Error(`${part} missing from the turn: ${JSON.stringify(turns[0].lastUserText)}`);
+    }
+    // Every turn that could have answered part of it was asked before the last answer came.
+    const answers = msgs.filter((x) => x.msg.includes(tag));
+    if (answers.length !== 1) throw new Error(`expected one answer, got ${JSON.stringify(answers.map((x) => x.msg))}`);
+    return `one turn, one answer: ${JSON.stringify(msgs.at(-1).msg)}`;
   },
   // A mention in a channel is answered in that channel; the mention is stripped for the agent.
   async channel_mention({ sim }) {
@@ -157,7 +178,8 @@ let failed = 0;
 try {
   sim = await startSimulator({ bin: simBin });
   model = await startFakeModel();
-  state = createStateDir({ modelBaseUrl: model.baseUrl, port: await freePort() });
+  // A short inbound debounce, as users set it: rapid messages from one sender become one turn.
+  state = createStateDir({ modelBaseUrl: model.baseUrl, port: await freePort(), extraConfig: { messages: { inbound: { byChannel: { rocketchat: DEBOUNCE_MS } } } } });
   await installPlugin(state, pluginDir);
   await state.setRocketchat(section(sim.url));
   gw = await startGateway(state);
