@@ -117,8 +117,9 @@ const tests = {
     await waitForBot(sim, DM_ALICE, since, (m) => m.some((x) => x.msg.includes("echo:")));
     seen = (await modelSawSince(model, since)).join("\n");
     if (!/media[\\/]+inbound[\\/]+[^"\s]*\.png/.test(seen)) throw new Error(`no stored image path in the model's request: ${seen.slice(-1500)}`);
-    const inlined = seen.includes(`data:image/png;base64,`) || seen.includes("input_image");
-    out.push(`image with text: stored path${inlined ? ", image inlined" : ""}`);
+    // OpenClaw gives an image-capable model the picture itself, not only its path.
+    if (!seen.includes("input_image") && !seen.includes("data:image/png;base64,")) throw new Error(`the image was not given to the model: ${seen.slice(-1500)}`);
+    out.push("image with text: stored, given to the model as an image");
 
     since = new Date().toISOString();
     await uploadAsAlice(sim, DM_ALICE, { name: "huge.bin", mime: "application/octet-stream", bytes: Buffer.alloc(9 * 1024 * 1024, 7), msg: "FAKE_PING with a big file" });
