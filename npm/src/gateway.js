@@ -10,6 +10,7 @@ import { resolveThreadSessionKeys } from "openclaw/plugin-sdk/routing";
 import { CHANNEL_ID, normalizeAllowEntry } from "./config.js";
 import { getCore, startCoreAccount, stopCoreAccount } from "./core.js";
 import { inboundDispatcher } from "./debounce.js";
+import { resolveInboundMedia } from "./media.js";
 
 // OpenClaw's pairing store has no change notification: it is read this often.
 const STORE_POLL_MS = 2000;
@@ -70,13 +71,16 @@ async function dispatchMessage(state, m) {
   // Replies go straight to the room: no DM lookup for `user:` on the hot path.
   const replyTarget = `room:${m.roomId}`;
   const roomLabel = m.roomName ? `#${m.roomName}` : `#${m.roomId}`;
-  const body = trigger.body ?? "";
+  const text = trigger.body ?? "";
+  // Attached files: saved in OpenClaw's media store; a placeholder or a note in the agent's text.
+  const { text: body, payload: mediaPayload } = await resolveInboundMedia(state, m, text);
   const ctxPayload = finalizeInboundContext({
+    ...mediaPayload,
     Body: `[rocketchat message id: ${m.messageId} room: ${m.roomId}]\n${body}`,
     BodyForAgent: body,
-    RawBody: body,
-    CommandBody: body,
-    BodyForCommands: body,
+    RawBody: text,
+    CommandBody: text,
+    BodyForCommands: text,
     From: from,
     To: to,
     SessionKey: keys.sessionKey,
@@ -161,7 +165,7 @@ async function dispatchMessage(state, m) {
       accountId: route.accountId,
       raw: m,
       adapter: {
-        ingest: () => ({ id: m.messageId, timestamp: m.ts, rawText: m.text, textForAgent: body, textForCommands: body, raw: m }),
+        ingest: () => ({ id: m.messageId, timestamp: m.ts, rawText: m.text, textForAgent: body, textForCommands: text, raw: m }),
         resolveTurn: () => ({
           cfg,
           channel: CHANNEL_ID,

@@ -46,6 +46,31 @@ async function waitForBot(sim, rid, since, done, timeoutMs = 60000) {
   throw new Error(`bot did not answer as expected in ${rid} within ${timeoutMs} ms; got ${JSON.stringify(msgs.map((m) => m.msg))}`);
 }
 
+// Alice uploads a file into `rid` the way her app does (rooms.media, then rooms.mediaConfirm).
+async function uploadAsAlice(sim, rid, { name, mime, bytes, msg = "" }) {
+  const headers = { "X-Auth-Token": ALICE_TOKEN, "X-User-Id": ALICE_ID };
+  const form = new FormData();
+  form.append("file", new Blob([bytes], { type: mime }), name);
+  const up = await fetch(`${sim.url}/api/v1/rooms.media/${rid}`, { method: "POST", headers, body: form });
+  if (!up.ok) throw new Error(`rooms.media: ${up.status} ${await up.text()}`);
+  const fileId = (await up.json()).file._id;
+  const ok = await fetch(`${sim.url}/api/v1/rooms.mediaConfirm/${rid}/${fileId}`, {
+    method: "POST",
+    headers: { ...headers, "content-type": "application/json" },
+    body: JSON.stringify({ msg }),
+  });
+  if (!ok.ok) throw new Error(`rooms.mediaConfirm: ${ok.status} ${await ok.text()}`);
+  return (await ok.json()).message;
+}
+
+// The model requests recorded since `since` (ISO), as text.
+async function modelSawSince(model, since) {
+  return (await model.requests()).filter((r) => r.at >= since && /responses|completions/.test(r.path)).map((r) => JSON.stringify(r.body));
+}
+
+// A 1×1 PNG.
+const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
+
 const tests = {
   // A DM is answered in the DM with the fake model's echo.
   async dm_echo({ sim }) {
@@ -93,6 +118,37 @@ const tests = {
     const answers = msgs.filter((x) => x.msg.includes(tag));
     if (answers.length !== 1) throw new Error(`expected one answer, got ${JSON.stringify(answers.map((x) => x.msg))}`);
     return `one turn, one answer: ${JSON.stringify(msgs.at(-1).msg)}`;
+  },
+  // A file alice sends reaches the agent: saved in OpenClaw's media store, the model's request
+  // names it (placeholder + stored path); an image is also given to the model as an image; a file
+  // over mediaMaxMb is skipped with a note while her text still gets its answer.
+  async inbound_file({ sim, model }) {
+    const out = [];
+    let since = new Date().toISOString();
+    await uploadAsAlice(sim, DM_ALICE, { name: "notes.txt", mime: "text/plain", bytes: Buffer.from("meeting notes: ship on friday\n") });
+    await waitForBot(sim, DM_ALICE, since, (m) => m.some((x) => x.msg.includes("echo:")));
+    let seen = (await modelSawSince(model, since)).join("\n");
+    if (!seen.includes("<media:document>")) throw new Error(`the model was not told of the file: ${seen.slice(-1500)}`);
+    const stored = seen.match(/[^"\s\\]*media[\\/]+inbound[\\/]+[^"\s\\]*notes[^"\s\\]*\.txt/)?.[0];
+    if (!stored) throw new Error(`no media-store path for notes.txt in the model's request: ${seen.slice(-1500)}`);
+    out.push(`file-only text file: <media:document>, ${stored.split(/[\\/]/).pop()}`);
+
+    since = new Date().toISOString();
+    await uploadAsAlice(sim, DM_ALICE, { name: "dot.png", mime: "image/png", bytes: PNG, msg: "what is in this picture?" });
+    await waitForBot(sim, DM_ALICE, since, (m) => m.some((x) => x.msg.includes("echo:")));
+    seen = (await modelSawSince(model, since)).join("\n");
+    if (!/media[\\/]+inbound[\\/]+[^"\s]*\.png/.test(seen)) throw new Error(`no stored image path in the model's request: ${seen.slice(-1500)}`);
+    // OpenClaw gives an image-capable model the picture itself, not only its path.
+    if (!seen.includes("input_image") && !seen.includes("data:image/png;base64,")) throw new Error(`the image was not given to the model: ${seen.slice(-1500)}`);
+    out.push("image with text: stored, given to the model as an image");
+
+    since = new Date().toISOString();
+    await uploadAsAlice(sim, DM_ALICE, { name: "huge.bin", mime: "application/octet-stream", bytes: Buffer.alloc(9 * 1024 * 1024, 7), msg: "FAKE_PING with a big file" });
+    await waitForBot(sim, DM_ALICE, since, (m) => m.some((x) => x.msg.trim() === "pong"));
+    seen = (await modelSawSince(model, since)).join("\n");
+    if (!/huge\.bin: too large/.test(seen)) throw new Error(`the model was not told the big file was skipped: ${seen.slice(-1500)}`);
+    out.push("9 MB file over mediaMaxMb: skipped with a note, text answered");
+    return out.join("; ");
   },
   // A mention in a channel is answered in that channel; the mention is stripped for the agent.
   async channel_mention({ sim }) {
