@@ -9,6 +9,7 @@ import { finalizeInboundContext } from "openclaw/plugin-sdk/reply-runtime";
 import { resolveThreadSessionKeys } from "openclaw/plugin-sdk/routing";
 import { CHANNEL_ID, normalizeAllowEntry } from "./config.js";
 import { getCore, startCoreAccount, stopCoreAccount } from "./core.js";
+import { fetchGroupHistory } from "./history.js";
 
 // OpenClaw's pairing store has no change notification: it is read this often.
 const STORE_POLL_MS = 2000;
@@ -70,7 +71,10 @@ async function dispatchMessage(state, m) {
   const replyTarget = `room:${m.roomId}`;
   const roomLabel = m.roomName ? `#${m.roomName}` : `#${m.roomId}`;
   const body = trigger.body ?? "";
+  // Groups only: in a DM the session already holds the conversation.
+  const inboundHistory = kind !== "direct" ? await fetchGroupHistory(state, m, threadId) : undefined;
   const ctxPayload = finalizeInboundContext({
+    InboundHistory: inboundHistory,
     Body: `[rocketchat message id: ${m.messageId} room: ${m.roomId}]\n${body}`,
     BodyForAgent: body,
     RawBody: body,
