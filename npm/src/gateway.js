@@ -72,7 +72,7 @@ async function dispatchMessage(state, m) {
   const roomLabel = m.roomName ? `#${m.roomName}` : `#${m.roomId}`;
   const body = trigger.body ?? "";
   // Groups only: in a DM the session already holds the conversation.
-  const inboundHistory = kind !== "direct" ? await fetchGroupHistory(state, m, threadId) : undefined;
+  const inboundHistory = kind !== "direct" ? await fetchGroupHistory(getCore(), state, m, threadId) : undefined;
   const ctxPayload = finalizeInboundContext({
     InboundHistory: inboundHistory,
     Body: `[rocketchat message id: ${m.messageId} room: ${m.roomId}]\n${body}`,

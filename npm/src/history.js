@@ -1,8 +1,8 @@
 // Group history: when the bot is triggered in a room or thread, what was said there since its
 // last message, read from the server (so it survives restarts) through the core's `history`
 // verb, which applies the access rules: senders who may not talk to the bot are left out.
-// Handed to OpenClaw as `InboundHistory` ("Chat history since last reply").
-import { getCore } from "./core.js";
+// Handed to OpenClaw as `InboundHistory` ("Chat history since last reply"). The core is passed
+// in, so the selection can be tested without a native module or a host.
 
 // OpenClaw's default for `messages.groupChat.historyLimit` (plugin-sdk/reply-history).
 export const DEFAULT_HISTORY_LIMIT = 50;
@@ -41,9 +41,9 @@ export function selectHistory(messages, { trigger, botUserId, limit, threadId })
     const h = messages[i];
     if (h.messageId === trigger.messageId) continue;
     if (typeof h.ts === "number" && typeof trigger.ts === "number" && h.ts > trigger.ts) continue;
-    if (botUserId && h.sender?.id === botUserId) break; // the bot's last word: older is answered
     // In the room itself, thread replies belong to their thread (unless also shown in the room).
     if (!threadId && h.threadId && !h.threadShown) continue;
+    if (botUserId && h.sender?.id === botUserId) break; // the bot's last word: older is answered
     const body = entryBody(h);
     if (!body) continue;
     const clipped = clip(body, MAX_ENTRY_CHARS);
@@ -59,8 +59,8 @@ export function selectHistory(messages, { trigger, botUserId, limit, threadId })
   return out.reverse();
 }
 
-async function botUserId(state) {
-  if (!state.botUserId) state.botUserId = (await getCore().status({ accountId: state.accountId }))?.userId;
+async function botUserId(core, state) {
+  if (!state.botUserId) state.botUserId = (await core.status({ accountId: state.accountId }))?.userId;
   return state.botUserId;
 }
 
@@ -68,12 +68,12 @@ async function botUserId(state) {
  * `InboundHistory` for a group/channel message, or undefined (disabled, nothing new, or the
  * server could not be read: logged, and the turn goes on without it).
  */
-export async function fetchGroupHistory(state, m, threadId) {
+export async function fetchGroupHistory(core, state, m, threadId) {
   const limit = resolveHistoryLimit(state.cfg);
   if (limit === 0) return undefined;
   let timer;
   try {
-    const fetched = getCore().history({
+    const fetched = core.history({
       accountId: state.accountId,
       target: `room:${m.roomId}`,
       threadId: threadId ?? undefined,
@@ -83,7 +83,7 @@ export async function fetchGroupHistory(state, m, threadId) {
       timer = setTimeout(() => reject(new Error(`no answer within ${FETCH_TIMEOUT_MS / 1000} s`)), FETCH_TIMEOUT_MS);
     });
     const messages = await Promise.race([fetched, timeout]);
-    const entries = selectHistory(messages ?? [], { trigger: m, botUserId: await botUserId(state), limit, threadId });
+    const entries = selectHistory(messages ?? [], { trigger: m, botUserId: await botUserId(core, state), limit, threadId });
     return entries.length ? entries : undefined;
   } catch (e) {
     const where = threadId ? `a thread in ${m.roomName ? `#${m.roomName}` : m.roomId}` : m.roomName ? `#${m.roomName}` : m.roomId;
