@@ -79,6 +79,7 @@ export async function fetchGroupHistory(core, state, m, threadId) {
       threadId: threadId ?? undefined,
       limit: Math.min(MAX_FETCH, limit + 1), // + the trigger itself
     });
+    fetched.catch(() => {}); // a late failure after the timeout is not an unhandled rejection
     const timeout = new Promise((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${FETCH_TIMEOUT_MS / 1000} s`)), FETCH_TIMEOUT_MS);
     });
