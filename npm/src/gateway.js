@@ -10,6 +10,7 @@ import { resolveThreadSessionKeys } from "openclaw/plugin-sdk/routing";
 import { CHANNEL_ID, normalizeAllowEntry } from "./config.js";
 import { getCore, startCoreAccount, stopCoreAccount } from "./core.js";
 import { inboundDispatcher } from "./debounce.js";
+import { fetchGroupHistory } from "./history.js";
 import { resolveInboundMedia } from "./media.js";
 
 // OpenClaw's pairing store has no change notification: it is read this often.
@@ -74,8 +75,11 @@ async function dispatchMessage(state, m) {
   const text = trigger.body ?? "";
   // Attached files: saved in OpenClaw's media store; a placeholder or a note in the agent's text.
   const { text: body, payload: mediaPayload } = await resolveInboundMedia(state, m, text);
+  // Groups only: in a DM the session already holds the conversation.
+  const inboundHistory = kind !== "direct" ? await fetchGroupHistory(getCore(), state, m, threadId) : undefined;
   const ctxPayload = finalizeInboundContext({
     ...mediaPayload,
+    InboundHistory: inboundHistory,
     Body: `[rocketchat message id: ${m.messageId} room: ${m.roomId}]\n${body}`,
     BodyForAgent: body,
     RawBody: text,
