@@ -27,7 +27,7 @@ export function mergeMessages(items) {
  */
 export function inboundDispatcher({ cfg, log, dispatch }) {
   const debounceMs = resolveInboundDebounceMs({ cfg, channel: CHANNEL_ID });
-  const run = (m) => dispatch(m).catch((e) => log.error?.(`rocketchat: inbound turn failed: ${String(e?.stack ?? e)}`));
+  const run = (m) => withContentionRetry(() => dispatch(m), log).catch((e) => log.error?.(`rocketchat: inbound turn failed: ${String(e?.stack ?? e)}`));
   if (!debounceMs) return run;
   const debouncer = createInboundDebouncer({
     debounceMs,
@@ -39,4 +39,22 @@ export function inboundDispatcher({ cfg, log, dispatch }) {
   return (m) => {
     debouncer.enqueue(m).catch((e) => log.error?.(`rocketchat: inbound debounce failed: ${String(e?.message ?? e)}`));
   };
+}
+
+// OpenClaw refuses a turn while another of its processes (a CLI command such as `openclaw
+// channels status`) holds its state database; the turn had not started, so it is run again
+// rather than the message going unanswered.
+const CONTENTION_RETRIES = 5;
+const isContention = (e) => e?.name === "StateDatabaseCoordinatorContentionError" || /owns state-lifecycle/.test(String(e?.message ?? ""));
+
+async function withContentionRetry(turn, log) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await turn();
+    } catch (e) {
+      if (!isContention(e) || attempt > CONTENTION_RETRIES) throw e;
+      log.warn?.(`rocketchat: OpenClaw's state is busy (another openclaw process); running the turn again (${attempt}/${CONTENTION_RETRIES})`);
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
 }
