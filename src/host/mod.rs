@@ -272,28 +272,20 @@ impl Host {
         self: Arc<Self>,
         a: SendArgs,
     ) -> impl Future<Output = Result<Vec<SentMessage>, HostError>> + Send + 'static {
-        let open = self.ensure_open();
         let sent = self
             .core
             .send_text(&a.account_id, &a.target, &a.text, a.thread_id.as_deref());
-        async move {
-            open?;
-            Ok(sent.await?)
-        }
+        when_open(self.ensure_open(), sent)
     }
 
     fn send_reply(
         self: Arc<Self>,
         a: SendArgs,
     ) -> impl Future<Output = Result<Vec<SentMessage>, HostError>> + Send + 'static {
-        let open = self.ensure_open();
         let sent = self
             .core
             .send_reply(&a.account_id, &a.target, &a.text, a.thread_id.as_deref());
-        async move {
-            open?;
-            Ok(sent.await?)
-        }
+        when_open(self.ensure_open(), sent)
     }
 
     fn send_media(
@@ -471,6 +463,15 @@ impl Host {
         self.core.close().await;
         Ok(Done)
     }
+}
+
+/// A queued send's future, refused with CLOSED when the core was closed as it was made.
+async fn when_open<T>(
+    open: Result<(), HostError>,
+    sent: impl Future<Output = Result<T, CoreError>>,
+) -> Result<T, HostError> {
+    open?;
+    Ok(sent.await?)
 }
 
 fn no_stream(id: u64) -> HostError {
