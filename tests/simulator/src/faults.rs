@@ -30,6 +30,11 @@ pub enum Fault {
         /// The token.
         token: String,
     },
+    /// Expire the newest session token of a user (the one a password login is using).
+    ExpireSession {
+        /// Username.
+        user: String,
+    },
     /// Revoke every token of a user.
     RevokeTokens {
         /// Username.
@@ -130,6 +135,7 @@ impl Faults {
                 self.refuse_connections(Duration::from_secs_f64(seconds))
             }
             Fault::ExpireToken { token } => return self.store.expire_token(&token),
+            Fault::ExpireSession { user } => return self.store.expire_newest_session(&user),
             Fault::RevokeTokens { user } => return self.store.revoke_tokens(&user) > 0,
             Fault::HttpStatus {
                 route,
