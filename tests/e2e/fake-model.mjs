@@ -153,8 +153,9 @@ function conversationData(body) {
 }
 
 // The chat history block: `#id <time> Sender: body` lines under its label, up to a blank line.
+// The session's earlier turns are replayed with their own blocks: the last one is this turn's.
 function describeHistory(body) {
-  for (const data of conversationData(body)) {
+  for (const data of conversationData(body).reverse()) {
     const block = data.match(/(?:Chat history since last reply|Recent chat history):[^\n]*\n([\s\S]*?)(?:\n\n|$)/);
     if (!block) continue;
     const entries = block[1].split("\n").filter(Boolean).map((line) => {
@@ -164,7 +165,7 @@ function describeHistory(body) {
     if (!entries.length) continue;
     const senders = [...new Set(entries.map((e) => e.sender))];
     const who = senders.length > 1 ? `${senders.slice(0, -1).join(", ")} and ${senders.at(-1)}` : senders[0];
-    return `you were discussing "${entries[0].text}" (${entries.length} messages, from ${who})`;
+    return `you were discussing "${entries[0].text}" (${entries.length} message${entries.length > 1 ? "s" : ""}, from ${who})`;
   }
   return null;
 }
