@@ -54,6 +54,9 @@ export async function probeRocketchat(cfg, accountId) {
 const probeMessage = (e) => `Rocket.Chat login check failed: ${String(e?.message ?? e).replace(/^account \S+: /, "")}`;
 
 export const rocketchatSetup = {
+  // The top level is the default account and the base named accounts inherit: adding a named
+  // account must not move it into accounts.default.
+  configPromotion: "preserve-root",
   resolveAccountId: ({ accountId }) => accountId?.trim() || DEFAULT_ACCOUNT_ID,
   // The one async step before the host validates and writes: the probe. A failure is handed
   // to validateInput, which the host prints as a plain error without writing anything.
