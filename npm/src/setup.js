@@ -51,6 +51,18 @@ export async function probeRocketchat(cfg, accountId) {
   return getCore().probe({ accountId, config: section(cfg), useProcessEnv: true });
 }
 
+/**
+ * Check exactly the credentials a person typed for `accountId`: the account's other settings
+ * (TLS, …) as `cfg` gives them, but none of the other login kind it would inherit from the top
+ * level or the environment, so a wrong password is not hidden by an inherited token.
+ */
+function probeTyped(cfg, accountId, fields) {
+  const { accounts: _a, defaultAccount: _d, ...config } = resolveAccount(cfg, accountId, {}).config;
+  const drop = fields.authToken ? ["username", "password"] : ["authToken", "userId"];
+  for (const k of drop) delete config[k];
+  return getCore().probe({ accountId: DEFAULT_ACCOUNT_ID, config, useProcessEnv: false });
+}
+
 const probeMessage = (e) => `Rocket.Chat login check failed: ${String(e?.message ?? e).replace(/^account \S+: /, "")}`;
 
 export const rocketchatSetup = {
@@ -63,7 +75,8 @@ export const rocketchatSetup = {
   prepareAccountConfigInput: async ({ cfg, accountId, input }) => {
     if (checkInput(accountId, input)) return input;
     try {
-      await probeRocketchat(applyFields(cfg, accountId, input), accountId);
+      const candidate = applyFields(cfg, accountId, input);
+      await (input.useEnv ? probeRocketchat(candidate, accountId) : probeTyped(candidate, accountId, fieldsFrom(input)));
       return input;
     } catch (e) {
       return { ...input, [PROBE_FAILED]: probeMessage(e) };
@@ -151,7 +164,7 @@ export const rocketchatSetupWizard = {
       });
       if (useEnv) {
         const candidate = applyFields(cfg, accountId, { useEnv: true });
-        if (await probed(prompter, candidate, accountId)) return { cfg: candidate, accountId };
+        if (await probed(prompter, () => probeRocketchat(candidate, accountId))) return { cfg: candidate, accountId };
       }
     } else {
       await prompter.note(
@@ -162,7 +175,7 @@ export const rocketchatSetupWizard = {
     for (;;) {
       const fields = await askCredentials(prompter, resolveAccount(next, accountId).config);
       const candidate = patchAccount(cfg, accountId, { enabled: true, ...dropOtherMode(fields) });
-      if (await probed(prompter, candidate, accountId)) return { cfg: candidate, accountId };
+      if (await probed(prompter, () => probeTyped(candidate, accountId, fields))) return { cfg: candidate, accountId };
       next = candidate;
       if (!(await prompter.confirm({ message: "Try again?", initialValue: true }))) {
         throw new WizardCancelledError("Rocket.Chat setup cancelled: the server did not accept the details given");
@@ -177,10 +190,10 @@ function dropOtherMode(fields) {
   return fields.authToken ? { ...fields, username: undefined, password: undefined } : { ...fields, authToken: undefined, userId: undefined };
 }
 
-async function probed(prompter, candidate, accountId) {
+async function probed(prompter, probe) {
   const progress = prompter.progress("Checking the Rocket.Chat login");
   try {
-    const me = await probeRocketchat(candidate, accountId);
+    const me = await probe();
     progress.stop(`Logged in to ${me.baseUrl} (Rocket.Chat ${me.serverVersion}) as @${me.username}`);
     return true;
   } catch (e) {

@@ -227,7 +227,7 @@ export async function installPlugin(state, source) {
 }
 
 // Start `openclaw gateway` for a state dir and wait for its `[gateway] ready` log line.
-export async function startGateway(state, { timeoutMs = 120000 } = {}) {
+export async function startGateway(state, { timeoutMs = 300000 } = {}) {
   checkInstalled();
   const port = state.config.gateway.port;
   const t0 = now();

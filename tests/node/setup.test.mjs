@@ -142,9 +142,9 @@ test('wizard: the ROCKETCHAT_* variables are offered for the default account and
 })
 
 test('channels add with flags: the probe runs before anything is written, its error is the message', async () => {
-  const run = async (input, accountId = 'default') => {
-    const prepared = await rocketchatSetup.prepareAccountConfigInput({ cfg: {}, accountId, input, runtime: {} })
-    return rocketchatSetup.validateInput({ cfg: {}, accountId, input: prepared })
+  const run = async (input, accountId = 'default', cfg = {}) => {
+    const prepared = await rocketchatSetup.prepareAccountConfigInput({ cfg, accountId, input, runtime: {} })
+    return rocketchatSetup.validateInput({ cfg, accountId, input: prepared })
   }
   assert.equal(await run({ url: sim.url, token: BOT.pat, userId: BOT.userId }), null)
   assert.equal(await run({ url: sim.url, username: BOT.username, password: BOT.password }, 'spare'), null)
@@ -152,6 +152,9 @@ test('channels add with flags: the probe runs before anything is written, its er
   assert.match(wrong, /^Rocket\.Chat login check failed: .*refused the login of mybot: check username and password/)
   assert.ok(!wrong.includes('wrong-password'))
   assert.match(await run({ url: sim.url }), /needs --token with --user-id/)
+  // A named account's wrong password is not hidden by the token it would inherit from the top level.
+  const withToken = { channels: { rocketchat: { baseUrl: sim.url, authToken: BOT.pat, userId: BOT.userId } } }
+  assert.match(await run({ url: sim.url, username: BOT.username, password: 'wrong-password' }, 'spare', withToken), /check username and password/)
 })
 
 test('disable and remove: named accounts and the default one, the others untouched', () => {
