@@ -260,7 +260,8 @@ const tests = {
     if (added.code !== 0 || readSection().accounts?.spare?.username !== SIM_BOT.username) throw new Error(`channels add spare: exit ${added.code}: ${(added.stdout + added.stderr).trim().slice(-400)}`);
     if (readSection().authToken !== SIM_BOT.pat) throw new Error(`the default account's settings moved: ${JSON.stringify(Object.keys(readSection()))}`);
 
-    const off = await openclaw(state.env, ["channels", "remove", "--channel", "rocketchat", "--account", "spare"]);
+    // Disabling asks "Disable … account? (keeps config)"; Enter takes its default, yes.
+    const off = await openclaw(state.env, ["channels", "remove", "--channel", "rocketchat", "--account", "spare"], { input: "\r" });
     if (off.code !== 0 || readSection().accounts?.spare?.enabled !== false) throw new Error(`channels remove (disable): exit ${off.code}: ${(off.stdout + off.stderr).trim().slice(-400)}`);
     const st = await openclaw(state.env, ["channels", "status", "--json"]);
     const accounts = JSON.parse(st.stdout).channelAccounts?.rocketchat ?? [];
