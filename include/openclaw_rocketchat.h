@@ -293,6 +293,7 @@ enum rcc_status rcc_send_text(const struct rcc_core *core,
  * | `applyConfig` | `{config, useProcessEnv?}` | `{started, restarted, stopped, unchanged, warnings}` |
  * | `startAccount` | `{accountId, config?, useProcessEnv?}` | `{status, warnings}` |
  * | `stopAccount` | `{accountId}` | `true`, or `false` when none ran |
+ * | `probe` | `{accountId?, config?, useProcessEnv?}` | `{accountId, baseUrl, serverVersion, userId, username, name?, authMode, latencyMs}`; nothing is started |
  * | `restartAccount` | `{accountId}` | `{status, warnings}` |
  * | `status` | `{accountId?}` | a status, `null`, or every status as an array |
  * | `sendText`, `sendReply` | `{accountId, target, text, threadId?}` | `[{id, roomId, threadId?, text}]` |

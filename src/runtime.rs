@@ -503,6 +503,20 @@ impl Core {
             .await
     }
 
+    /// Check an account's server and credentials once, without starting it (see
+    /// [`crate::account::probe`]).
+    pub async fn probe(
+        &self,
+        config: AccountConfig,
+    ) -> Result<crate::account::ProbeResult, CoreError> {
+        if self.queue.is_closed() {
+            return Err(CoreError::Closed);
+        }
+        let rest = self.options.account.rest.clone();
+        self.on_runtime(async move { Ok(crate::account::probe(&config, &rest).await?) })
+            .await
+    }
+
     /// Stop every account and close the event queue (consumers drain it, then get `None`).
     /// Idempotent.
     pub async fn close(&self) {

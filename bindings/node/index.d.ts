@@ -67,6 +67,7 @@ export type VerbName =
   | 'applyConfig'
   | 'startAccount'
   | 'stopAccount'
+  | 'probe'
   | 'restartAccount'
   | 'status'
   | 'sendText'
@@ -294,6 +295,42 @@ export interface MessageArgs {
 /** Verbs without arguments take `{}` (or `null`). */
 export type NoArgs = Record<string, unknown>
 
+/**
+ * `probe`: log in once with an account's configuration and say who the bot is, without
+ * starting it (setup wizards check credentials with it before saving).
+ */
+export interface ProbeArgs {
+  /** The account id (default `default`). */
+  accountId?: string
+  /**
+   * The `channels.rocketchat` object to take the account from (not remembered, nothing
+   * is started); default: the last one applied.
+   */
+  config?: unknown
+  /** With `config`: let the `ROCKETCHAT_*` environment variables fill the default account. */
+  useProcessEnv?: boolean
+}
+
+/** What a successful probe found. */
+export interface ProbeResult {
+  /** The account id probed. */
+  accountId: string
+  /** `token` (personal access token) or `password` (login). */
+  authMode: string
+  /** The server's site URL, normalized. */
+  baseUrl: string
+  /** How long the probe took, in milliseconds. */
+  latencyMs: number
+  /** The bot's display name, when it has one. */
+  name?: string
+  /** The server's version as it tells anonymous callers (`major.minor`). */
+  serverVersion: string
+  /** The bot's user id. */
+  userId: string
+  /** The bot's username. */
+  username: string
+}
+
 /** `react`: add or remove the bot's reaction. */
 export interface ReactArgs {
   /** The account id. */
@@ -475,6 +512,12 @@ export declare class RocketChatCore {
   startAccount(args: StartAccountArgs): Promise<AccountStarted>
   /** Stop one account; false when none ran with that id. */
   stopAccount(args: AccountArgs): Promise<boolean>
+  /**
+   * Check an account's server and credentials once without starting it: who the bot is,
+   * or NETWORK (baseUrl unreachable), NOT_FOUND/PROTOCOL (baseUrl is not Rocket.Chat), AUTH
+   * (credentials refused), CONFIG (invalid configuration), NOT_FOUND (no such account).
+   */
+  probe(args: ProbeArgs): Promise<ProbeResult>
   /** Stop and start one account with the configuration last applied. */
   restartAccount(args: AccountArgs): Promise<AccountStarted>
   /** One running account's status (null when not running), or every running account's. */

@@ -14,7 +14,8 @@ import {
 } from "./config.js";
 import { getCore, startCoreAccount, waitUsable } from "./core.js";
 import { sendReplyMedia, sendReplyText, startAccount, statusPatch, stopAccount } from "./gateway.js";
-import { rocketchatSetup, rocketchatSetupWizard } from "./setup.js";
+import { deleteAccount, setAccountEnabled } from "./accounts.js";
+import { probeRocketchat, rocketchatSetup, rocketchatSetupWizard } from "./setup.js";
 
 export { CHANNEL_ID, DEFAULT_ACCOUNT_ID, listAccountIds, resolveAccount };
 export { NativeCoreMissingError } from "./native.js";
@@ -95,6 +96,8 @@ export const rocketchatPlugin = createChatChannelPlugin({
           return { accountId: a.accountId, enabled: a.enabled, configured: a.configured, baseUrl: a.baseUrl, authMode: a.authMode, credentialSource: a.credentialSource };
         },
         isEnabled: (account) => account.enabled,
+        setAccountEnabled,
+        deleteAccount,
         isConfigured,
         unconfiguredReason: () => `set channels.${CHANNEL_ID}.baseUrl and authToken + userId (or username + password), or ${ENV_KEYS.baseUrl} with ${ENV_KEYS.authToken} + ${ENV_KEYS.userId}`,
         describeAccount: (account) => ({
@@ -125,12 +128,17 @@ export const rocketchatPlugin = createChatChannelPlugin({
       },
     },
     status: {
+      // The same one-time login as setup (the core's `probe` verb), plus the running
+      // account's counters when this process runs it.
       probeAccount: async ({ account, cfg }) => {
-        const t0 = Date.now();
-        await ensureAccount(cfg, account.accountId);
+        let me;
+        try {
+          me = await probeRocketchat(cfg, account.accountId);
+        } catch (e) {
+          throw new Error(`rocketchat: ${String(e?.message ?? e)}`);
+        }
         const st = await getCore().status({ accountId: account.accountId });
-        if (!st || !["ready", "connected"].includes(st.state)) throw new Error(`rocketchat: ${st?.state ?? "not running"}${st?.lastError ? `: ${st.lastError}` : ""}`);
-        return { ok: true, latencyMs: Date.now() - t0, state: st.state, bot: { id: st.userId, username: st.username }, counters: { delivered: st.delivered, sent: st.sent, reconnects: st.reconnects, dropped: st.dropped } };
+        return { ok: true, latencyMs: me.latencyMs, serverVersion: me.serverVersion, authMode: me.authMode, bot: { id: me.userId, username: me.username }, ...(st ? { state: st.state, counters: { delivered: st.delivered, sent: st.sent, reconnects: st.reconnects, dropped: st.dropped } } : {}) };
       },
       buildAccountSnapshot: async ({ account, runtime: rtState }) => ({
         accountId: account.accountId,

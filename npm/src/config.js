@@ -3,6 +3,7 @@
 // problem). The rules are the core's (src/config/resolve.rs), checked case by case against
 // the core's own reading by tests/node/config-drift.test.mjs (tests/contract/config-cases.json):
 // - the top-level keys are the `default` account and the base every `accounts.<id>` inherits;
+//   an `accounts.default` entry is layered over them for the default account only;
 // - the `default` account exists when the top level or the environment gives a baseUrl or
 //   credentials; ROCKETCHAT_* fill the default account only, config values win.
 export const CHANNEL_ID = "rocketchat";
@@ -28,6 +29,7 @@ const envValue = (env, key) => {
 };
 
 function hasDefaultAccount(root, env) {
+  if (isObj(root.accounts) && isObj(root.accounts[DEFAULT_ACCOUNT_ID])) return true;
   return CREDENTIAL_KEYS.some((k) => root[k] !== undefined || envValue(env, k) !== undefined);
 }
 
@@ -58,7 +60,8 @@ export function resolveAccount(cfg, accountId, env = process.env) {
   const root = section(cfg);
   const id = accountId ?? defaultAccountId(cfg, env);
   const { accounts, defaultAccount: _d, ...base } = root;
-  let config = merge(base, isObj(accounts) && id !== DEFAULT_ACCOUNT_ID ? accounts[id] : undefined);
+  // `accounts.default`, when present, is layered over the top level for the default account.
+  let config = merge(base, isObj(accounts) ? accounts[id] : undefined);
   const fromEnv = [];
   if (id === DEFAULT_ACCOUNT_ID) {
     for (const k of CREDENTIAL_KEYS) {
@@ -86,3 +89,5 @@ export function resolveAccount(cfg, accountId, env = process.env) {
 export function normalizeAllowEntry(entry) {
   return String(entry).trim().replace(/^(rocketchat|user):/i, "");
 }
+
+export const CONNECTION_KEYS = CREDENTIAL_KEYS;

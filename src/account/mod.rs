@@ -11,6 +11,7 @@ mod gate_dropped;
 mod history;
 mod pipeline;
 mod retention;
+mod probe;
 mod rooms;
 mod state_file;
 mod status;
@@ -28,6 +29,7 @@ use tokio::task::JoinHandle;
 pub use actions::MAX_HISTORY;
 pub use catchup::{missed_messages, Gap, Missed, OVERLAP_MS};
 pub use pipeline::Identity;
+pub use probe::{probe, ProbeResult};
 pub use rooms::RoomDirectory;
 pub use status::{AccountStatus, ConnectionState};
 
@@ -74,6 +76,16 @@ pub enum AccountError {
         account: String,
         /// The problem.
         source: Box<DeliveryError>,
+    },
+    /// A setup probe failed: `message` says what to fix in the configuration's words.
+    #[error("account {account}: {message}")]
+    Probe {
+        /// Account id.
+        account: String,
+        /// What failed and which keys to check.
+        message: String,
+        /// The REST failure underneath (decides the error code).
+        source: Box<RestError>,
     },
     /// The send target is not one we understand.
     #[error("account {account}: {source}")]

@@ -190,7 +190,9 @@ impl HostError {
             CoreError::Account(account) => match account {
                 AccountError::Tls { .. } => HostError::new(ErrorCode::Tls, message),
                 AccountError::Target { .. } => HostError::new(ErrorCode::InvalidArgument, message),
-                AccountError::Rest { source, .. } => rest_error(source, message),
+                AccountError::Rest { source, .. } | AccountError::Probe { source, .. } => {
+                    rest_error(source, message)
+                }
                 AccountError::Delivery { source, .. } => match source.as_ref() {
                     DeliveryError::Partial { source, sent, .. } => rest_error(source, message)
                         .with("sent", serde_json::to_value(sent).unwrap_or_default()),

@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::account::{AccountStatus, MAX_HISTORY};
+use crate::account::{AccountStatus, ProbeResult, MAX_HISTORY};
 use crate::config::{self, AccountConfig, EnvSource, NoEnv, ProcessEnv};
 use crate::event::InboundMessage;
 use crate::event_queue::EventQueue;
@@ -157,31 +157,7 @@ impl Host {
                 format!("no configuration to start account {id:?} from: call applyConfig first, or pass config"),
             ));
         };
-        let resolved = config::resolve(&applied.section, applied.env())
-            .map_err(|e| HostError::from(CoreError::Config(e)))?;
-        let ids: Vec<String> = resolved
-            .accounts
-            .iter()
-            .map(|a| a.account_id.clone())
-            .collect();
-        let warnings = resolved.warnings.iter().map(ToString::to_string).collect();
-        let account = resolved
-            .accounts
-            .into_iter()
-            .find(|a| a.account_id == id)
-            .ok_or_else(|| {
-                HostError::new(
-                    ErrorCode::NotFound,
-                    format!(
-                        "no account {id:?} in channels.rocketchat (configured: {})",
-                        if ids.is_empty() {
-                            "none".to_owned()
-                        } else {
-                            ids.join(", ")
-                        }
-                    ),
-                )
-            })?;
+        let (account, warnings) = account_in(&applied.section, applied.env(), id)?;
         if !account.enabled {
             let key = if id == config::DEFAULT_ACCOUNT_ID {
                 "enabled".to_owned()
@@ -245,6 +221,36 @@ impl Host {
     async fn stop_account(self: Arc<Self>, a: AccountArgs) -> Result<bool, HostError> {
         self.ensure_open()?;
         Ok(self.core.stop_account(&a.account_id).await)
+    }
+
+    async fn probe(self: Arc<Self>, a: ProbeArgs) -> Result<ProbeResult, HostError> {
+        self.ensure_open()?;
+        let id = a
+            .account_id
+            .as_deref()
+            .unwrap_or(config::DEFAULT_ACCOUNT_ID);
+        let account = match &a.config {
+            Some(section) => {
+                self.learn_secrets(section, a.use_process_env);
+                let env: &(dyn EnvSource + Sync) = if a.use_process_env {
+                    &ProcessEnv
+                } else {
+                    &NoEnv
+                };
+                account_in(section, env, id)?.0
+            }
+            None => {
+                let applied = lock(&self.applied);
+                let Some(applied) = applied.as_ref() else {
+                    return Err(HostError::new(
+                        ErrorCode::NotFound,
+                        format!("no configuration to probe account {id:?} from: pass config, or call applyConfig first"),
+                    ));
+                };
+                account_in(&applied.section, applied.env(), id)?.0
+            }
+        };
+        Ok(self.core.probe(account).await?)
     }
 
     async fn restart_account(self: Arc<Self>, a: AccountArgs) -> Result<AccountStarted, HostError> {
@@ -463,6 +469,40 @@ impl Host {
         self.core.close().await;
         Ok(Done)
     }
+}
+
+/// Account `id` as `section` describes it, with the section's warnings.
+fn account_in(
+    section: &Value,
+    env: &(dyn EnvSource + Sync),
+    id: &str,
+) -> Result<(AccountConfig, Vec<String>), HostError> {
+    let resolved =
+        config::resolve(section, env).map_err(|e| HostError::from(CoreError::Config(e)))?;
+    let ids: Vec<String> = resolved
+        .accounts
+        .iter()
+        .map(|a| a.account_id.clone())
+        .collect();
+    let warnings = resolved.warnings.iter().map(ToString::to_string).collect();
+    let account = resolved
+        .accounts
+        .into_iter()
+        .find(|a| a.account_id == id)
+        .ok_or_else(|| {
+            HostError::new(
+                ErrorCode::NotFound,
+                format!(
+                    "no account {id:?} in channels.rocketchat (configured: {})",
+                    if ids.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        ids.join(", ")
+                    }
+                ),
+            )
+        })?;
+    Ok((account, warnings))
 }
 
 /// A queued send's future, refused with CLOSED when the core was closed as it was made.

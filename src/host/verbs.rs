@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use super::error::{ErrorCode, HostError};
 use super::Host;
-use crate::account::{AccountStatus, AllowlistUpdate};
+use crate::account::{AccountStatus, AllowlistUpdate, ProbeResult};
 use crate::event::InboundMessage;
 use crate::outbound::SentMessage;
 use crate::ReloadReport;
@@ -58,6 +58,23 @@ pub struct AccountStarted {
     pub status: AccountStatus,
     /// Configuration warnings (one line each, naming the key).
     pub warnings: Vec<String>,
+}
+
+/// `probe`: log in once with an account's configuration and say who the bot is, without
+/// starting it (setup wizards check credentials with it before saving).
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProbeArgs {
+    /// The account id (default `default`).
+    #[serde(default)]
+    pub account_id: Option<String>,
+    /// The `channels.rocketchat` object to take the account from (not remembered, nothing
+    /// is started); default: the last one applied.
+    #[serde(default)]
+    pub config: Option<Value>,
+    /// With `config`: let the `ROCKETCHAT_*` environment variables fill the default account.
+    #[serde(default)]
+    pub use_process_env: bool,
 }
 
 /// A verb that names one account.
@@ -387,6 +404,10 @@ verbs! {
     "startAccount" => start_account(StartAccountArgs) -> AccountStarted;
     /// Stop one account; false when none ran with that id.
     "stopAccount" => stop_account(AccountArgs) -> bool;
+    /// Check an account's server and credentials once without starting it: who the bot is,
+    /// or NETWORK (baseUrl unreachable), NOT_FOUND/PROTOCOL (baseUrl is not Rocket.Chat), AUTH
+    /// (credentials refused), CONFIG (invalid configuration), NOT_FOUND (no such account).
+    "probe" => probe(ProbeArgs) -> ProbeResult;
     /// Stop and start one account with the configuration last applied.
     "restartAccount" => restart_account(AccountArgs) -> AccountStarted;
     /// One running account's status (null when not running), or every running account's.

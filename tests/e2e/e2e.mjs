@@ -2,12 +2,13 @@
 // THE end-to-end test: a real OpenClaw gateway with our plugin answering in the Rocket.Chat simulator,
 // the agent's model being tests/e2e/fake-model.mjs. Everything else is real.
 //
-//   node tests/e2e/e2e.mjs [--sim-bin PATH] [--plugin npm/] [--keep] [--only NAME]
+//   node tests/e2e/e2e.mjs [--sim-bin PATH] [--plugin npm/] [--keep] [--only NAME[,NAME…]]
 //
 // Needs: tests/e2e/setup.sh (Node 24 + openclaw), and the simulator binary
 // (`cargo build -p rocketchat-sim`; default target/debug/rocketchat-sim, or $ROCKETCHAT_SIM_BIN).
 // The plugin is used as packed for users: npm/ with this platform's native core bundled
 // (npm/scripts/build-native.sh --bundle; run.sh does it).
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { createStateDir, freePort, installPlugin, openclaw, root, startFakeModel, startGateway, SIM_BOT, waitChannelConnected } from "./gateway.mjs";
 import { ALICE_ID, ALICE_TOKEN, DM_ALICE, GENERAL, OPS, defaultSimBin, startSimulator, uploadAsAlice, watchRoom } from "./simulator.mjs";
@@ -16,7 +17,7 @@ const argv = process.argv.slice(2);
 const opt = (n) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : undefined);
 const simBin = opt("--sim-bin") ?? defaultSimBin();
 const pluginDir = opt("--plugin") ?? path.join(root, "npm");
-const only = opt("--only");
+const only = opt("--only")?.split(",").map((n) => n.trim()); // one case or several, comma-separated
 
 const DM_BOB = "Bq7dYg4KxWnZcT3rAYh3nR6vPq2XzMt8Ws"; // mybot + bob: created by the bot's first `@bob` send
 // Access as users configure it: alice is allowlisted, unknown DM senders get a pairing code,
@@ -229,6 +230,36 @@ const tests = {
     await waitForBot(sim, DM_BOB, since, (m) => m.some((x) => x.msg.trim() === "pong"), 60000);
     return `code ${code} approved, bob answered`;
   },
+  // Last: `channels add` for a second account checks the login before writing; `channels
+  // remove` disables, then deletes it; the default account keeps answering throughout.
+  async accounts_cli({ sim, state }) {
+    const readSection = () => JSON.parse(readFileSync(state.configPath, "utf8")).channels?.rocketchat ?? {};
+    const add = (password) => openclaw(state.env, ["channels", "add", "--channel", "rocketchat", "--account", "spare", "--url", sim.url, "--username", SIM_BOT.username, "--password", password]);
+    const refused = await add("not-the-password");
+    const said = refused.stdout + refused.stderr;
+    if (refused.code === 0 || !/check username and password/.test(said) || said.includes("not-the-password")) throw new Error(`a wrong password was not refused in the user's words (exit ${refused.code}): ${said.trim().slice(-400)}`);
+    if (readSection().accounts?.spare) throw new Error("a refused account was written");
+    const added = await add("s3cret");
+    if (added.code !== 0 || readSection().accounts?.spare?.username !== SIM_BOT.username) throw new Error(`channels add spare: exit ${added.code}: ${(added.stdout + added.stderr).trim().slice(-400)}`);
+    if (readSection().authToken !== SIM_BOT.pat) throw new Error(`the default account's settings moved: ${JSON.stringify(Object.keys(readSection()))}`);
+
+    // Disabling asks "Disable … account? (keeps config)"; Enter takes its default, yes.
+    const off = await openclaw(state.env, ["channels", "remove", "--channel", "rocketchat", "--account", "spare"], { input: "\r" });
+    if (off.code !== 0 || readSection().accounts?.spare?.enabled !== false) throw new Error(`channels remove (disable): exit ${off.code}: ${(off.stdout + off.stderr).trim().slice(-400)}`);
+    const st = await openclaw(state.env, ["channels", "status", "--json"]);
+    const accounts = JSON.parse(st.stdout).channelAccounts?.rocketchat ?? [];
+    const spare = accounts.find((a) => a.accountId === "spare");
+    if (!spare || spare.enabled !== false) throw new Error(`channels status does not show spare disabled: ${JSON.stringify(accounts)}`);
+
+    const del = await openclaw(state.env, ["channels", "remove", "--channel", "rocketchat", "--account", "spare", "--delete"]);
+    if (del.code !== 0 || readSection().accounts?.spare) throw new Error(`channels remove --delete: exit ${del.code}: ${(del.stdout + del.stderr).trim().slice(-400)}`);
+
+    // The default account still answers after the reloads.
+    const since = new Date().toISOString();
+    await sim.post("alice", DM_ALICE, "FAKE_PING");
+    await waitForBot(sim, DM_ALICE, since, (m) => m.some((x) => x.msg.trim() === "pong"), 60000);
+    return `wrong password refused (${refused.ms} ms), added (${added.ms} ms), disabled, deleted; default still answers`;
+  },
 };
 
 const t0 = performance.now();
@@ -251,7 +282,7 @@ try {
   console.log("ok   channel connected");
 
   for (const [name, fn] of Object.entries(tests)) {
-    if (only && name !== only) continue;
+    if (only && !only.includes(name)) continue;
     const t = performance.now();
     try {
       console.log(`ok   ${name}: ${await fn({ sim, model, state, gw })} (${Math.round(performance.now() - t)} ms)`);

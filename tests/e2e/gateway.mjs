@@ -193,11 +193,13 @@ export function createStateDir({ modelBaseUrl, port, extraConfig = {}, prefix = 
 }
 
 // Run one `openclaw ...` CLI command with the state dir's env. Never throws on exit code.
-export function openclaw(env, args, { timeoutMs = 180000 } = {}) {
+// `input`: typed on stdin (answers a confirmation prompt: "\r" takes its default).
+export function openclaw(env, args, { timeoutMs = 180000, input } = {}) {
   checkInstalled();
   const t0 = now();
   return new Promise((resolve, reject) => {
-    const child = track(spawn(node24, [openclawMjs, ...args], { env, detached: true, stdio: ["ignore", "pipe", "pipe"] }));
+    const child = track(spawn(node24, [openclawMjs, ...args], { env, detached: true, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] }));
+    if (input !== undefined) child.stdin.end(input);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (b) => (stdout += b));

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { after, before, test } from 'node:test'
 
-import { ALICE_DM, ROOT, binding, botConfig, startSimulator } from './helpers.mjs'
+import { ALICE_DM, BOT, ROOT, binding, botConfig, startSimulator } from './helpers.mjs'
 
 const { RocketChatCore } = binding
 const { cases } = JSON.parse(readFileSync(join(ROOT, 'tests', 'contract', 'cases.json'), 'utf8'))
@@ -168,6 +168,9 @@ test('each case gives the same code, message and result shape through Node and C
     aliceDm: ALICE_DM,
     alicePost,
     botConfig: botConfig(sim.url, { mediaMaxMb: 1 }),
+    badTokenConfig: { baseUrl: sim.url, authToken: 'not-the-bot-token-0000', userId: BOT.userId },
+    passwordConfig: { baseUrl: sim.url, username: BOT.username, password: BOT.password },
+    wrongPasswordConfig: { baseUrl: sim.url, username: BOT.username, password: 'not-the-password' },
     twoMegabytes: Buffer.alloc(2 * 1024 * 1024, 7).toString('base64'),
   }
   const results = { node: { ...setup }, c: { ...setup } }

@@ -17,6 +17,7 @@ export const BOT = {
   userId: 'Bq7dYg4KxWnZcT3rA',
   username: 'mybot',
   pat: 'Ra2-pCvh7QfE1GmbXW9yZk0sLtNnIuOdJ8Te4wVxY3c',
+  password: 's3cret',
 }
 export const ALICE_DM = 'Bq7dYg4KxWnZcT3rAk9ZfTqW2mHs8PxLcE'
 

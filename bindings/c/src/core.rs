@@ -355,6 +355,7 @@ pub extern "C" fn rcc_send_text(
 /// | `applyConfig` | `{config, useProcessEnv?}` | `{started, restarted, stopped, unchanged, warnings}` |
 /// | `startAccount` | `{accountId, config?, useProcessEnv?}` | `{status, warnings}` |
 /// | `stopAccount` | `{accountId}` | `true`, or `false` when none ran |
+/// | `probe` | `{accountId?, config?, useProcessEnv?}` | `{accountId, baseUrl, serverVersion, userId, username, name?, authMode, latencyMs}`; nothing is started |
 /// | `restartAccount` | `{accountId}` | `{status, warnings}` |
 /// | `status` | `{accountId?}` | a status, `null`, or every status as an array |
 /// | `sendText`, `sendReply` | `{accountId, target, text, threadId?}` | `[{id, roomId, threadId?, text}]` |

@@ -192,6 +192,16 @@ impl RocketChatCore {
         self.verb(env, "stopAccount", args)
     }
 
+    /// The `probe` verb.
+    #[napi]
+    pub fn probe<'env>(
+        &self,
+        env: &'env Env,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.verb(env, "probe", args)
+    }
+
     /// The `restartAccount` verb.
     #[napi]
     pub fn restart_account<'env>(
