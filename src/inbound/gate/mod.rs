@@ -59,9 +59,11 @@
 //! The bot is mentioned when the message mentions its user id or username
 //! (when the bot's identity is known: [`Gate::set_bot`]), or when
 //! `mentions.botMentioned` is set without `@all`/`@here`; `@all` and `@here`
-//! count only with `mentionAll`. The bot's `@username` is removed from the text
-//! handed to the agent ([`strip_bot_mention`]). The host's own mention
-//! patterns are applied by the host.
+//! count only with `mentionAll`; a match of one of `mentionPatterns`
+//! ([`MentionPatterns`]: aliases, the host agent's patterns) counts too. The
+//! bot's `@username` is removed from the text handed to the agent
+//! ([`strip_bot_mention`]); text matched by a pattern is kept (it is part of
+//! what the sender said, e.g. "Claw, what is up?").
 //!
 //! # Failing closed
 //!
@@ -73,6 +75,7 @@
 
 mod allow;
 mod pairing;
+mod patterns;
 mod text;
 mod window;
 
@@ -81,6 +84,7 @@ mod tests;
 
 pub use allow::{AllowList, AllowRule};
 pub use pairing::{PendingPairing, DEFAULT_PAIRING_TTL_MS};
+pub use patterns::MentionPatterns;
 pub use text::{is_control_command, strip_bot_mention, strip_onchar_prefix};
 
 use std::collections::{BTreeMap, VecDeque};
@@ -200,6 +204,7 @@ struct Policy {
     require_mention: bool,
     window_minutes: u64,
     mention_all: bool,
+    mention_patterns: MentionPatterns,
     rooms: BTreeMap<String, RoomConfig>,
 }
 
@@ -215,6 +220,7 @@ impl Policy {
             require_mention: c.require_mention,
             window_minutes: c.conversation_window_minutes,
             mention_all: c.mention_all,
+            mention_patterns: MentionPatterns::new(&c.mention_patterns),
             rooms: c.rooms.clone(),
         }
     }
@@ -471,7 +477,9 @@ impl Gate {
             }
             None => m.bot_mentioned && !broadcast,
         };
-        direct || (self.policy.mention_all && broadcast)
+        direct
+            || (self.policy.mention_all && broadcast)
+            || self.policy.mention_patterns.matches(&msg.text)
     }
 
     /// Decide what to do with `msg` at `now_ms` (epoch ms; used for pairing
