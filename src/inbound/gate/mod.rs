@@ -16,11 +16,13 @@
 //!    else [`DropReason::NotAllowed`]; `pairing` answers an unknown sender with
 //!    [`Decision::Pair`] once, then drops their messages with
 //!    [`DropReason::NotAllowed`] while the request is pending
-//!    ([`Gate::set_pairing_ttl_ms`], default one hour). Those messages are
-//!    held (up to [`MAX_HELD_PER_SENDER`] per sender) while the request is
-//!    pending: approvals reach the core with a lag, however late, and
-//!    [`Gate::take_released`] hands them back, in order, once it arrives, so a
-//!    DM written before the approval is answered after it, never lost.
+//!    ([`Gate::set_pairing_ttl_ms`], default one hour). Those messages, and
+//!    the one that raised the request, are held (up to [`MAX_HELD_PER_SENDER`]
+//!    per sender) while the request is pending: approvals reach the core with
+//!    a lag, however late (or were made before the core heard of them, when the
+//!    host finds the sender already in its store), and [`Gate::take_released`]
+//!    hands them back, in order, once it arrives, so a DM written before the
+//!    approval is answered after it, never lost.
 //! 3. Channels and groups (`c`, `p`) by `groupPolicy`: `disabled` →
 //!    [`DropReason::Policy`]; `allowlist` → [`DropReason::NotAllowed`] when the
 //!    effective group allowlist is empty or lacks the sender; `open` admits all.
@@ -450,6 +452,23 @@ impl Gate {
         }
     }
 
+    /// Hold a DM of a sender awaiting approval; an edit replaces the held message it edits.
+    fn hold(&mut self, msg: &InboundMessage, now_ms: u64) {
+        let queue = self.held.entry(msg.sender.id.clone()).or_default();
+        let edited = msg.is_edit.then_some(msg.message_id.as_str());
+        if let Some(slot) = queue
+            .iter_mut()
+            .find(|(m, _)| Some(m.message_id.as_str()) == edited)
+        {
+            slot.0 = msg.clone();
+            return;
+        }
+        if queue.len() >= MAX_HELD_PER_SENDER {
+            queue.pop_front();
+        }
+        queue.push_back((msg.clone(), now_ms));
+    }
+
     fn dm_allowed(&self, msg: &InboundMessage) -> bool {
         self.approvals.matches(&msg.sender) || self.policy.allow_from.matches(&msg.sender)
     }
@@ -518,14 +537,11 @@ impl Gate {
                 DmPolicy::Pairing => {
                     if !self.dm_allowed(msg) {
                         let ttl = self.pairing_ttl_ms;
+                        // Kept while the request is pending, the one that raises it too: the
+                        // host may already have approved the sender (see MAX_HELD_PER_SENDER,
+                        // take_released), or approves them later.
+                        self.hold(msg, now_ms);
                         if self.pending.is_pending(&msg.sender.id, now_ms, ttl) {
-                            // Kept while the request is pending: the host may already have
-                            // approved the sender (see MAX_HELD_PER_SENDER, take_released).
-                            let queue = self.held.entry(msg.sender.id.clone()).or_default();
-                            if queue.len() >= MAX_HELD_PER_SENDER {
-                                queue.pop_front();
-                            }
-                            queue.push_back((msg.clone(), now_ms));
                             return Decision::Drop(DropReason::NotAllowed);
                         }
                         self.pending

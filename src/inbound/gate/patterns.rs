@@ -26,7 +26,9 @@ impl MentionPatterns {
             .build(pattern)
             .map_err(|e| {
                 // A syntax error's last line is the reason; the lines above repeat the pattern.
-                let text = e.syntax_error().map_or_else(|| e.to_string(), ToString::to_string);
+                let text = e
+                    .syntax_error()
+                    .map_or_else(|| e.to_string(), ToString::to_string);
                 let reason = text
                     .lines()
                     .rev()
