@@ -2,6 +2,7 @@
 // Thin glue over the native core (bindings/node): config reading here is pure; everything that
 // talks to Rocket.Chat is the core's.
 import { createChannelPluginBase, createChatChannelPlugin } from "openclaw/plugin-sdk/channel-core";
+import { collectAllowlistProviderRestrictSendersWarnings } from "openclaw/plugin-sdk/channel-policy";
 import {
   CHANNEL_ID,
   DEFAULT_ACCOUNT_ID,
@@ -68,6 +69,21 @@ async function outboundSendMedia(ctx) {
   await ensureAccount(ctx.cfg, accountId);
   const sent = await sendReplyMedia(runtime, ctx.cfg, accountId, ctx.to, ctx.mediaUrl, ctx.text, ctx.replyToId ?? ctx.threadId ?? null);
   return { channel: CHANNEL_ID, messageId: messageIdOf(sent), timestamp: Date.now() };
+}
+
+/** `openclaw security audit`: groupPolicy "open" (the account's, or channels.defaults') lets anyone in a room trigger the bot. */
+export function collectSecurityWarnings({ cfg, account }) {
+  const base = account.accountId === DEFAULT_ACCOUNT_ID || !section(cfg).accounts?.[account.accountId] ? `channels.${CHANNEL_ID}` : `channels.${CHANNEL_ID}.accounts.${account.accountId}`;
+  return collectAllowlistProviderRestrictSendersWarnings({
+    cfg,
+    providerConfigPresent: cfg?.channels?.[CHANNEL_ID] !== undefined,
+    configuredGroupPolicy: account.config.groupPolicy,
+    surface: "Rocket.Chat channels",
+    openScope: "any member",
+    groupPolicyPath: `${base}.groupPolicy`,
+    groupAllowFromPath: `${base}.groupAllowFrom`,
+    mentionGated: account.config.chatmode !== "onmessage",
+  });
 }
 
 const TARGET_RE = /^(channel:|room:|user:|rocketchat:|#|@)\S+$/;
@@ -163,6 +179,7 @@ export const rocketchatPlugin = createChatChannelPlugin({
       defaultPolicy: "pairing",
       normalizeEntry: normalizeAllowEntry,
     },
+    collectWarnings: collectSecurityWarnings,
   },
   pairing: {
     text: {

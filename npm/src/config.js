@@ -71,6 +71,9 @@ export function resolveAccount(cfg, accountId, env = process.env) {
       }
     }
   }
+  // OpenClaw's shared default, as the core gets it (host-rules.js coreSection).
+  const defaultGroupPolicy = cfg?.channels?.defaults?.groupPolicy;
+  if (config.groupPolicy === undefined && defaultGroupPolicy !== undefined) config = { ...config, groupPolicy: defaultGroupPolicy };
   const tokenAuth = Boolean(config.authToken && config.userId);
   const passwordAuth = Boolean(config.username && config.password);
   return {

@@ -4,7 +4,8 @@
 // `authenticated`/`authFailed` events, not from polling.
 import path from "node:path";
 import { resolveStateDir } from "openclaw/plugin-sdk/state-paths";
-import { CHANNEL_ID, section } from "./config.js";
+import { CHANNEL_ID } from "./config.js";
+import { coreSection } from "./host-rules.js";
 import { loadNative } from "./native.js";
 
 let core;
@@ -44,8 +45,11 @@ export function getCore() {
  */
 export async function startCoreAccount(cfg, accountId, onEvent) {
   handlers.set(accountId, onEvent);
+  const notes = [];
   try {
-    return await getCore().startAccount({ accountId, config: section(cfg), useProcessEnv: true });
+    const config = coreSection(cfg, accountId, (w) => notes.push(w));
+    const started = await getCore().startAccount({ accountId, config, useProcessEnv: true });
+    return notes.length ? { ...started, warnings: [...(started?.warnings ?? []), ...notes] } : started;
   } catch (e) {
     handlers.delete(accountId);
     throw e;

@@ -11,6 +11,7 @@ import { CHANNEL_ID, normalizeAllowEntry } from "./config.js";
 import { getCore, startCoreAccount, stopCoreAccount } from "./core.js";
 import { inboundDispatcher } from "./debounce.js";
 import { fetchGroupHistory } from "./history.js";
+import { commandAccess } from "./host-rules.js";
 import { resolveInboundMedia } from "./media.js";
 
 // OpenClaw's pairing store has no change notification: it is read this often.
@@ -48,6 +49,13 @@ export async function sendReplyMedia(rt, cfg, accountId, target, mediaUrl, capti
   return sendReplyText(rt, cfg, accountId, target, text, threadId);
 }
 
+// Whether any allowlist could authorise a command: config lists or approved pairings.
+function listsConfigured(state) {
+  const c = state.account?.config ?? {};
+  const nonEmpty = (l) => Array.isArray(l) && l.some((e) => String(e).trim());
+  return nonEmpty(c.allowFrom) || nonEmpty(c.groupAllowFrom) || state.approved.size > 0;
+}
+
 async function dispatchMessage(state, m) {
   const { rt, cfg, accountId, log } = state;
   const trigger = m.trigger ?? { body: m.text, wasMentioned: m.mentions?.botMentioned, commandAuthorized: false };
@@ -73,6 +81,11 @@ async function dispatchMessage(state, m) {
   const replyTarget = `room:${m.roomId}`;
   const roomLabel = m.roomName ? `#${m.roomName}` : `#${m.roomId}`;
   const text = trigger.body ?? "";
+  const cmd = commandAccess({ cfg, kind, text, trigger, listsConfigured: listsConfigured(state) });
+  if (cmd.drop) {
+    log?.debug?.(`rocketchat: drop ${m.messageId} in ${m.roomId}: ${cmd.drop}`);
+    return;
+  }
   // Attached files: saved in OpenClaw's media store; a placeholder or a note in the agent's text.
   const { text: body, payload: mediaPayload } = await resolveInboundMedia(state, m, text);
   // Groups only: in a DM the session already holds the conversation.
@@ -105,8 +118,8 @@ async function dispatchMessage(state, m) {
     MessageThreadId: threadId,
     Timestamp: typeof m.ts === "number" ? m.ts : undefined,
     WasMentioned: kind !== "direct" ? Boolean(trigger.wasMentioned) : undefined,
-    CommandAuthorized: Boolean(trigger.commandAuthorized),
-    CommandSource: trigger.commandAuthorized && trigger.controlCommand ? "text" : undefined,
+    CommandAuthorized: cmd.commandAuthorized,
+    CommandSource: cmd.commandAuthorized && cmd.command ? "text" : undefined,
     NativeChannelId: m.roomId,
     InboundAccessAuthorized: true,
     OriginatingChannel: CHANNEL_ID,
@@ -193,8 +206,22 @@ async function dispatchMessage(state, m) {
   }
 }
 
+// Whether the mirrored store admits this sender (stored ids; a username entry too).
+function storeAdmits(state, ev) {
+  const names = [ev.senderId, ev.senderUsername, ev.senderUsername && `@${ev.senderUsername}`].filter(Boolean).map((v) => v.toLowerCase());
+  return [...state.approved].some((e) => names.includes(e.toLowerCase()));
+}
+
 async function handlePairingRequest(state, ev) {
   const { rt, accountId, log } = state;
+  // The store may already admit the sender (approved since the last poll, or before this
+  // process started): mirror it instead of issuing a new code; the core then answers the
+  // messages it held, this one included.
+  await syncPairingStore(state);
+  if (storeAdmits(state, ev)) {
+    log?.info?.(`rocketchat: ${ev.senderId} is already approved in the pairing store`);
+    return;
+  }
   const { code, created } = await state.pairing.upsertPairingRequest({
     id: ev.senderId,
     meta: { name: ev.senderName || ev.senderUsername, username: ev.senderUsername },
@@ -209,8 +236,24 @@ async function handlePairingRequest(state, ev) {
   await getCore().sendText({ accountId, target: `room:${ev.roomId}`, text });
 }
 
-// Effective allowlist = config ∪ the host's pairing store: keep the core's approvals equal to the store.
-async function syncPairingStore(state) {
+// Effective allowlist = config ∪ the host's pairing store: keep the core's approvals equal to the
+// store. One read at a time; a call while one runs waits for a fresh read after it (never a
+// stale answer), and callers arriving meanwhile share that one.
+function syncPairingStore(state) {
+  if (state.syncNext) return state.syncNext;
+  const run = () => {
+    state.syncNext = undefined;
+    state.syncing = readAndApplyStore(state).finally(() => {
+      state.syncing = undefined;
+    });
+    return state.syncing;
+  };
+  if (!state.syncing) return run();
+  state.syncNext = state.syncing.catch(() => {}).then(run);
+  return state.syncNext;
+}
+
+async function readAndApplyStore(state) {
   const entries = (await state.pairing.readAllowFromStore()) ?? [];
   const now = new Set(entries.map(normalizeAllowEntry).filter(Boolean));
   const approve = [...now].filter((e) => !state.approved.has(e));
@@ -284,6 +327,10 @@ async function runAccount(ctx, getRuntime, me) {
   const onEvent = (ev) => {
     if (ev.type === "message" && ev.message) {
       deliver(ev.message);
+    } else if (ev.type === "dropped" && ev.reason === "notAllowed") {
+      // Possibly a DM held for a pending pairing whose approval the poll has not seen yet:
+      // look now, so the approval takes effect for this message, not up to a poll later.
+      syncPairingStore(state).catch((e) => log.warn?.(`rocketchat: pairing store sync failed: ${String(e?.message ?? e)}`));
     } else if (ev.type === "pairingRequest") {
       handlePairingRequest(state, ev).catch((e) => log.error?.(`rocketchat: pairing request failed: ${String(e?.message ?? e)}`));
     } else if (ev.type === "authFailed" || ev.type === "error" || ev.type === "sendFailed") {

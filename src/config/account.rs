@@ -157,6 +157,8 @@ pub struct AccountConfig {
     pub config_writes: Option<bool>,
     /// Whether `@all`/`@here` count as mentioning the bot.
     pub mention_all: bool,
+    /// Regular expressions (already checked to compile) that count as mentions.
+    pub mention_patterns: Vec<String>,
     /// TLS settings.
     pub tls: TlsConfig,
 }

@@ -67,6 +67,14 @@ pub(super) fn check_values(l: &AccountSection, prefix: &str, d: &mut Diagnostics
             "must not contain an empty prefix",
         ));
     }
+    for (i, pattern) in l.mention_patterns.iter().flatten().enumerate() {
+        if let Err(why) = crate::inbound::gate::MentionPatterns::compile(pattern) {
+            d.error(ConfigProblem::new(
+                format!("{}[{i}]", at("mentionPatterns")),
+                format!("the pattern {} is not a regular expression the core can use ({why}); write it without lookaround or backreferences, or remove it", quoted(pattern)),
+            ));
+        }
+    }
     check_whole(
         l.conversation_window_minutes,
         &WINDOW_MINUTES,

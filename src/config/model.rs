@@ -85,6 +85,11 @@ pub struct AccountSection {
     pub config_writes: Option<bool>,
     /// Whether `@all` and `@here` count as mentioning the bot. Default `false`.
     pub mention_all: Option<bool>,
+    /// Extra patterns (regular expressions, matched case-insensitively anywhere in the text)
+    /// that count as mentioning the bot in groups, e.g. a name alias. The OpenClaw plugin adds
+    /// the agent's own mention patterns (`messages.groupChat.mentionPatterns`, the agent's
+    /// identity) to these. Matched text is not removed. Default none.
+    pub mention_patterns: Option<Vec<String>>,
     /// TLS settings for REST and WebSocket connections.
     pub tls: Option<TlsSection>,
     /// Two-factor authentication for password login.

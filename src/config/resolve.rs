@@ -312,6 +312,12 @@ fn finalize(
         capabilities: l.capabilities,
         config_writes: l.config_writes,
         mention_all: l.mention_all.unwrap_or(false),
+        mention_patterns: l
+            .mention_patterns
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| !p.trim().is_empty())
+            .collect(),
         tls,
     })
 }

@@ -454,6 +454,7 @@ fn json_schema_has_keys_and_enums() {
         "capabilities",
         "configWrites",
         "mentionAll",
+        "mentionPatterns",
         "tls",
         "twoFactor",
         "accounts",
@@ -661,4 +662,32 @@ fn wrong_types_are_said_in_json_words_and_reported_once() {
         assert_eq!(e.len(), 1, "{e:?}");
         assert!(e[0].starts_with(&format!("{key}: wrong type")), "{e:?}");
     }
+}
+
+#[test]
+fn mention_patterns_must_compile_and_the_error_names_the_pattern() {
+    let base = json!({"baseUrl": "https://chat.example.com", "authToken": "t", "userId": "u"});
+    let mut v = base.clone();
+    v["mentionPatterns"] = json!([r"\bclaw\b", r"(?<!x)bot", "(unclosed"]);
+    let e = errs(v);
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert!(
+        has(&e, "mentionPatterns[1]") && has(&e, r#""(?<!x)bot""#),
+        "{e:?}"
+    );
+    assert!(
+        has(&e, "mentionPatterns[2]") && has(&e, r#""(unclosed""#),
+        "{e:?}"
+    );
+    assert!(has(&e, "lookaround"), "the fix is named: {e:?}");
+
+    let mut v = base;
+    v["mentionPatterns"] = json!([r"\bclaw\b"]);
+    v["accounts"] = json!({"ops": {"mentionPatterns": ["ops-bot"]}});
+    let c = ok(v);
+    assert_eq!(
+        c.account("default").unwrap().mention_patterns,
+        vec![r"\bclaw\b"]
+    );
+    assert_eq!(c.account("ops").unwrap().mention_patterns, vec!["ops-bot"]);
 }

@@ -210,8 +210,56 @@ const tests = {
     if (!(acct?.dropped?.notAllowed >= 1)) throw new Error(`channels status shows no notAllowed drop: ${JSON.stringify(acct)}`);
     return `bob ignored (channels status: dropped ${JSON.stringify(acct.dropped)}), alice answered`;
   },
+  // The agent's mention pattern (messages.groupChat.mentionPatterns, set below) counts as a
+  // mention: answered without @mybot; the same text without the alias gets nothing.
+  async mention_alias({ sim }) {
+    const tag = `a${Date.now().toString(36)}`;
+    const since = new Date().toISOString();
+    await sim.post("alice", GENERAL, `${tag} no alias here`);
+    await sim.post("alice", GENERAL, `Clawbot, ${tag} with alias`);
+    const msgs = await waitForBot(sim, GENERAL, since, (m) => m.some((x) => x.msg.includes(`echo: Clawbot, ${tag} with alias`)), 120000);
+    if (msgs.some((x) => x.msg.includes(`${tag} no alias here`) && !x.msg.includes("with alias"))) throw new Error(`answered without the alias: ${JSON.stringify(msgs.map((x) => x.msg))}`);
+    return `alias answered (alias kept in the text), no answer without it`;
+  },
+  // Text commands go through OpenClaw's command gate: alice (allowlisted) runs /reset in
+  // #general without a mention; a /word OpenClaw does not know is not a command, so without a
+  // mention it gets no answer.
+  async control_command({ sim }) {
+    const tag = `c${Date.now().toString(36)}`;
+    const since = new Date().toISOString();
+    await sim.post("alice", GENERAL, `/${tag}notacommand`);
+    await sim.post("alice", GENERAL, "/reset");
+    const msgs = await waitForBot(sim, GENERAL, since, (m) => m.some((x) => /reset|new session/i.test(x.msg)));
+    await sim.post("alice", GENERAL, `@${SIM_BOT.username} ${tag} after commands`);
+    const after = await waitForBot(sim, GENERAL, since, (m) => m.some((x) => x.msg.includes(`echo: ${tag} after commands`)));
+    if (after.some((x) => x.msg.includes(`${tag}notacommand`))) throw new Error(`an unknown /word was answered: ${JSON.stringify(after.map((x) => x.msg))}`);
+    return `/reset ran (${JSON.stringify(msgs.find((x) => /reset|new session/i.test(x.msg)).msg)}), unknown /word ignored`;
+  },
+  // An edit that adds the mention to a message the bot ignored is answered, once; editing the
+  // answered message again, or deleting it, answers nothing.
+  async edit_adds_mention({ sim }) {
+    const tag = `e${Date.now().toString(36)}`;
+    const since = new Date().toISOString();
+    const posted = (await sim.post("alice", GENERAL, `${tag} forgot the mention`)).message;
+    const asAlice = async (route, body) => {
+      const r = await fetch(`${sim.url}/api/v1/${route}`, { method: "POST", headers: { "X-Auth-Token": ALICE_TOKEN, "X-User-Id": ALICE_ID, "content-type": "application/json" }, body: JSON.stringify(body) });
+      if (!r.ok) throw new Error(`${route}: ${r.status} ${await r.text()}`);
+    };
+    await asAlice("chat.update", { roomId: GENERAL, msgId: posted._id, text: `@${SIM_BOT.username} ${tag} forgot the mention` });
+    await waitForBot(sim, GENERAL, since, (m) => m.some((x) => x.msg.includes(`echo: ${tag} forgot the mention`)));
+    await asAlice("chat.update", { roomId: GENERAL, msgId: posted._id, text: `@${SIM_BOT.username} ${tag} forgot the mention, edited again` });
+    await asAlice("chat.delete", { roomId: GENERAL, msgId: posted._id });
+    // A later mention's answer proves the second edit and the deletion were processed.
+    await sim.post("alice", GENERAL, `@${SIM_BOT.username} ${tag} done editing`);
+    const msgs = await waitForBot(sim, GENERAL, since, (m) => m.some((x) => x.msg.includes(`echo: ${tag} done editing`)));
+    const answers = msgs.filter((x) => x.msg.includes(`${tag} forgot the mention`));
+    if (answers.length !== 1) throw new Error(`expected one answer to the edited message, got ${JSON.stringify(answers.map((x) => x.msg))}`);
+    return "the edit that added the mention was answered once; a second edit and the deletion were not";
+  },
   // Unknown DM sender under dmPolicy pairing: pairing code in the DM, `openclaw pairing approve`, then answered.
-  async pairing({ sim, state }) {
+  // What bob wrote while waiting is answered after the approval, and a message right after it
+  // is answered too (however late the store poll), with never a second code.
+  async pairing({ sim, model, state }) {
     let since = new Date().toISOString();
     const open = await openclaw(state.env, ["message", "send", "--channel", "rocketchat", "--target", "@bob", "--message", "Hi bob"]);
     if (open.code !== 0) throw new Error(`message send @bob: exit ${open.code}\n${open.stdout}\n${open.stderr}`);
@@ -223,12 +271,19 @@ const tests = {
     if (!code) throw new Error(`no pairing code in ${JSON.stringify(msgs.map((x) => x.msg))}`);
     const list = await openclaw(state.env, ["pairing", "list", "rocketchat", "--json"]);
     if (!list.stdout.includes(code)) throw new Error(`pairing list lacks ${code}: ${list.stdout}\n${list.stderr}`);
+    await sim.post("bob", DM_BOB, "still waiting, bob here");
     const ok = await openclaw(state.env, ["pairing", "approve", "rocketchat", code]);
     if (ok.code !== 0) throw new Error(`pairing approve: exit ${ok.code}\n${ok.stdout}\n${ok.stderr}`);
-    since = new Date().toISOString();
+    // Right after the approval: before the plugin's next poll of the store, in all likelihood.
     await sim.post("bob", DM_BOB, "FAKE_PING");
-    await waitForBot(sim, DM_BOB, since, (m) => m.some((x) => x.msg.trim() === "pong"), 60000);
-    return `code ${code} approved, bob answered`;
+    const after = await waitForBot(sim, DM_BOB, since, (m) => m.some((x) => x.msg.trim() === "pong"), 120000);
+    // Released together, the held messages are one turn with the new one (inbound debounce):
+    // the agent read what bob wrote while he waited.
+    const seen = (await modelSawSince(model, since)).join("\n");
+    if (!seen.includes("still waiting, bob here")) throw new Error(`the message bob wrote before the approval did not reach the agent: ${seen.slice(-1500)}`);
+    const codes = after.filter((x) => /Pairing code/i.test(x.msg));
+    if (codes.length !== 1) throw new Error(`expected one pairing code, got ${codes.length}: ${JSON.stringify(after.map((x) => x.msg))}`);
+    return `code ${code} approved; the message written while waiting and the one right after approval answered, one code`;
   },
   // Last: `channels add` for a second account checks the login before writing; `channels
   // remove` disables, then deletes it; the default account keeps answering throughout.
@@ -269,7 +324,14 @@ try {
   sim = await startSimulator({ bin: simBin });
   model = await startFakeModel();
   // A short inbound debounce, as users set it: rapid messages from one sender become one turn.
-  state = createStateDir({ modelBaseUrl: model.baseUrl, port: await freePort(), extraConfig: { messages: { inbound: { byChannel: { rocketchat: DEBOUNCE_MS } } } } });
+// An alias for the agent: "Clawbot, …" is a mention (mention_alias). An owner already set: the
+  // first `pairing approve` would otherwise write commands.ownerAllowFrom, and OpenClaw restarts
+  // the channel on that config change, cutting the turns the approval just released.
+  const extraConfig = {
+    messages: { inbound: { byChannel: { rocketchat: DEBOUNCE_MS } }, groupChat: { mentionPatterns: ["\\bclawbot\\b"] } },
+    commands: { ownerAllowFrom: [`rocketchat:${ALICE_ID}`] },
+  };
+  state = createStateDir({ modelBaseUrl: model.baseUrl, port: await freePort(), extraConfig });
   await installPlugin(state, pluginDir);
   await state.setRocketchat(section(sim.url));
   gw = await startGateway(state);

@@ -69,8 +69,9 @@ async fn pairing_asks_once_then_an_approval_admits_survives_a_reload_and_can_be_
     assert!(h.events.messages(None).is_empty(), "{}", h.events.dump());
     assert!(h.events.position_of(&first).is_none());
 
-    // The host approves her: the DM held while she waited (approvals reach the core with
-    // a lag) is answered now, and her next DM reaches the agent, the mention stripped.
+    // The host approves her: the DMs held while she waited (approvals reach the core with
+    // a lag), the one that raised the request included, are answered now, in order, and her
+    // next DM reaches the agent, the mention stripped.
     h.core()
         .update_allowlist(
             "default",
@@ -84,9 +85,10 @@ async fn pairing_asks_once_then_an_approval_admits_survives_a_reload_and_can_be_
     let released = h.delivered(&second).await;
     assert_eq!(released.text, "are you there?");
     assert_eq!(released.trigger.expect("trigger").reason, "direct");
+    assert_eq!(h.delivered(&first).await.text, "hello bot");
     assert!(
-        h.events.position_of(&first).is_none(),
-        "only the latest held DM is released"
+        h.events.position_of(&first) < h.events.position_of(&second),
+        "released in the order written"
     );
     let third = h.post("alice", DM, "@mybot now can we talk?");
     let m = h.delivered(&third).await;
@@ -102,8 +104,8 @@ async fn pairing_asks_once_then_an_approval_admits_survives_a_reload_and_can_be_
     let st = h.status().await;
     assert_eq!(st.pairing_requests, 1);
     assert_eq!(
-        st.delivered, 2,
-        "the released DM and the one after the approval"
+        st.delivered, 3,
+        "the two released DMs and the one after the approval"
     );
     assert_eq!(st.dropped.get("notAllowed"), Some(&1), "{:?}", st.dropped);
 
@@ -167,7 +169,12 @@ async fn pairing_asks_once_then_an_approval_admits_survives_a_reload_and_can_be_
         .collect();
     assert_eq!(
         delivered,
-        vec![second.as_str(), third.as_str(), fourth.as_str()]
+        vec![
+            first.as_str(),
+            second.as_str(),
+            third.as_str(),
+            fourth.as_str()
+        ]
     );
     assert!(h.events.position_of(&fifth).is_none());
     h.close().await;

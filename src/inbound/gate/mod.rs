@@ -16,11 +16,13 @@
 //!    else [`DropReason::NotAllowed`]; `pairing` answers an unknown sender with
 //!    [`Decision::Pair`] once, then drops their messages with
 //!    [`DropReason::NotAllowed`] while the request is pending
-//!    ([`Gate::set_pairing_ttl_ms`], default one hour). Those messages are
-//!    held (up to [`MAX_HELD_PER_SENDER`] per sender) while the request is
-//!    pending: approvals reach the core with a lag, however late, and
-//!    [`Gate::take_released`] hands them back, in order, once it arrives, so a
-//!    DM written before the approval is answered after it, never lost.
+//!    ([`Gate::set_pairing_ttl_ms`], default one hour). Those messages, and
+//!    the one that raised the request, are held (up to [`MAX_HELD_PER_SENDER`]
+//!    per sender) while the request is pending: approvals reach the core with
+//!    a lag, however late (or were made before the core heard of them, when the
+//!    host finds the sender already in its store), and [`Gate::take_released`]
+//!    hands them back, in order, once it arrives, so a DM written before the
+//!    approval is answered after it, never lost.
 //! 3. Channels and groups (`c`, `p`) by `groupPolicy`: `disabled` →
 //!    [`DropReason::Policy`]; `allowlist` → [`DropReason::NotAllowed`] when the
 //!    effective group allowlist is empty or lacks the sender; `open` admits all.
@@ -59,9 +61,11 @@
 //! The bot is mentioned when the message mentions its user id or username
 //! (when the bot's identity is known: [`Gate::set_bot`]), or when
 //! `mentions.botMentioned` is set without `@all`/`@here`; `@all` and `@here`
-//! count only with `mentionAll`. The bot's `@username` is removed from the text
-//! handed to the agent ([`strip_bot_mention`]). The host's own mention
-//! patterns are applied by the host.
+//! count only with `mentionAll`; a match of one of `mentionPatterns`
+//! ([`MentionPatterns`]: aliases, the host agent's patterns) counts too. The
+//! bot's `@username` is removed from the text handed to the agent
+//! ([`strip_bot_mention`]); text matched by a pattern is kept (it is part of
+//! what the sender said, e.g. "Claw, what is up?").
 //!
 //! # Failing closed
 //!
@@ -73,6 +77,7 @@
 
 mod allow;
 mod pairing;
+mod patterns;
 mod text;
 mod window;
 
@@ -81,6 +86,7 @@ mod tests;
 
 pub use allow::{AllowList, AllowRule};
 pub use pairing::{PendingPairing, DEFAULT_PAIRING_TTL_MS};
+pub use patterns::MentionPatterns;
 pub use text::{is_control_command, strip_bot_mention, strip_onchar_prefix};
 
 use std::collections::{BTreeMap, VecDeque};
@@ -200,6 +206,7 @@ struct Policy {
     require_mention: bool,
     window_minutes: u64,
     mention_all: bool,
+    mention_patterns: MentionPatterns,
     rooms: BTreeMap<String, RoomConfig>,
 }
 
@@ -215,6 +222,7 @@ impl Policy {
             require_mention: c.require_mention,
             window_minutes: c.conversation_window_minutes,
             mention_all: c.mention_all,
+            mention_patterns: MentionPatterns::new(&c.mention_patterns),
             rooms: c.rooms.clone(),
         }
     }
@@ -444,6 +452,23 @@ impl Gate {
         }
     }
 
+    /// Hold a DM of a sender awaiting approval; an edit replaces the held message it edits.
+    fn hold(&mut self, msg: &InboundMessage, now_ms: u64) {
+        let queue = self.held.entry(msg.sender.id.clone()).or_default();
+        let edited = msg.is_edit.then_some(msg.message_id.as_str());
+        if let Some(slot) = queue
+            .iter_mut()
+            .find(|(m, _)| Some(m.message_id.as_str()) == edited)
+        {
+            slot.0 = msg.clone();
+            return;
+        }
+        if queue.len() >= MAX_HELD_PER_SENDER {
+            queue.pop_front();
+        }
+        queue.push_back((msg.clone(), now_ms));
+    }
+
     fn dm_allowed(&self, msg: &InboundMessage) -> bool {
         self.approvals.matches(&msg.sender) || self.policy.allow_from.matches(&msg.sender)
     }
@@ -471,7 +496,9 @@ impl Gate {
             }
             None => m.bot_mentioned && !broadcast,
         };
-        direct || (self.policy.mention_all && broadcast)
+        direct
+            || (self.policy.mention_all && broadcast)
+            || self.policy.mention_patterns.matches(&msg.text)
     }
 
     /// Decide what to do with `msg` at `now_ms` (epoch ms; used for pairing
@@ -510,14 +537,11 @@ impl Gate {
                 DmPolicy::Pairing => {
                     if !self.dm_allowed(msg) {
                         let ttl = self.pairing_ttl_ms;
+                        // Kept while the request is pending, the one that raises it too: the
+                        // host may already have approved the sender (see MAX_HELD_PER_SENDER,
+                        // take_released), or approves them later.
+                        self.hold(msg, now_ms);
                         if self.pending.is_pending(&msg.sender.id, now_ms, ttl) {
-                            // Kept while the request is pending: the host may already have
-                            // approved the sender (see MAX_HELD_PER_SENDER, take_released).
-                            let queue = self.held.entry(msg.sender.id.clone()).or_default();
-                            if queue.len() >= MAX_HELD_PER_SENDER {
-                                queue.pop_front();
-                            }
-                            queue.push_back((msg.clone(), now_ms));
                             return Decision::Drop(DropReason::NotAllowed);
                         }
                         self.pending

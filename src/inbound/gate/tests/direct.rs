@@ -155,12 +155,12 @@ fn message_dropped_just_before_approval_is_released() {
     // Not approved yet: nothing released, and the message stays held.
     assert!(g.take_released(T0 + 200).is_empty());
     g.approve(ALICE_ID);
-    // Every message held while she waited, in order (the first one raised the request and
-    // was answered with the pairing code).
+    // Every message she wrote before the approval, in order: the one that raised the request
+    // (answered with the pairing code) is answered now too.
     let out = g.take_released(T0 + 200);
     assert_eq!(
         out.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
-        ["too early", "ping"]
+        ["may I?", "too early", "ping"]
     );
     assert!(g.take_released(T0 + 300).is_empty(), "released once");
 }
@@ -173,9 +173,9 @@ fn a_late_approval_still_releases_what_was_held_until_the_request_expires() {
     let waiting = M::dm().text("still there?");
     assert_eq!(o(&g.decide(&waiting.0, T0 + 1)), O::X(X::NotAllowed));
     g.approve(ALICE_ID);
-    // A minute late (a busy gateway): still answered.
+    // A minute late (a busy gateway): still answered, the first message too.
     let out = g.take_released(T0 + 60_000);
-    assert_eq!(out.len(), 1);
+    assert_eq!(out.len(), 2);
 
     let mut g = gate(json!({"dmPolicy": "pairing"}));
     assert_eq!(o(&g.decide(&M::dm().text("hi").0, T0)), O::Pair);
@@ -246,4 +246,23 @@ fn approvals_extend_the_group_allowlist_too() {
     g.set_approvals(&["bob"]);
     assert_eq!(o(&decide(&mut g, &m)), O::X(X::NotAllowed));
     assert_eq!(g.approvals().rules().len(), 1);
+}
+
+#[test]
+fn an_edit_of_a_held_message_replaces_it() {
+    let mut g = gate(json!({"dmPolicy": "pairing"}));
+    assert_eq!(o(&g.decide(&M::dm().text("may I?").0, T0)), O::Pair);
+    let mut second = M::dm().text("typo");
+    second.0.message_id = "SECOND0000000000A".into();
+    assert_eq!(o(&g.decide(&second.0, T0 + 1)), O::X(X::NotAllowed));
+    let mut fixed = second.clone().text("fixed");
+    fixed.0.is_edit = true;
+    assert_eq!(o(&g.decide(&fixed.0, T0 + 2)), O::X(X::NotAllowed));
+    g.approve(ALICE_ID);
+    let out = g.take_released(T0 + 3);
+    assert_eq!(
+        out.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
+        ["may I?", "fixed"],
+        "each message once, as last edited"
+    );
 }

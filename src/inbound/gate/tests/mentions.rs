@@ -92,3 +92,64 @@ fn bot_mention_is_removed_from_the_agent_text() {
     }
     assert_eq!(strip_bot_mention("  @mybot x ", ""), "@mybot x");
 }
+
+#[test]
+fn mention_patterns_count_as_mentions_and_are_not_stripped() {
+    // As OpenClaw builds them: `\b` word boundaries, escaped punctuation, case-insensitive.
+    let mut g = gate(json!({
+        "groupPolicy": "open",
+        "mentionPatterns": [r"\bclaw\b", r"hey\s+bot\/x"]
+    }));
+    let d = decide(&mut g, &M::chan().text("CLAW, what is up?"));
+    assert_eq!(o(&d), O::D(R::Mention));
+    assert_eq!(
+        text_of(&d),
+        "CLAW, what is up?",
+        "the alias is part of what was said"
+    );
+    assert_eq!(
+        o(&decide(&mut g, &M::chan().text("well hey  bot/x"))),
+        O::D(R::Mention)
+    );
+    // Zero-width characters do not hide an alias (OpenClaw removes them before matching).
+    assert_eq!(
+        o(&decide(&mut g, &M::chan().text("cl\u{200b}aw help"))),
+        O::D(R::Mention)
+    );
+    for miss in ["clawed my way", "nothing here", "hey bot"] {
+        assert_eq!(
+            o(&decide(&mut g, &M::chan().text(miss))),
+            O::X(X::NoMention),
+            "{miss}"
+        );
+    }
+    // A DM is delivered either way and reports the alias as a mention.
+    let mut g = gate(json!({"dmPolicy": "open", "allowFrom": ["*"], "mentionPatterns": ["claw"]}));
+    assert!(matches!(
+        decide(&mut g, &M::dm().text("claw?")),
+        Decision::Deliver {
+            was_mentioned: true,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn mention_patterns_still_need_an_admitted_sender() {
+    let mut g = gate(json!({"groupAllowFrom": ["alice"], "mentionPatterns": ["claw"]}));
+    let bob = M::chan().from("BOBID", "bob").text("claw help");
+    assert_eq!(o(&decide(&mut g, &bob)), O::X(X::NotAllowed));
+    assert_eq!(
+        o(&decide(&mut g, &M::chan().text("claw help"))),
+        O::D(R::Mention)
+    );
+}
+
+#[test]
+fn no_mention_patterns_match_nothing() {
+    let mut g = gate(json!({"groupPolicy": "open", "mentionPatterns": ["", "  "]}));
+    assert_eq!(
+        o(&decide(&mut g, &M::chan().text("anything"))),
+        O::X(X::NoMention)
+    );
+}
