@@ -43,6 +43,9 @@ export async function startRegistry({ timeoutMs = 60000 } = {}) {
   // Verdaccio prints its address as a warning once it listens.
   const { child, log } = await spawnUntil(process.execPath, [verdaccioBin, "--config", config, "--listen", `127.0.0.1:${port}`], {
     env: { ...process.env, NO_COLOR: "1" }, pattern: /http address/, timeoutMs, name: "verdaccio",
+  }).catch((e) => {
+    rmSync(dir, { recursive: true, force: true }); // spawnUntil has killed it
+    throw e;
   });
   const reg = {
     url, dir, log,
