@@ -4,19 +4,22 @@
 //
 //   node tests/e2e/e2e.mjs [--sim-bin PATH] [--plugin npm/] [--keep] [--only NAME[,NAME…]]
 //
-// Needs: tests/e2e/setup.sh (Node 24 + openclaw), and the simulator binary
+// Needs: tests/e2e/setup.sh (Node 24, openclaw, Verdaccio), and the simulator binary
 // (`cargo build -p rocketchat-sim`; default target/debug/rocketchat-sim, or $ROCKETCHAT_SIM_BIN).
-// The plugin is used as packed for users: npm/ with this platform's native core bundled
-// (npm/scripts/build-native.sh --bundle; run.sh does it).
+// The plugin is installed as users install it: `openclaw plugins install @alexwoo-awso/openclaw-rocketchat`
+// from a local registry (registry.mjs) to which npm/ and this platform's package were published as
+// the release workflow publishes them (needs npm/scripts/build-native.sh; run.sh does it).
+// --plugin DIR|TGZ installs that folder or tarball instead.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { createStateDir, freePort, installPlugin, openclaw, root, startFakeModel, startGateway, SIM_BOT, waitChannelConnected } from "./gateway.mjs";
+import { createStateDir, freePort, installPlugin, openclaw, startFakeModel, startGateway, SIM_BOT, waitChannelConnected } from "./gateway.mjs";
+import { CURRENT_VERSION, PLUGIN_NAME, installedVersions, publishRelease, startRegistry, userNpmrc } from "./registry.mjs";
 import { ALICE_ID, ALICE_TOKEN, DM_ALICE, GENERAL, OPS, defaultSimBin, startSimulator, uploadAsAlice, watchRoom } from "./simulator.mjs";
 
 const argv = process.argv.slice(2);
 const opt = (n) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : undefined);
 const simBin = opt("--sim-bin") ?? defaultSimBin();
-const pluginDir = opt("--plugin") ?? path.join(root, "npm");
+const pluginDir = opt("--plugin");
 const only = opt("--only")?.split(",").map((n) => n.trim()); // one case or several, comma-separated
 
 const DM_BOB = "Bq7dYg4KxWnZcT3rAYh3nR6vPq2XzMt8Ws"; // mybot + bob: created by the bot's first `@bob` send
@@ -318,13 +321,13 @@ const tests = {
 };
 
 const t0 = performance.now();
-let sim, model, state, gw;
+let sim, model, state, gw, registry;
 let failed = 0;
 try {
   sim = await startSimulator({ bin: simBin });
   model = await startFakeModel();
   // A short inbound debounce, as users set it: rapid messages from one sender become one turn.
-// An alias for the agent: "Clawbot, …" is a mention (mention_alias). An owner already set: the
+  // An alias for the agent: "Clawbot, …" is a mention (mention_alias). An owner already set: the
   // first `pairing approve` would otherwise write commands.ownerAllowFrom, and OpenClaw restarts
   // the channel on that config change, cutting the turns the approval just released.
   const extraConfig = {
@@ -332,7 +335,19 @@ try {
     commands: { ownerAllowFrom: [`rocketchat:${ALICE_ID}`] },
   };
   state = createStateDir({ modelBaseUrl: model.baseUrl, port: await freePort(), extraConfig });
-  await installPlugin(state, pluginDir);
+  if (pluginDir) await installPlugin(state, path.resolve(pluginDir));
+  else {
+    registry = await startRegistry();
+    const published = await publishRelease(registry);
+    userNpmrc(state, registry);
+    const inst = await installPlugin(state, PLUGIN_NAME);
+    // What npm put in the plugin's project: the published main package (no binary in it) and the
+    // platform package, at this version; the answers below come from that native core.
+    const got = installedVersions(state);
+    const want = Object.fromEntries(published.map((p) => [p.slice(0, p.lastIndexOf("@")), CURRENT_VERSION]).sort(([a], [b]) => a.localeCompare(b)));
+    if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`installed ${JSON.stringify(got)}, published ${JSON.stringify(want)}`);
+    console.log(`ok   plugins install ${PLUGIN_NAME} from ${registry.url}: ${Object.keys(got).join(" + ")} ${CURRENT_VERSION} (${inst.ms} ms)`);
+  }
   await state.setRocketchat(section(sim.url));
   gw = await startGateway(state);
   console.log(`simulator ${sim.url}, fake model ${model.url}, gateway ready in ${gw.readyMs} ms`);
@@ -367,6 +382,7 @@ try {
     await model.stop();
   }
   await sim?.stop();
+  await registry?.stop();
   if (state && !argv.includes("--keep")) state.remove();
   else if (state) console.log(`kept ${state.stateDir}`);
 }

@@ -220,10 +220,12 @@ export function packPlugin(folder = path.join(root, "npm")) {
   return { tgz: path.join(dir, out.trim().split("\n").pop()), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-// `openclaw plugins install` of a local folder or .tgz: a non-ClawHub source needs --force, and a
-// plugin declaring capabilities (a channel) needs --accept-capabilities, else it is not installed.
+// `openclaw plugins install` of a local folder or .tgz, or of an npm spec (a name not on disk, from
+// the registry the state's ~/.npmrc names): a non-ClawHub source needs --force, and a plugin
+// declaring capabilities (a channel) needs --accept-capabilities, else it is not installed.
 export async function installPlugin(state, source) {
-  const r = await openclaw(state.env, ["plugins", "install", "--force", "--accept-capabilities", path.resolve(source)]);
+  const spec = existsSync(source) ? path.resolve(source) : source;
+  const r = await openclaw(state.env, ["plugins", "install", "--force", "--accept-capabilities", spec]);
   if (r.code !== 0) throw new Error(`plugins install failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
   return r;
 }

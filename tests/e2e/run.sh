@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The end-to-end suite: install (Node 24 + openclaw), the simulator and this platform's native core
-# (debug, stripped, bundled into npm/ the way npm/scripts/build-native.sh --bundle allows), then the
-# plugin load path and the full end-to-end test with the simulator and the fake model.
+# The end-to-end suite: install (Node 24, openclaw, Verdaccio), the simulator and this platform's
+# native core (debug, stripped, bundled into npm/ the way npm/scripts/build-native.sh --bundle allows),
+# then the plugin load path (packed tarball), the full end-to-end test with the simulator and the fake
+# model (the plugin installed by name from a local registry), and the registry install cases that
+# need no gateway (no platform package, upgrade in place).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -12,3 +14,4 @@ cargo build -q -p rocketchat-sim
 export ROCKETCHAT_SIM_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/rocketchat-sim"
 node "$here/plugin-load.mjs"
 node "$here/e2e.mjs"
+node "$here/registry-install.mjs"
