@@ -117,7 +117,7 @@ impl Retention {
 /// 100 000 days is centuries.
 fn setting_max_age_ms(v: &Value) -> Option<i64> {
     let n = v.as_f64().or_else(|| v.as_str()?.trim().parse().ok())?;
-    if !(n > 0.0) {
+    if n.is_nan() || n <= 0.0 {
         return None;
     }
     Some(if n < 100_000.0 {
