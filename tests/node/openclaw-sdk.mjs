@@ -1,6 +1,7 @@
 // Lets plugin modules that import OpenClaw's plugin SDK (`openclaw/plugin-sdk/...`) load in these
 // tests: bare `openclaw` imports resolve to the OpenClaw that tests/e2e/setup.sh installed, the
 // real SDK (there is no node_modules next to npm/src in a source checkout).
+import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { register } from 'node:module'
 import { join } from 'node:path'
@@ -24,3 +25,11 @@ register(
   return next(spec, ctx)
 }`),
 )
+
+/** Run a test file under NODE24 as a test run of its own (not as a child of this runner, which
+ *  would make it report to a parent that is not listening); the result of `spawnSync`. */
+export function runUnderNode24(file) {
+  const env = { ...process.env }
+  delete env.NODE_TEST_CONTEXT
+  return spawnSync(NODE24, ['--test', '--test-reporter=tap', file], { encoding: 'utf8', env })
+}

@@ -7,8 +7,23 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 
-import './openclaw-sdk.mjs'
+import { fileURLToPath } from 'node:url'
+
+import { NODE24, runUnderNode24, sdkNodeTooOld } from './openclaw-sdk.mjs'
 import { BOT, startSimulator } from './helpers.mjs'
+
+if (sdkNodeTooOld) {
+  // OpenClaw's SDK needs Node 22+: the same tests, under the Node that setup.sh installed.
+  test(`setup and accounts (under ${NODE24})`, () => {
+    const r = runUnderNode24(fileURLToPath(import.meta.url))
+    assert.equal(r.status, 0, `${r.error ?? ''}${r.stdout}\n${r.stderr}`)
+    assert.match(r.stdout, /# pass [1-9]/, `no test ran under ${NODE24}:\n${r.stdout}`)
+  })
+} else {
+  await sdkTests()
+}
+
+async function sdkTests() {
 
 const stateDir = mkdtempSync(path.join(tmpdir(), 'rc-setup-'))
 process.env.OPENCLAW_STATE_DIR = stateDir
@@ -175,3 +190,4 @@ test('disable and remove: named accounts and the default one, the others untouch
   const only = deleteAccount({ cfg: { channels: { rocketchat: { baseUrl: sim.url, authToken: 't', userId: 'u' } } }, accountId: 'default' })
   assert.equal(only.channels?.rocketchat, undefined)
 })
+}
