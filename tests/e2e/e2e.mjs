@@ -9,14 +9,15 @@
 // The plugin is used as packed for users: npm/ with this platform's native core bundled
 // (npm/scripts/build-native.sh --bundle; run.sh does it).
 import path from "node:path";
-import { createStateDir, freePort, installPlugin, openclaw, root, startFakeModel, startGateway, SIM_BOT, waitChannelConnected } from "./gateway.mjs";
+import { channelAccount, createStateDir, freePort, installPlugin, openclaw, root, startFakeModel, startGateway, SIM_BOT, waitChannelConnected } from "./gateway.mjs";
 import { ALICE_ID, ALICE_TOKEN, DM_ALICE, GENERAL, OPS, defaultSimBin, startSimulator, watchRoom } from "./simulator.mjs";
 
 const argv = process.argv.slice(2);
 const opt = (n) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : undefined);
 const simBin = opt("--sim-bin") ?? defaultSimBin();
 const pluginDir = opt("--plugin") ?? path.join(root, "npm");
-const only = opt("--only");
+// --only NAME[,NAME...]: just these cases.
+const only = opt("--only")?.split(",").map((n) => n.trim()).filter(Boolean);
 
 const DM_BOB = "Bq7dYg4KxWnZcT3rAYh3nR6vPq2XzMt8Ws"; // mybot + bob: created by the bot's first `@bob` send
 // Access as users configure it: alice is allowlisted, unknown DM senders get a pairing code,
@@ -220,7 +221,7 @@ const tests = {
       if (i) await sleep(2000);
       const st = await openclaw(state.env, ["channels", "status", "--json"]);
       try {
-        acct = JSON.parse(st.stdout).channelAccounts?.rocketchat?.[0];
+        acct = channelAccount(JSON.parse(st.stdout), "default");
       } catch {}
     }
     if (!(acct?.dropped?.notAllowed >= 1)) throw new Error(`channels status shows no notAllowed drop: ${JSON.stringify(acct)}`);
@@ -268,7 +269,7 @@ try {
   console.log("ok   channel connected");
 
   for (const [name, fn] of Object.entries(tests)) {
-    if (only && name !== only) continue;
+    if (only && !only.includes(name)) continue;
     const t = performance.now();
     try {
       console.log(`ok   ${name}: ${await fn({ sim, model, state, gw })} (${Math.round(performance.now() - t)} ms)`);
