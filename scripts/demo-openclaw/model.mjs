@@ -17,6 +17,8 @@ function longAnswer() {
 }
 
 export const LONG_PROMPT = "please give me a long checklist for a release";
+export const FILE_PROMPT = "what is in this file?";
+export const HISTORY_PROMPT = "@mybot what do you think?";
 
 export async function startModel(env = process.env) {
   if (env.OPENAI_BASE_URL) {
@@ -35,7 +37,13 @@ export async function startModel(env = process.env) {
     return { fake: false, baseUrl, describe: `OpenAI-compatible endpoint ${what}`, extraConfig, stop: async () => {} };
   }
   const model = await startFakeModel();
-  await model.addRules([{ match: "long checklist", flags: "i", reply: longAnswer() }]);
+  // The file and history answers are read from OpenClaw's request (fake-model.mjs "answer").
+  const added = await model.addRules([
+    { match: "long checklist", flags: "i", reply: longAnswer() },
+    { match: "what is in this file\\?", flags: "i", answer: "file" },
+    { match: "what do you think\\?", flags: "i", answer: "history" },
+  ]);
+  if (!added.ok) throw new Error(`fake model refused the demo's rules: ${await added.text()}`);
   return {
     fake: true,
     baseUrl: model.baseUrl,

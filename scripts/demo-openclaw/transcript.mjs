@@ -21,7 +21,8 @@ export function formatMessage(m, width = 160) {
   let shown = lines[0];
   if (shown.length > width) shown = `${shown.slice(0, width)}…`;
   const more = lines.length > 1 || text.length > width ? ` … (${text.length} chars, ${lines.length} lines)` : "";
-  return `[${roomLabel(m)}] ${m.u?.username ?? "?"}: ${shown}${more}`;
+  const file = m.file?.name ? ` [file ${m.file.name}, ${m.file.size} bytes]` : "";
+  return `[${roomLabel(m)}] ${m.u?.username ?? "?"}: ${shown}${more}${file}`;
 }
 
 export class Transcript {

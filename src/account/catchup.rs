@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 
 use super::history::{room_history, ts_ms};
+use super::retention::{self, Retention};
 use crate::inbound::parse_date_ms;
 use crate::rest::{RestClient, RestError};
 
@@ -123,6 +124,15 @@ pub async fn missed_messages(
     let since = iso(since_ms);
     // Only rooms with activity since then: a room's `_updatedAt` moves with each message.
     let rooms = rest.rooms_get(Some(&since)).await?.update;
+    // After a long outage the server may have pruned the oldest of it (its retention policy).
+    let retention = if started_ms - last_seen_ms >= retention::CHECK_AFTER_MS {
+        Retention::fetch(rest).await.unwrap_or_else(|e| {
+            tracing::debug!("retention policy not readable, assuming none: {e}");
+            Retention::default()
+        })
+    } else {
+        Retention::default()
+    };
     let mut messages = Vec::new();
     let mut livechat = Vec::new();
     let mut gaps = Vec::new();
@@ -135,6 +145,24 @@ pub async fn missed_messages(
         };
         match t {
             "c" | "p" | "d" => {
+                let room_name = || room.get("name").and_then(Value::as_str).map(str::to_owned);
+                if let Some(max_age) = retention.max_age_ms(room) {
+                    let pruned_before = started_ms - max_age;
+                    if last_seen_ms < pruned_before {
+                        gaps.push(Gap {
+                            room_id: rid.to_owned(),
+                            room_name: room_name(),
+                            from_ms: last_seen_ms,
+                            to_ms: pruned_before,
+                            reason: format!(
+                                "the server's retention policy deletes this room's messages after {}: \
+                                 what was posted in this span may have been pruned before the bot \
+                                 could read it",
+                                describe_age(max_age)
+                            ),
+                        });
+                    }
+                }
                 let history = room_history(rest, t, rid, &since).await;
                 let oldest_fetched = history.messages.first().and_then(ts_ms);
                 messages.extend(history.messages);
@@ -142,7 +170,7 @@ pub async fn missed_messages(
                     let reason = gap_reason(&e).ok_or(e)?;
                     gaps.push(Gap {
                         room_id: rid.to_owned(),
-                        room_name: room.get("name").and_then(Value::as_str).map(str::to_owned),
+                        room_name: room_name(),
                         from_ms: last_seen_ms,
                         to_ms: oldest_fetched.unwrap_or(started_ms),
                         reason,
@@ -210,6 +238,16 @@ pub async fn missed_messages(
         deleted,
         gaps,
     })
+}
+
+/// "30 days", "12 hours": a maximum age in the words of the server's settings page.
+fn describe_age(ms: i64) -> String {
+    const HOUR: i64 = 60 * 60 * 1000;
+    match ms {
+        ms if ms >= 24 * HOUR && ms % (24 * HOUR) == 0 => format!("{} days", ms / (24 * HOUR)),
+        ms if ms >= HOUR => format!("{} hours", ms / HOUR),
+        ms => format!("{} minutes", (ms / 60_000).max(1)),
+    }
 }
 
 fn message_id(m: &Value) -> Option<String> {

@@ -10,6 +10,7 @@ mod credentials;
 mod gate_dropped;
 mod history;
 mod pipeline;
+mod retention;
 mod rooms;
 mod state_file;
 mod status;

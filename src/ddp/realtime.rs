@@ -568,27 +568,62 @@ impl Supervisor {
         ];
         wanted.extend(self.rooms.iter().map(|rid| (ROOM_MESSAGES, rid.clone())));
         let timeout = self.config.call_timeout;
-        // All at once: one round trip instead of one per room.
-        let results = futures_util::future::join_all(
-            wanted
-                .iter()
-                .map(|(name, event)| conn.subscribe(name, stream_params(event), timeout)),
-        )
-        .await;
-        for ((name, event_name), result) in wanted.into_iter().zip(results) {
-            match result {
-                Ok(_) => {}
-                Err(SubError::Disconnected(reason)) => return Err(reason.to_string()),
-                Err(e) => {
-                    tracing::warn!(%name, %event_name, error = %e, "subscription refused");
-                    self.emit(RealtimeEvent::SubscribeFailed {
-                        name: name.to_owned(),
-                        event_name,
-                        reason: e.to_string(),
-                    })
-                    .await;
+        for round in 1..=SUBSCRIBE_ROUNDS {
+            // All at once: one round trip instead of one per room.
+            let results = futures_util::future::join_all(
+                wanted
+                    .iter()
+                    .map(|(name, event)| conn.subscribe(name, stream_params(event), timeout)),
+            )
+            .await;
+            let mut limited = Vec::new();
+            let mut wait_ms = 0u64;
+            for ((name, event_name), result) in wanted.into_iter().zip(results) {
+                match result {
+                    Ok(_) => {}
+                    Err(SubError::Disconnected(reason)) => return Err(reason.to_string()),
+                    Err(SubError::NoSub(Some(e)))
+                        if e.is_text_code("too-many-requests") && round < SUBSCRIBE_ROUNDS =>
+                    {
+                        wait_ms = wait_ms.max(e.time_to_reset_ms().unwrap_or(1000));
+                        limited.push((name, event_name));
+                    }
+                    // Without the stream of the bot's messages the session is deaf: end it
+                    // (reconnect with backoff, then catch up) rather than report it ready.
+                    Err(e) if event_name == MY_MESSAGES => {
+                        return Err(format!("subscription to {MY_MESSAGES} refused: {e}"));
+                    }
+                    Err(e) => {
+                        tracing::warn!(%name, %event_name, error = %e, "subscription refused");
+                        self.emit(RealtimeEvent::SubscribeFailed {
+                            name: name.to_owned(),
+                            event_name,
+                            reason: e.to_string(),
+                        })
+                        .await;
+                    }
                 }
             }
+            if limited.is_empty() {
+                break;
+            }
+            // Rocket.Chat's per-user rule counts every subscription, so a bot that reconnected
+            // often is refused for a while: ask again on this connection once the announced
+            // window has passed (a new login would only cost more calls). Messages posted
+            // meanwhile come from the catch-up that follows `Authenticated`.
+            let wait =
+                Duration::from_millis(wait_ms).min(MAX_SUBSCRIBE_WAIT) + Duration::from_millis(50);
+            tracing::info!(
+                refused = limited.len(),
+                retry_in_ms = wait.as_millis() as u64,
+                "subscriptions rate limited by the server; asking again after its wait"
+            );
+            tokio::select! {
+                _ = self.shutdown.changed() => return Err("shutting down".into()),
+                reason = conn.closed() => return Err(reason.to_string()),
+                _ = tokio::time::sleep(wait) => {}
+            }
+            wanted = limited;
         }
         Ok(())
     }
@@ -603,10 +638,28 @@ impl Supervisor {
         let events = self.events.clone();
         let timeout = self.config.call_timeout;
         tokio::spawn(async move {
-            match conn
-                .subscribe(ROOM_MESSAGES, stream_params(&rid), timeout)
-                .await
-            {
+            let mut round = 1;
+            let result = loop {
+                match conn
+                    .subscribe(ROOM_MESSAGES, stream_params(&rid), timeout)
+                    .await
+                {
+                    // Rate limited: ask again after the server's wait, as `subscribe_all` does.
+                    Err(SubError::NoSub(Some(e)))
+                        if e.is_text_code("too-many-requests") && round < SUBSCRIBE_ROUNDS =>
+                    {
+                        round += 1;
+                        let ms = e.time_to_reset_ms().unwrap_or(1000);
+                        let wait = Duration::from_millis(ms).min(MAX_SUBSCRIBE_WAIT);
+                        tokio::select! {
+                            _ = conn.closed() => break Ok(()),
+                            _ = tokio::time::sleep(wait + Duration::from_millis(50)) => {}
+                        }
+                    }
+                    other => break other.map(|_| ()),
+                }
+            };
+            match result {
                 Ok(_) | Err(SubError::Disconnected(_)) => {}
                 Err(e) => {
                     let _ = events
@@ -741,6 +794,12 @@ async fn login_once(
         None => Ok(token.user_id.clone()),
     }
 }
+
+/// Rounds of asking again for subscriptions the server refused for rate limiting.
+const SUBSCRIBE_ROUNDS: u32 = 6;
+/// The longest announced rate-limit wait honoured before asking again (Rocket.Chat's stream
+/// rules have 40 s windows); a longer one is cut to this.
+const MAX_SUBSCRIBE_WAIT: Duration = Duration::from_secs(45);
 
 /// `params` for a stream subscription: `[eventName, {useCollection:false, args:[]}]`.
 fn stream_params(event_name: &str) -> Vec<Value> {

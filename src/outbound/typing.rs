@@ -32,6 +32,7 @@ use serde_json::json;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::ddp::connection::CallError;
 use crate::ddp::realtime::RealtimeHandle;
 use crate::ddp::stream::NOTIFY_ROOM;
 
@@ -74,6 +75,10 @@ pub struct RealtimeTyping {
     handle: Arc<RealtimeHandle>,
     username: String,
     legacy: bool,
+    /// Set when the server refused a notification for rate limiting: none is sent before
+    /// then. Typing writes share the bot's per-user DDP budget with its subscriptions, so
+    /// insisting would only keep the limit tripped.
+    paused_until: Mutex<Option<tokio::time::Instant>>,
 }
 
 impl RealtimeTyping {
@@ -83,6 +88,7 @@ impl RealtimeTyping {
             handle,
             username: username.into(),
             legacy: false,
+            paused_until: Mutex::new(None),
         }
     }
 
@@ -101,10 +107,23 @@ impl TypingSink for RealtimeTyping {
         active: bool,
     ) -> TypingFuture<'a> {
         Box::pin(async move {
-            self.handle
+            let now = tokio::time::Instant::now();
+            if lock(&self.paused_until).is_some_and(|until| now < until) {
+                return Ok(()); // said once, when the pause began
+            }
+            if let Err(e) = self
+                .handle
                 .set_typing(rid, &self.username, active, tmid)
                 .await
-                .map_err(|e| TypingError(e.to_string()))?;
+            {
+                if let CallError::Server(err) = &e {
+                    if err.is_text_code("too-many-requests") {
+                        let wait = Duration::from_millis(err.time_to_reset_ms().unwrap_or(1000));
+                        *lock(&self.paused_until) = Some(now + wait);
+                    }
+                }
+                return Err(TypingError(e.to_string()));
+            }
             if self.legacy {
                 self.handle
                     .call(

@@ -10,7 +10,7 @@
 // (npm/scripts/build-native.sh --bundle; run.sh does it).
 import path from "node:path";
 import { channelAccount, createStateDir, freePort, installPlugin, openclaw, root, startFakeModel, startGateway, SIM_BOT, waitChannelConnected } from "./gateway.mjs";
-import { ALICE_ID, ALICE_TOKEN, DM_ALICE, GENERAL, OPS, defaultSimBin, startSimulator, watchRoom } from "./simulator.mjs";
+import { ALICE_ID, ALICE_TOKEN, DM_ALICE, GENERAL, OPS, defaultSimBin, startSimulator, uploadAsAlice, watchRoom } from "./simulator.mjs";
 
 const argv = process.argv.slice(2);
 const opt = (n) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : undefined);
@@ -45,23 +45,6 @@ async function waitForBot(sim, rid, since, done, timeoutMs = 60000) {
     await sleep(500);
   }
   throw new Error(`bot did not answer as expected in ${rid} within ${timeoutMs} ms; got ${JSON.stringify(msgs.map((m) => m.msg))}`);
-}
-
-// Alice uploads a file into `rid` the way her app does (rooms.media, then rooms.mediaConfirm).
-async function uploadAsAlice(sim, rid, { name, mime, bytes, msg = "" }) {
-  const headers = { "X-Auth-Token": ALICE_TOKEN, "X-User-Id": ALICE_ID };
-  const form = new FormData();
-  form.append("file", new Blob([bytes], { type: mime }), name);
-  const up = await fetch(`${sim.url}/api/v1/rooms.media/${rid}`, { method: "POST", headers, body: form });
-  if (!up.ok) throw new Error(`rooms.media: ${up.status} ${await up.text()}`);
-  const fileId = (await up.json()).file._id;
-  const ok = await fetch(`${sim.url}/api/v1/rooms.mediaConfirm/${rid}/${fileId}`, {
-    method: "POST",
-    headers: { ...headers, "content-type": "application/json" },
-    body: JSON.stringify({ msg }),
-  });
-  if (!ok.ok) throw new Error(`rooms.mediaConfirm: ${ok.status} ${await ok.text()}`);
-  return (await ok.json()).message;
 }
 
 // The model requests recorded since `since` (ISO), as text.

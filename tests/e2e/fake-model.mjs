@@ -15,7 +15,14 @@
 //   GET  /_requests             {"requests":[{method,path,body,at,lastUserText,reply}...]} oldest first
 //   POST /_reset                forget recorded requests and added rules
 //   POST /_rules                {"match":"regex","flags"?:"i","reply":"text"} (or an array): added
-//                               before the built-in rules; first match on the last user text wins
+//                               before the built-in rules; first match on the last user text wins.
+//                               Instead of "reply", "answer" names an answer derived from what
+//                               OpenClaw put in the request, as a real model would read it:
+//                                 "file"     the file in the message: its name, type, size (of the
+//                                            stored copy), line count and first line
+//                                 "history"  the group's "Chat history since last reply": how many
+//                                            messages, from whom, and the first one
+//                               (a request without a file or history goes on to the next rule)
 //   GET  /_health               {"ok":true}
 //
 // Built-in rules, matched against the text of the last user message:
@@ -30,6 +37,7 @@
 //   anything else         "echo: <the last line of the last user message>"
 // The last user message is the last `user` item after removing OpenClaw's internal-context block
 // and timestamp prefix; its last *line* is echoed because channels add metadata lines above it.
+import { statSync } from "node:fs";
 import http from "node:http";
 
 const args = process.argv.slice(2);
@@ -125,8 +133,72 @@ function embedding(text) {
   return v.map((x) => x / norm);
 }
 
-function chooseReply(text) {
-  for (const r of rules) if (r.re.test(text)) return r.reply;
+// The file OpenClaw inlined in the user text (`<file name mime>` around its untrusted-content
+// envelope), sized by the stored copy its `[media attached: PATH (type) "name"]` line names.
+function describeFile(text) {
+  const block = text.match(/<file name="([^"]*)"(?: mime="([^"]*)")?>\n?([\s\S]*?)\n?<\/file>/);
+  if (!block) return null;
+  const [, name, mime] = block;
+  const inner = block[3];
+  const env = inner.match(/<<<EXTERNAL_UNTRUSTED_CONTENT[^\n]*\n(?:Source:[^\n]*\n---\n)?([\s\S]*?)\n?<<<END_EXTERNAL_UNTRUSTED_CONTENT/);
+  const content = env ? env[1] : inner;
+  const lines = content.split("\n").filter((l) => l.trim());
+  const stored = [...text.matchAll(/\[media attached(?: \d+\/\d+)?: (.+?) \(([^)]*)\)(?: "([^"]*)")?\]/g)].find((m) => !m[3] || m[3] === name);
+  let size = "";
+  try {
+    if (stored) size = `, ${statSync(stored[1]).size} bytes`;
+  } catch {
+    // not on this machine: the size is left out
+  }
+  return `${name} (${mime || "unknown type"}${size}, ${lines.length} lines) starts with "${(lines[0] ?? "").trim()}"`;
+}
+
+// Strings OpenClaw passes as "Conversation data" in its internal-context user item (JSON-quoted).
+function conversationData(body) {
+  const items = Array.isArray(body?.input) ? body.input : Array.isArray(body?.messages) ? body.messages : [];
+  const out = [];
+  for (const it of items) {
+    if (it?.role !== "user") continue;
+    const text = contentText(it.content);
+    for (const m of text.matchAll(/Conversation data \(data, not instructions\):\n("(?:[^"\\]|\\.)*")/g)) {
+      try {
+        out.push(JSON.parse(m[1]));
+      } catch {
+        // not a JSON string: skipped
+      }
+    }
+  }
+  return out;
+}
+
+// The chat history block: `#id <time> Sender: body` lines under its label, up to a blank line.
+// The session's earlier turns are replayed with their own blocks: the last one is this turn's.
+function describeHistory(body) {
+  for (const data of conversationData(body).reverse()) {
+    const block = data.match(/(?:Chat history since last reply|Recent chat history):[^\n]*\n([\s\S]*?)(?:\n\n|$)/);
+    if (!block) continue;
+    const entries = block[1].split("\n").filter(Boolean).map((line) => {
+      const m = line.match(/^(?:#\S+\s+)?(?:\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?(?:\s+[A-Za-z][\w+:-]*)?\s+)?([^:]+?): ([\s\S]*)$/);
+      return m ? { sender: m[1], text: m[2] } : { sender: "someone", text: line };
+    });
+    if (!entries.length) continue;
+    const senders = [...new Set(entries.map((e) => e.sender))];
+    const who = senders.length > 1 ? `${senders.slice(0, -1).join(", ")} and ${senders.at(-1)}` : senders[0];
+    return `you were discussing "${entries[0].text}" (${entries.length} message${entries.length > 1 ? "s" : ""}, from ${who})`;
+  }
+  return null;
+}
+
+const derivedAnswers = { file: (text) => describeFile(text), history: (_text, body) => describeHistory(body) };
+
+function chooseReply(text, body) {
+  for (const r of rules) {
+    if (!r.re.test(text)) continue;
+    if (r.reply !== undefined) return r.reply;
+    // Nothing to derive from (e.g. OpenClaw's own recap requests quote the text): the next rule.
+    const derived = derivedAnswers[r.answer](text, body);
+    if (derived) return derived;
+  }
   for (const r of builtinRules) {
     const m = text.match(r.re);
     if (m) return r.reply(m);
@@ -244,10 +316,9 @@ const server = http.createServer(async (req, res) => {
     }
     if (path === "/_rules" && req.method === "POST") {
       for (const r of Array.isArray(body) ? body : [body]) {
-        if (!r || typeof r.match !== "string" || typeof r.reply !== "string") {
-          return sendJson(res, 400, { error: "expected {match, reply} strings" });
-        }
-        rules.push({ re: new RegExp(r.match, r.flags ?? ""), reply: r.reply });
+        const ok = r && typeof r.match === "string" && (typeof r.reply === "string" || Object.hasOwn(derivedAnswers, r.answer));
+        if (!ok) return sendJson(res, 400, { error: `expected {match, reply} strings, or answer: ${Object.keys(derivedAnswers).join(" | ")}` });
+        rules.push({ re: new RegExp(r.match, r.flags ?? ""), reply: r.reply, answer: r.answer });
       }
       return sendJson(res, 200, { ok: true, rules: rules.length });
     }
@@ -268,7 +339,7 @@ const server = http.createServer(async (req, res) => {
     }
     if (req.method === "POST" && (p === "/chat/completions" || p === "/responses")) {
       rec.lastUserText = lastUserText(body);
-      rec.reply = chooseReply(rec.lastUserText);
+      rec.reply = chooseReply(rec.lastUserText, body);
       if (/FAKE_SLOW/.test(rec.lastUserText)) await new Promise((r) => setTimeout(r, SLOW_MS));
       const paceMs = /FAKE_STREAM/.test(rec.lastUserText) && body?.stream ? STREAM_MS : 0;
       await (p === "/responses" ? responsesApi : chatCompletions)(body ?? {}, rec.reply, res, paceMs);

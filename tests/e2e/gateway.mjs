@@ -226,8 +226,9 @@ export async function installPlugin(state, source) {
   return r;
 }
 
-// Start `openclaw gateway` for a state dir and wait for its `[gateway] ready` log line.
-export async function startGateway(state, { timeoutMs = 120000 } = {}) {
+// Start `openclaw gateway` for a state dir and wait for its `[gateway] ready` log line. It takes
+// 15-40 s on an idle machine and has taken close to 120 s on a loaded 2-core one: the wait is long.
+export async function startGateway(state, { timeoutMs = 300000 } = {}) {
   checkInstalled();
   const port = state.config.gateway.port;
   const t0 = now();

@@ -53,6 +53,23 @@ export async function startSimulator({ bin = defaultSimBin(), port = 0, args = [
 // Alice's login token in the default seed.
 export const ALICE_TOKEN = "alice-token-000000000000000000000000000000";
 
+// Alice uploads a file into `rid` the way her app does (rooms.media, then rooms.mediaConfirm).
+export async function uploadAsAlice(sim, rid, { name, mime, bytes, msg = "" }) {
+  const headers = { "X-Auth-Token": ALICE_TOKEN, "X-User-Id": ALICE_ID };
+  const form = new FormData();
+  form.append("file", new Blob([bytes], { type: mime }), name);
+  const up = await fetch(`${sim.url}/api/v1/rooms.media/${rid}`, { method: "POST", headers, body: form });
+  if (!up.ok) throw new Error(`rooms.media: ${up.status} ${await up.text()}`);
+  const fileId = (await up.json()).file._id;
+  const ok = await fetch(`${sim.url}/api/v1/rooms.mediaConfirm/${rid}/${fileId}`, {
+    method: "POST",
+    headers: { ...headers, "content-type": "application/json" },
+    body: JSON.stringify({ msg }),
+  });
+  if (!ok.ok) throw new Error(`rooms.mediaConfirm: ${ok.status} ${await ok.text()}`);
+  return (await ok.json()).message;
+}
+
 // A second client, as a person's Rocket.Chat app: logs in over DDP and records, with the time
 // it saw them, the room's messages (with their thread `tmid`) and who is typing: `user-activity`
 // (6.x+ servers; its third argument carries the thread's `tmid`) and, with `legacyTyping`, the

@@ -126,3 +126,41 @@ async fn password_account_logs_in_again_after_its_token_is_revoked() {
         "a fresh login, not a login storm"
     );
 }
+
+/// The bot's session token expires while it runs (the server closes the session, resume is
+/// refused as expired): it logs in again with the password and keeps receiving live messages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_account_keeps_receiving_after_its_session_token_expires() {
+    use rocketchat_sim::store::TokenKind;
+    let mut h = Harness::new().await;
+    h.apply(&password_section(&h.sim.url(), BOT_PASSWORD)).await;
+    h.ready("default").await;
+    let before = h.post("alice", DM, "before");
+    h.delivered(&before).await;
+
+    let newest = h
+        .sim
+        .store()
+        .user(BOT_ID)
+        .and_then(|u| {
+            u.tokens
+                .iter()
+                .filter(|t| t.kind == TokenKind::Login)
+                .max_by_key(|t| t.when)
+                .map(|t| t.token.clone())
+        })
+        .expect("the bot's session token");
+    assert!(h.sim.faults().inject(Fault::ExpireToken { token: newest }));
+    h.events
+        .expect("authenticated again", WAIT, |e| {
+            matches!(e.event, Event::Authenticated { .. })
+        })
+        .await;
+    for text in ["after 1", "after 2", "after 3"] {
+        let id = h.post("alice", DM, text);
+        let m = h.delivered(&id).await;
+        assert_eq!(m.text, text);
+        let id = h.post("alice", GENERAL, &format!("@{BOT} {text}"));
+        h.delivered(&id).await;
+    }
+}

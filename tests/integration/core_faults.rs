@@ -382,3 +382,20 @@ async fn an_oversized_frame_is_refused_clearly_and_nothing_is_lost() {
     );
     after_fault(h, before, outage).await;
 }
+
+/// After a reconnect the server refuses the stream subscriptions for a while (Rocket.Chat's
+/// per-user DDP rate limit, which many reconnects trip): the core asks again after the wait
+/// the server announces, never stays "ready" while deaf, and what was posted meanwhile is
+/// caught up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscriptions_refused_by_the_rate_limiter_are_asked_again() {
+    let (h, before) = before_fault().await;
+    assert!(h.sim.faults().inject(Fault::RateLimitDdp {
+        name: "stream-room-messages".into(),
+        count: 5,
+        time_to_reset_ms: 300,
+    }));
+    h.sim.faults().drop_sockets();
+    let outage = post_round(&h, "outage");
+    after_fault(h, before, outage).await;
+}

@@ -196,6 +196,111 @@ async fn after_a_restart_what_was_posted_meanwhile_arrives_once_and_nothing_earl
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A gateway down for longer than the server keeps messages (its retention policy prunes
+/// channel messages after an hour here): what is still there arrives once, and the span the
+/// server may have pruned is a `catchUpGap` naming the room, never silence. DMs, which the
+/// policy spares, get no gap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_longer_than_the_retention_policy_the_pruned_span_is_a_gap() {
+    use rocketchat_sim::store::{NewMessage, Retention, Settings};
+    const HOUR: i64 = 3_600_000;
+    let dir = state_dir("retention");
+    let config = SimConfig {
+        settings: Settings {
+            retention: Retention {
+                enabled: true,
+                channels_ms: Some(HOUR),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let mut h = Harness::with_options(config, options_with(&dir)).await;
+    h.apply(&pat_section(&h.sim.url())).await;
+    h.ready("default").await;
+    let at = |ago: i64, rid: &str, text: &str| NewMessage {
+        rid: rid.into(),
+        msg: text.into(),
+        ts: Some(openclaw_rocketchat::event::now_ms() as i64 - ago),
+        ..Default::default()
+    };
+    let id_of = |m: serde_json::Value| m["_id"].as_str().expect("an id").to_owned();
+    // The last message the bot saw before it went down, three hours ago.
+    let seen = id_of(
+        h.sim
+            .post_message("bob", at(3 * HOUR, GENERAL, "three hours ago"))
+            .expect("post"),
+    );
+    h.delivered(&seen).await;
+    h.close().await;
+
+    let pruned = id_of(
+        h.sim
+            .post_message("bob", at(2 * HOUR, GENERAL, "two hours ago"))
+            .expect("post"),
+    );
+    let kept = id_of(
+        h.sim
+            .post_message("bob", at(0, GENERAL, "just now"))
+            .expect("post"),
+    );
+    let dm = h.post("alice", DM, "while down dm");
+    let (core, mut events) = restarted(&h.sim.url(), options_with(&dir)).await;
+    let gap = events
+        .expect(
+            "a gap for the pruned span of #general",
+            WAIT,
+            |e| matches!(&e.event, Event::CatchUpGap { room_id, .. } if room_id == GENERAL),
+        )
+        .await;
+    let Event::CatchUpGap {
+        from, to, reason, ..
+    } = &gap.event
+    else {
+        unreachable!()
+    };
+    let now = openclaw_rocketchat::event::now_ms() as i64;
+    assert!((*from as i64) <= now - 3 * HOUR + 60_000, "from {from}");
+    assert!(
+        ((*to as i64) - (now - HOUR)).abs() < 120_000,
+        "to {to}, an hour before now"
+    );
+    assert!(
+        reason.contains("retention policy") && reason.contains("1 hours"),
+        "{reason}"
+    );
+    for id in [&kept, &dm] {
+        let m = delivered_to(&mut events, None, id).await;
+        assert_eq!(m.source, MessageSource::CatchUp, "{id}");
+    }
+    events
+        .settle(Duration::from_millis(300), Duration::from_secs(3))
+        .await;
+    let counts = events.message_counts(None);
+    assert_eq!(
+        counts.get(&pruned),
+        None,
+        "the pruned message cannot come back"
+    );
+    assert_eq!(counts.get(&seen), None, "delivered before the restart");
+    let gaps: Vec<String> = events
+        .all
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::CatchUpGap { room_id, .. } => Some(room_id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        gaps,
+        [GENERAL.to_owned()],
+        "only the channel's policy prunes"
+    );
+    shut(core).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrupt_state_file_is_reported_and_the_bot_starts_fresh() {
     let dir = state_dir("corrupt");

@@ -117,17 +117,10 @@ async fn the_server_limit_caps_the_chunk_size() {
         }
         other => panic!("expected a size error, got {other:?}"),
     }
-    // The simulator has no settings.public: the configured value stays.
-    assert!(naive.learn_server_limits().await.is_err());
-    assert_eq!(naive.settings().server_max_message_size, 5000);
-    let d = deliverer(
-        &s,
-        DeliverySettings {
-            server_max_message_size: 300,
-            ..Default::default()
-        },
-    );
-    d.send_reply(GENERAL, None, &reply).await.expect("fits");
+    // The server says its limit (settings.public): the same deliverer then fits it.
+    assert_eq!(naive.learn_server_limits().await.expect("learned"), 300);
+    assert_eq!(naive.settings().server_max_message_size, 300);
+    naive.send_reply(GENERAL, None, &reply).await.expect("fits");
     let texts = bot_texts(&s, GENERAL);
     assert!(texts.len() > 2);
     assert_well_formed(&texts, 300);

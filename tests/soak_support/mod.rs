@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use openclaw_rocketchat::account::{AccountOptions, ConnectionState};
 use openclaw_rocketchat::config::NoEnv;
 use openclaw_rocketchat::ddp::realtime::Backoff;
-use openclaw_rocketchat::event::Event;
+use openclaw_rocketchat::event::{Event, LogLevel};
 use openclaw_rocketchat::rest::RestOptions;
 use openclaw_rocketchat::{Core, CoreOptions};
 use rand::rngs::StdRng;
@@ -333,7 +333,6 @@ async fn inject_one(
     sim: &mut Sim,
     rng: &mut StdRng,
     faults: &mut BTreeMap<&'static str, u64>,
-    verbose: bool,
 ) -> &'static str {
     const REST_ROUTES: [&str; 5] = [
         "/api/v1/chat.sendMessage",
@@ -423,9 +422,6 @@ async fn inject_one(
             "restart"
         }
     };
-    if verbose {
-        println!("fault {kind}");
-    }
     *faults.entry(kind).or_default() += 1;
     kind
 }
@@ -440,7 +436,12 @@ pub async fn run(config: SoakConfig) -> SoakReport {
         Some((program, args)) => Sim::child(program, args).expect("the simulator process starts"),
     };
     let handle = sim.handle().clone();
-    let core = Arc::new(Core::new(core_options()).expect("core starts"));
+    let mut options = core_options();
+    if config.verbose {
+        // The core's own account of each reconnect, next to the faults.
+        options.log_level = Some(LogLevel::Debug);
+    }
+    let core = Arc::new(Core::new(options).expect("core starts"));
     core.apply_config(&account_section(&sim.url()), &NoEnv)
         .await
         .expect("valid config");
@@ -488,6 +489,10 @@ pub async fn run(config: SoakConfig) -> SoakReport {
                     }
                     Event::Overflow { .. } => {
                         tracker.lock().unwrap().overflows += 1;
+                        continue;
+                    }
+                    Event::Log { level, message } => {
+                        println!("{:.1?} core {level:?}: {message}", started.elapsed());
                         continue;
                     }
                     _ => continue,
@@ -618,7 +623,13 @@ pub async fn run(config: SoakConfig) -> SoakReport {
             break;
         }
         let at = clock.elapsed();
-        let kind = inject_one(&mut sim, &mut rng, &mut faults, config.verbose).await;
+        let kind = inject_one(&mut sim, &mut rng, &mut faults).await;
+        if config.verbose {
+            println!(
+                "{:.1?} fault {kind} (posting clock {at:.1?})",
+                started.elapsed()
+            );
+        }
         timeline.push((at, kind));
     }
     handle.reset_faults().await;

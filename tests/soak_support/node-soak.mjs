@@ -275,8 +275,12 @@ async function main() {
       kind = 'refuseConnections'
       await fault({ kind, seconds: r.int(300, 1500) / 1000 })
       await fault({ kind: 'dropSockets' })
-    } else if (roll < 44) {
+    } else if (roll < 40) {
       kind = 'revokeTokens'
+      await fault({ kind, user: BOT })
+    } else if (roll < 44) {
+      // The session the bot's password login is using expires: it logs in again.
+      kind = 'expireSession'
       await fault({ kind, user: BOT })
     } else if (roll < 56) {
       kind = 'http429'

@@ -30,6 +30,11 @@ pub enum Fault {
         /// The token.
         token: String,
     },
+    /// Expire the newest session token of a user (the one a password login is using).
+    ExpireSession {
+        /// Username.
+        user: String,
+    },
     /// Revoke every token of a user.
     RevokeTokens {
         /// Username.
@@ -68,6 +73,22 @@ pub enum Fault {
         /// Room id.
         rid: String,
     },
+    /// Refuse the next `count` DDP method calls or subscriptions named `name` (for example
+    /// `stream-room-messages`) as Meteor's rate limiter does: `too-many-requests` with
+    /// `details.timeToReset`. The real rules need tens of seconds of traffic to trip.
+    RateLimitDdp {
+        /// Method or publication name.
+        name: String,
+        /// How many calls.
+        count: u32,
+        /// The wait the error announces, in milliseconds.
+        #[serde(rename = "timeToResetMs", default = "one_second")]
+        time_to_reset_ms: u64,
+    },
+}
+
+fn one_second() -> u64 {
+    1000
 }
 
 fn one() -> u32 {
@@ -81,6 +102,8 @@ struct Armed {
     refuse_until: Option<Instant>,
     /// (username, room id) pairs whose history is refused.
     history_denied: HashSet<(String, String)>,
+    /// DDP method or publication name → (announced wait in ms, calls left).
+    ddp_limited: HashMap<String, (u64, u32)>,
 }
 
 /// The armed faults, shared by the listener, the REST middleware and every DDP connection.
@@ -112,6 +135,7 @@ impl Faults {
                 self.refuse_connections(Duration::from_secs_f64(seconds))
             }
             Fault::ExpireToken { token } => return self.store.expire_token(&token),
+            Fault::ExpireSession { user } => return self.store.expire_newest_session(&user),
             Fault::RevokeTokens { user } => return self.store.revoke_tokens(&user) > 0,
             Fault::HttpStatus {
                 route,
@@ -128,6 +152,15 @@ impl Faults {
             }
             Fault::DenyHistory { user, rid } => {
                 self.armed().history_denied.insert((user, rid));
+            }
+            Fault::RateLimitDdp {
+                name,
+                count,
+                time_to_reset_ms,
+            } => {
+                self.armed()
+                    .ddp_limited
+                    .insert(name, (time_to_reset_ms, count));
             }
         }
         true
@@ -177,6 +210,11 @@ impl Faults {
     /// Take one armed delay for a route, if any.
     pub fn take_delay(&self, route: &str) -> Option<Duration> {
         take(&mut self.armed().delay, route).map(Duration::from_millis)
+    }
+
+    /// Take one armed DDP refusal for a method or publication: the wait it announces.
+    pub fn take_ddp_rate_limit(&self, name: &str) -> Option<u64> {
+        take(&mut self.armed().ddp_limited, name)
     }
 
     /// Whether the history of room `rid` is refused to `username`.

@@ -354,6 +354,9 @@ impl Session {
     }
 
     fn rate_limit(&self, kind: &str, name: &str) -> Result<(), ApiError> {
+        if let Some(ms) = self.state.faults.take_ddp_rate_limit(name) {
+            return Err(ratelimit::too_many_requests(ms as i64));
+        }
         if !self.state.store.settings.ddp_rate_limiter {
             return Ok(());
         }

@@ -9,6 +9,30 @@ use crate::server::AppState;
 use crate::store::{ApiError, NewMessage, User};
 use crate::time::{parse_ejson, DateForm};
 
+/// `GET /api/v1/settings.public[?_id=a,b]`: public settings, no authentication.
+pub async fn settings_public(State(state): State<AppState>, q: super::auth::QueryMap) -> Reply {
+    let s = &state.store.settings;
+    let mut all: Vec<(&str, Value)> = vec![
+        ("Site_Name", json!("Rocket.Chat")),
+        ("Message_MaxAllowedSize", json!(s.message_max_allowed_size)),
+        ("Accounts_LoginExpiration", json!(s.login_expiration_days)),
+        ("FileUpload_MaxFileSize", json!(s.file_upload_max_size)),
+    ];
+    all.extend(s.retention.settings());
+    let wanted: Option<Vec<&str>> = q
+        .get("_id")
+        .map(|ids| ids.split(',').map(str::trim).collect());
+    let settings: Vec<Value> = all
+        .into_iter()
+        .filter(|(id, _)| wanted.as_ref().is_none_or(|w| w.contains(id)))
+        .map(|(id, value)| json!({"_id": id, "value": value, "enterprise": false}))
+        .collect();
+    let n = settings.len();
+    Ok(ok(
+        json!({"settings": settings, "count": n, "offset": 0, "total": n}),
+    ))
+}
+
 /// `POST /api/v1/method.call/<method>`.
 pub async fn call(
     State(state): State<AppState>,

@@ -72,6 +72,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             &r("users.generatePersonalAccessToken"),
             post(users::generate_personal_access_token),
         )
+        .route(&r("settings.public"), get(misc::settings_public))
         .route(&r("method.call/{*method}"), post(misc::call))
         .route(&r("method.callAnon/{*method}"), post(misc::call_anon))
         // Uploads are limited by FileUpload_MaxFileSize, checked while reading, not by axum.

@@ -177,7 +177,17 @@ fn history(state: &AppState, user: &User, kind: Kind, q: &QueryMap) -> Reply {
     let oldest = q.get("oldest").and_then(parse_iso).unwrap_or(i64::MIN);
     let count = q.num("count").unwrap_or(20);
     let offset = q.num("offset").unwrap_or(0);
+    // Messages the retention policy prunes are gone, as if its job had just run.
+    let pruned_before = state
+        .store
+        .settings
+        .retention
+        .max_age_ms(&room.t)
+        .map_or(i64::MIN, |age| crate::time::now_ms() - age);
     let in_range = |ts: i64| {
+        if ts < pruned_before {
+            return false;
+        }
         if inclusive {
             ts >= oldest && ts <= latest
         } else {

@@ -46,6 +46,72 @@ pub struct Settings {
     pub ddp_rate_limiter: bool,
     /// Emit a second delivery for messages with links (the URL preview enrichment).
     pub url_previews: bool,
+    /// The workspace's retention policy (`RetentionPolicy_*`): off by default, as on a new
+    /// server.
+    pub retention: Retention,
+}
+
+/// `RetentionPolicy_*`: messages older than a room type's maximum age are pruned. The
+/// simulator applies it when history is read, as if the pruning job had just run.
+#[derive(Clone, Debug, Default)]
+pub struct Retention {
+    /// `RetentionPolicy_Enabled`.
+    pub enabled: bool,
+    /// `RetentionPolicy_FilesOnly`: only files are pruned, never messages.
+    pub files_only: bool,
+    /// `RetentionPolicy_MaxAge_Channels` when `RetentionPolicy_AppliesToChannels`, in ms
+    /// (the unit of Rocket.Chat 7.0 and later).
+    pub channels_ms: Option<i64>,
+    /// The same for private groups.
+    pub groups_ms: Option<i64>,
+    /// The same for DMs.
+    pub dms_ms: Option<i64>,
+}
+
+impl Retention {
+    /// The maximum age of messages in a room of type `t` (`c`, `p`, `d`), if they are pruned.
+    pub fn max_age_ms(&self, t: &str) -> Option<i64> {
+        if !self.enabled || self.files_only {
+            return None;
+        }
+        match t {
+            "c" => self.channels_ms,
+            "p" => self.groups_ms,
+            "d" => self.dms_ms,
+            _ => None,
+        }
+    }
+
+    /// The public settings that describe it, as `settings.public` lists them.
+    pub fn settings(&self) -> Vec<(&'static str, serde_json::Value)> {
+        use serde_json::json;
+        const THIRTY_DAYS_MS: i64 = 2_592_000_000;
+        vec![
+            ("RetentionPolicy_Enabled", json!(self.enabled)),
+            ("RetentionPolicy_FilesOnly", json!(self.files_only)),
+            (
+                "RetentionPolicy_AppliesToChannels",
+                json!(self.channels_ms.is_some()),
+            ),
+            (
+                "RetentionPolicy_AppliesToGroups",
+                json!(self.groups_ms.is_some()),
+            ),
+            ("RetentionPolicy_AppliesToDMs", json!(self.dms_ms.is_some())),
+            (
+                "RetentionPolicy_MaxAge_Channels",
+                json!(self.channels_ms.unwrap_or(THIRTY_DAYS_MS)),
+            ),
+            (
+                "RetentionPolicy_MaxAge_Groups",
+                json!(self.groups_ms.unwrap_or(THIRTY_DAYS_MS)),
+            ),
+            (
+                "RetentionPolicy_MaxAge_DMs",
+                json!(self.dms_ms.unwrap_or(THIRTY_DAYS_MS)),
+            ),
+        ]
+    }
 }
 
 impl Default for Settings {
@@ -59,6 +125,7 @@ impl Default for Settings {
             rest_rate_limit_window_ms: 60_000,
             ddp_rate_limiter: true,
             url_previews: true,
+            retention: Retention::default(),
         }
     }
 }

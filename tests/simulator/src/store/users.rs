@@ -179,6 +179,19 @@ impl Store {
     }
 
     /// Fault: revoke every token of a user (login tokens and PATs). Returns how many.
+    /// Fault: expire `username`'s newest session (login) token: the one a bot that logs in
+    /// with its password is using. Returns whether there was one.
+    pub fn expire_newest_session(&self, username: &str) -> bool {
+        let newest = self.user_by_username(username).and_then(|u| {
+            u.tokens
+                .iter()
+                .filter(|t| t.kind == TokenKind::Login)
+                .max_by_key(|t| t.when)
+                .map(|t| t.token.clone())
+        });
+        newest.is_some_and(|token| self.expire_token(&token))
+    }
+
     pub fn revoke_tokens(&self, username: &str) -> usize {
         let Some(user) = self.user_by_username(username) else {
             return 0;
