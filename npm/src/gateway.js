@@ -116,10 +116,13 @@ async function dispatchMessage(state, m) {
   // Block streaming: one core stream per turn; its coalescer decides how blocks become
   // messages (blockStreamingCoalesce). Final-only replies go out whole through sendReply.
   let streamId;
+  let streamed = false;
+  const joiner = blockJoiner(cfg);
   const core = getCore();
   const finishStream = async () => {
     const id = streamId;
     streamId = undefined;
+    streamed = false;
     if (id !== undefined) await core.streamFinish({ streamId: id });
   };
   const delivery = {
@@ -130,7 +133,9 @@ async function dispatchMessage(state, m) {
       if (text.trim() && !media.length) {
         if (info.kind === "block" || (info.kind === "final" && streamId !== undefined)) {
           streamId ??= (await core.streamStart({ accountId, target: replyTarget, threadId: threadId ?? undefined })).streamId;
-          await core.streamPush({ streamId, text });
+          // OpenClaw trims each block: put back the separator its own coalescer would join them with.
+          await core.streamPush({ streamId, text: streamed ? joiner + text : text });
+          streamed = true;
           if (info.kind === "final") await finishStream();
           return;
         }
@@ -175,6 +180,14 @@ async function dispatchMessage(state, m) {
     // Whatever ended the turn (an error included), the indicator does not outlive it.
     await getCore().typing({ ...typingArgs, active: false }).catch(() => {});
   }
+}
+
+// The separator OpenClaw's block coalescer puts between the (trimmed) blocks of one reply, by
+// `agents.defaults.blockStreamingChunk.breakPreference`: a space after sentences, a newline after
+// lines, a blank line after paragraphs (the default).
+export function blockJoiner(cfg) {
+  const pref = cfg?.agents?.defaults?.blockStreamingChunk?.breakPreference;
+  return pref === "sentence" ? " " : pref === "newline" ? "\n" : "\n\n";
 }
 
 async function handlePairingRequest(state, ev) {
