@@ -8,6 +8,7 @@
 // (`cargo build -p rocketchat-sim`; default target/debug/rocketchat-sim, or $ROCKETCHAT_SIM_BIN).
 // The plugin is used as packed for users: npm/ with this platform's native core bundled
 // (npm/scripts/build-native.sh --bundle; run.sh does it).
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { channelAccount, createStateDir, freePort, installPlugin, openclaw, root, startFakeModel, startGateway, SIM_BOT, waitChannelConnected } from "./gateway.mjs";
 import { ALICE_ID, ALICE_TOKEN, DM_ALICE, GENERAL, OPS, defaultSimBin, startSimulator, uploadAsAlice, watchRoom } from "./simulator.mjs";
@@ -21,8 +22,12 @@ const only = opt("--only")?.split(",").map((n) => n.trim()).filter(Boolean);
 
 const DM_BOB = "Bq7dYg4KxWnZcT3rAYh3nR6vPq2XzMt8Ws"; // mybot + bob: created by the bot's first `@bob` send
 // Access as users configure it: alice is allowlisted, unknown DM senders get a pairing code,
-// groups answer allowlisted senders only.
-const section = (simUrl) => ({
+// groups answer allowlisted senders only. The top level is the `default` account (the simulator
+// every case uses unless it says otherwise); `stream` is a second account of the same gateway on a
+// simulator of its own (same seed bot) with block streaming on, so no other case sees it.
+const STREAM = { textChunkLimit: 2000, blockStreamingCoalesce: { minChars: 1200, idleMs: 800 } };
+const ACCOUNT_IDS = ["default", "stream"];
+const section = (simUrl, streamSimUrl) => ({
   enabled: true,
   baseUrl: simUrl,
   authToken: SIM_BOT.pat,
@@ -31,6 +36,7 @@ const section = (simUrl) => ({
   allowFrom: ["alice"],
   groupPolicy: "allowlist",
   groupAllowFrom: ["alice"],
+  accounts: { stream: { baseUrl: streamSimUrl, blockStreaming: true, ...STREAM } },
 });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const DEBOUNCE_MS = 1500;
@@ -134,6 +140,73 @@ const tests = {
     out.push("9 MB file over mediaMaxMb: skipped with a note, text answered");
     return out.join("; ");
   },
+  // A file the agent attaches to its reply (a `MEDIA:` line, as models do) is uploaded to the room,
+  // the reply text as its caption, when it lies inside the folders OpenClaw allows media from (here
+  // the agent's workspace); a file elsewhere on the host is not uploaded, nothing of it reaches the
+  // room, and alice sees the text with a note naming the file.
+  async agent_sends_file({ sim, state }) {
+    const tag = `m${Date.now().toString(36)}`;
+    const inside = path.join(state.stateDir, "workspace", `report-${tag}.txt`);
+    const bytes = Buffer.from(`quarterly report ${tag}\n`.repeat(40));
+    mkdirSync(path.dirname(inside), { recursive: true });
+    writeFileSync(inside, bytes);
+    let since = new Date().toISOString();
+    await sim.post("alice", DM_ALICE, `FAKE_MEDIA ${inside}`);
+    let msgs = await waitForBot(sim, DM_ALICE, since, (m) => m.some((x) => x.file), 90000);
+    const up = msgs.find((x) => x.file);
+    const caption = `${up.msg ?? ""} ${(up.attachments ?? []).map((a) => a.description ?? "").join(" ")}`;
+    if (up.file.name !== path.basename(inside)) throw new Error(`uploaded as ${up.file.name}, want ${path.basename(inside)}`);
+    if (up.file.size !== bytes.length) throw new Error(`uploaded ${up.file.size} bytes, want ${bytes.length}`);
+    if (!caption.includes("here is the file")) throw new Error(`the reply text is not the caption: ${JSON.stringify(up)}`);
+    if (msgs.some((x) => /MEDIA:/.test(x.msg ?? ""))) throw new Error(`the MEDIA: line reached the room: ${JSON.stringify(msgs.map((x) => x.msg))}`);
+
+    // Outside every allowed root: the test's temp dir, beside (not inside) the state dir.
+    const secretDir = path.join(state.dir, "elsewhere");
+    const outside = path.join(secretDir, `secret-${tag}.txt`);
+    mkdirSync(secretDir, { recursive: true });
+    writeFileSync(outside, `TOP-SECRET-${tag}\n`);
+    since = new Date().toISOString();
+    await sim.post("alice", DM_ALICE, `FAKE_MEDIA ${outside}`);
+    msgs = await waitForBot(sim, DM_ALICE, since, (m) => m.some((x) => (x.msg ?? "").includes("here is the file")), 90000);
+    // OpenClaw refuses it before the channel gets the reply and adds its own receipt to the text
+    // (`⚠️ name: …`); a file the plugin refuses itself gets `(not sent: name: reason)`.
+    const note = msgs.find((x) => (x.msg ?? "").includes("here is the file") && new RegExp(`(⚠️|not sent:) secret-${tag}\\.txt`).test(x.msg));
+    if (!note) throw new Error(`no note that the file was not sent: ${JSON.stringify(msgs.map((x) => x.msg))}`);
+    if (msgs.some((x) => x.file || x.attachments?.length)) throw new Error(`a file outside the media roots was uploaded: ${JSON.stringify(msgs)}`);
+    // Nothing of the file anywhere in the room, whoever posted it.
+    const room = JSON.stringify((await sim.messages(DM_ALICE, undefined, since)).messages);
+    if (room.includes(`TOP-SECRET-${tag}`)) throw new Error(`the refused file's content reached the room: ${room}`);
+    return `uploaded ${up.file.name} (${up.file.size} B) with the text as caption; refused the file outside the roots: ${JSON.stringify(note.msg)}`;
+  },
+  // Block streaming (the `stream` account: blockStreaming, blockStreamingCoalesce minChars 1200,
+  // textChunkLimit 2000): a ~3.7 KB reply the model streams in ~40-char deltas over ~4 s arrives as
+  // a few messages, in order, complete (sentences keep the space between them), each within the
+  // limit, the first one before the model has finished.
+  async block_streaming_coalesced({ sims, model }) {
+    const sim = sims.stream;
+    const since = new Date().toISOString();
+    await sim.post("alice", OPS, `@${SIM_BOT.username} FAKE_STREAM please`);
+    const msgs = await waitForBot(sim, OPS, since, (m) => m.some((x) => x.msg.includes("FAKE_STREAM_END")), 120000);
+    const req = (await model.requests()).find((r) => r.at >= since && r.streamDoneAt && /FAKE_STREAM/.test(r.lastUserText ?? ""));
+    if (!req) throw new Error("the model was not asked for a streamed reply");
+    const pieces = Math.ceil(req.reply.length / 40);
+    const sizes = msgs.map((m) => m.msg.length);
+    if (msgs.length < 2 || msgs.length >= pieces / 4) throw new Error(`expected a few coalesced messages (the model streamed ~${pieces} pieces), got ${msgs.length}: ${sizes}`);
+    if (sizes.some((n) => n > STREAM.textChunkLimit)) throw new Error(`a message is over textChunkLimit ${STREAM.textChunkLimit}: ${sizes}`);
+    const flat = (t) => t.replace(/\s+/g, " ").trim();
+    const got = flat(msgs.map((m) => m.msg).join(" "));
+    if (got !== flat(req.reply)) {
+      const at = [...got].findIndex((c, i) => c !== flat(req.reply)[i]);
+      throw new Error(`the messages are not the whole reply in order; first difference at ${at}: ${JSON.stringify(got.slice(Math.max(0, at - 40), at + 40))}`);
+    }
+    // Split points are whitespace: no sentence runs into the next one.
+    const joined = msgs.map((m) => m.msg).join("\n");
+    if (/\.[A-Z]/.test(joined)) throw new Error(`sentences lost their separator: ${JSON.stringify(joined.match(/.{0,30}\.[A-Z].{0,30}/)[0])}`);
+    const firstAt = Date.parse(msgs[0].ts);
+    const doneAt = Date.parse(req.streamDoneAt);
+    if (!(firstAt < doneAt)) throw new Error(`the first message came at ${msgs[0].ts}, after the model finished (${req.streamDoneAt})`);
+    return `${msgs.length} messages (${sizes.join("+")} chars) from ~${pieces} streamed pieces, the first ${doneAt - firstAt} ms before the model finished`;
+  },
   // A mention in a channel is answered in that channel; the mention is stripped for the agent.
   async channel_mention({ sim }) {
     const since = new Date().toISOString();
@@ -233,29 +306,38 @@ const tests = {
 };
 
 const t0 = performance.now();
-let sim, model, state, gw;
+let sim, sims, model, state, gw;
 let failed = 0;
 try {
-  sim = await startSimulator({ bin: simBin });
+  sims = {};
+  sim = sims.default = await startSimulator({ bin: simBin });
+  sims.stream = await startSimulator({ bin: simBin });
   model = await startFakeModel();
   // A short inbound debounce, as users set it: rapid messages from one sender become one turn.
-  state = createStateDir({ modelBaseUrl: model.baseUrl, port: await freePort(), extraConfig: { messages: { inbound: { byChannel: { rocketchat: DEBOUNCE_MS } } } } });
+  // The agent's file tools confined to its workspace: then so are the files its replies may attach
+  // (with host-wide reads allowed, OpenClaw lets a reply attach any file the agent could read).
+  state = createStateDir({
+    modelBaseUrl: model.baseUrl,
+    port: await freePort(),
+    extraConfig: { messages: { inbound: { byChannel: { rocketchat: DEBOUNCE_MS } } }, tools: { fs: { workspaceOnly: true } } },
+  });
   await installPlugin(state, pluginDir);
-  await state.setRocketchat(section(sim.url));
+  await state.setRocketchat(section(sim.url, sims.stream.url));
   gw = await startGateway(state);
   console.log(`simulator ${sim.url}, fake model ${model.url}, gateway ready in ${gw.readyMs} ms`);
 
   // Gate: the channel account must report connected before messages are posted.
   await waitChannelConnected(state, gw, {
+    accountIds: ACCOUNT_IDS,
     onPoll: (st) => process.env.E2E_DEBUG && console.log("status:", st.code, st.stdout.slice(0, 300), st.stderr.slice(0, 300)),
   });
-  console.log("ok   channel connected");
+  console.log(`ok   channel connected (accounts ${ACCOUNT_IDS.join(", ")})`);
 
   for (const [name, fn] of Object.entries(tests)) {
     if (only && !only.includes(name)) continue;
     const t = performance.now();
     try {
-      console.log(`ok   ${name}: ${await fn({ sim, model, state, gw })} (${Math.round(performance.now() - t)} ms)`);
+      console.log(`ok   ${name}: ${await fn({ sim, sims, model, state, gw })} (${Math.round(performance.now() - t)} ms)`);
     } catch (e) {
       failed++;
       console.log(`FAIL ${name}: ${e.message}`);
@@ -274,7 +356,7 @@ try {
     if (failed) console.log(`fake model requests: ${(await model.requests().catch(() => [])).map((r) => r.path).join(", ")}`);
     await model.stop();
   }
-  await sim?.stop();
+  await Promise.all(Object.values(sims ?? {}).map((x) => x.stop()));
   if (state && !argv.includes("--keep")) state.remove();
   else if (state) console.log(`kept ${state.stateDir}`);
 }
