@@ -67,7 +67,9 @@ async function outboundSendText(ctx) {
 async function outboundSendMedia(ctx) {
   const accountId = ctx.accountId ?? defaultAccountId(ctx.cfg);
   await ensureAccount(ctx.cfg, accountId);
-  const sent = await sendReplyMedia(runtime, ctx.cfg, accountId, ctx.to, ctx.mediaUrl, ctx.text, ctx.replyToId ?? ctx.threadId ?? null);
+  // The host's media access for this send (roots, its reader): its rules decide what may be read.
+  const access = { mediaAccess: ctx.mediaAccess, mediaLocalRoots: ctx.mediaLocalRoots, mediaReadFile: ctx.mediaReadFile };
+  const sent = await sendReplyMedia(runtime, ctx.cfg, accountId, ctx.to, ctx.mediaUrl, ctx.text, ctx.replyToId ?? ctx.threadId ?? null, { access });
   return { channel: CHANNEL_ID, messageId: messageIdOf(sent), timestamp: Date.now() };
 }
 

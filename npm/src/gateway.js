@@ -7,12 +7,13 @@ import { createChannelMessageReplyPipeline } from "openclaw/plugin-sdk/channel-o
 import { createChannelPairingController } from "openclaw/plugin-sdk/channel-pairing";
 import { finalizeInboundContext } from "openclaw/plugin-sdk/reply-runtime";
 import { resolveThreadSessionKeys } from "openclaw/plugin-sdk/routing";
-import { CHANNEL_ID, normalizeAllowEntry } from "./config.js";
+import { CHANNEL_ID, normalizeAllowEntry, resolveAccount } from "./config.js";
 import { getCore, startCoreAccount, stopCoreAccount } from "./core.js";
 import { inboundDispatcher } from "./debounce.js";
 import { fetchGroupHistory } from "./history.js";
 import { commandAccess } from "./host-rules.js";
 import { resolveInboundMedia } from "./media.js";
+import { replyMediaRoots, sendMediaReply } from "./outbound-media.js";
 
 // OpenClaw's pairing store has no change notification: it is read this often.
 const STORE_POLL_MS = 2000;
@@ -24,29 +25,11 @@ export async function sendReplyText(_rt, _cfg, accountId, target, text, threadId
   return getCore().sendReply({ accountId, target, text, threadId: threadId ?? undefined });
 }
 
-/** Media through the core: read by the host (its media rules), uploaded by the core; the link as text when unreadable. */
-export async function sendReplyMedia(rt, cfg, accountId, target, mediaUrl, caption, threadId) {
-  if (rt?.channel?.media?.readRemoteMediaBuffer) {
-    let media;
-    try {
-      media = await rt.channel.media.readRemoteMediaBuffer({ url: mediaUrl });
-    } catch {
-      media = undefined; // unreadable here: send the link instead
-    }
-    const buffer = media?.buffer ?? media;
-    if (Buffer.isBuffer(buffer)) {
-      const fileName = media.fileName ?? decodeURIComponent(new URL(mediaUrl, "file:///").pathname.split("/").pop() || "file");
-      return getCore().sendMedia({
-        accountId,
-        target,
-        threadId: threadId ?? undefined,
-        files: [{ base64: buffer.toString("base64"), fileName, mime: media.contentType ?? undefined }],
-        caption: caption ?? undefined,
-      });
-    }
-  }
-  const text = caption ? `${caption}\n${mediaUrl}` : mediaUrl;
-  return sendReplyText(rt, cfg, accountId, target, text, threadId);
+/** Media through the core (outbound-media.js): `access` is the host's media access for this send. */
+export async function sendReplyMedia(_rt, cfg, accountId, target, mediaUrl, caption, threadId, { access, log } = {}) {
+  const refs = Array.isArray(mediaUrl) ? mediaUrl : [mediaUrl];
+  const mediaMaxMb = resolveAccount(cfg, accountId).config.mediaMaxMb;
+  return sendMediaReply({ accountId, target, threadId, refs, caption, access, mediaMaxMb, log });
 }
 
 // Whether any allowlist could authorise a command: config lists or approved pairings.
@@ -146,10 +129,13 @@ async function dispatchMessage(state, m) {
   // Block streaming: one core stream per turn; its coalescer decides how blocks become
   // messages (blockStreamingCoalesce). Final-only replies go out whole through sendReply.
   let streamId;
+  let streamed = false;
+  const joiner = blockJoiner(cfg);
   const core = getCore();
   const finishStream = async () => {
     const id = streamId;
     streamId = undefined;
+    streamed = false;
     if (id !== undefined) await core.streamFinish({ streamId: id });
   };
   const delivery = {
@@ -160,16 +146,19 @@ async function dispatchMessage(state, m) {
       if (text.trim() && !media.length) {
         if (info.kind === "block" || (info.kind === "final" && streamId !== undefined)) {
           streamId ??= (await core.streamStart({ accountId, target: replyTarget, threadId: threadId ?? undefined })).streamId;
-          await core.streamPush({ streamId, text });
+          // OpenClaw trims each block: put back the separator its own coalescer would join them with.
+          await core.streamPush({ streamId, text: streamed ? joiner + text : text });
+          streamed = true;
           if (info.kind === "final") await finishStream();
           return;
         }
         await sendReplyText(rt, cfg, accountId, replyTarget, text, threadId);
       }
-      let caption = text.trim() ? text : undefined;
-      for (const url of media) {
-        await sendReplyMedia(rt, cfg, accountId, replyTarget, url, caption, threadId);
-        caption = undefined;
+      if (media.length) {
+        // The agent's files: only from the roots the host allows this agent (its workspace, the
+        // media store, OpenClaw's temp folder); the text rides on the first upload.
+        const access = { mediaLocalRoots: replyMediaRoots(cfg, route.agentId) };
+        await sendReplyMedia(rt, cfg, accountId, replyTarget, media, text.trim() ? text : undefined, threadId, { access, log });
       }
       if (info.kind === "final") await finishStream();
     },
@@ -210,6 +199,14 @@ async function dispatchMessage(state, m) {
 function storeAdmits(state, ev) {
   const names = [ev.senderId, ev.senderUsername, ev.senderUsername && `@${ev.senderUsername}`].filter(Boolean).map((v) => v.toLowerCase());
   return [...state.approved].some((e) => names.includes(e.toLowerCase()));
+}
+
+// The separator OpenClaw's block coalescer puts between the (trimmed) blocks of one reply, by
+// `agents.defaults.blockStreamingChunk.breakPreference`: a space after sentences, a newline after
+// lines, a blank line after paragraphs (the default).
+export function blockJoiner(cfg) {
+  const pref = cfg?.agents?.defaults?.blockStreamingChunk?.breakPreference;
+  return pref === "sentence" ? " " : pref === "newline" ? "\n" : "\n\n";
 }
 
 async function handlePairingRequest(state, ev) {

@@ -10,9 +10,9 @@
 // from a local registry (registry.mjs) to which npm/ and this platform's package were published as
 // the release workflow publishes them (needs npm/scripts/build-native.sh; run.sh does it).
 // --plugin DIR|TGZ installs that folder or tarball instead.
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { createStateDir, freePort, installPlugin, openclaw, startFakeModel, startGateway, SIM_BOT, waitChannelConnected } from "./gateway.mjs";
+import { channelAccount, createStateDir, freePort, installPlugin, openclaw, startFakeModel, startGateway, SIM_BOT, waitChannelConnected } from "./gateway.mjs";
 import { CURRENT_VERSION, PLUGIN_NAME, installedVersions, publishRelease, startRegistry, userNpmrc } from "./registry.mjs";
 import { ALICE_ID, ALICE_TOKEN, DM_ALICE, GENERAL, OPS, defaultSimBin, startSimulator, uploadAsAlice, watchRoom } from "./simulator.mjs";
 
@@ -20,12 +20,18 @@ const argv = process.argv.slice(2);
 const opt = (n) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : undefined);
 const simBin = opt("--sim-bin") ?? defaultSimBin();
 const pluginDir = opt("--plugin");
-const only = opt("--only")?.split(",").map((n) => n.trim()); // one case or several, comma-separated
+// --only NAME[,NAME...]: just these cases.
+const only = opt("--only")?.split(",").map((n) => n.trim()).filter(Boolean);
 
 const DM_BOB = "Bq7dYg4KxWnZcT3rAYh3nR6vPq2XzMt8Ws"; // mybot + bob: created by the bot's first `@bob` send
 // Access as users configure it: alice is allowlisted, unknown DM senders get a pairing code,
-// groups answer allowlisted senders only.
-const section = (simUrl) => ({
+// groups answer allowlisted senders only. The top level is the `default` account (the simulator
+// every case uses unless it says otherwise); the other accounts of the same gateway each have a
+// simulator of their own (same seed bot), so no other case sees them: `stream` with block
+// streaming on, `v7` and `v6` with the Rocket.Chat 7.x and 6.x profiles.
+const STREAM = { textChunkLimit: 2000, blockStreamingCoalesce: { minChars: 1200, idleMs: 800 } };
+const ACCOUNT_IDS = ["default", "stream", "v7", "v6"];
+const section = (simUrl, sims) => ({
   enabled: true,
   baseUrl: simUrl,
   authToken: SIM_BOT.pat,
@@ -34,6 +40,11 @@ const section = (simUrl) => ({
   allowFrom: ["alice"],
   groupPolicy: "allowlist",
   groupAllowFrom: ["alice"],
+  accounts: {
+    stream: { baseUrl: sims.stream.url, blockStreaming: true, ...STREAM },
+    v7: { baseUrl: sims.v7.url },
+    v6: { baseUrl: sims.v6.url },
+  },
 });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const DEBOUNCE_MS = 1500;
@@ -53,6 +64,27 @@ async function waitForBot(sim, rid, since, done, timeoutMs = 60000) {
 // The model requests recorded since `since` (ISO), as text.
 async function modelSawSince(model, since) {
   return (await model.requests()).filter((r) => r.at >= since && /responses|completions/.test(r.path)).map((r) => JSON.stringify(r.body));
+}
+
+// "mybot is typing…" in a thread of #general as alice's app sees it: from before the answer (the
+// model takes 3 s) until after it, naming the thread.
+async function typingInThread(sim, label) {
+  const alice = await watchRoom(sim.wsUrl, ALICE_TOKEN, GENERAL);
+  try {
+    const tmid = (await sim.post("alice", GENERAL, `typing thread root (${label})`)).message._id;
+    await sim.post("alice", GENERAL, `@${SIM_BOT.username} FAKE_SLOW take your time`, { tmid });
+    const bot = (e) => e.user === SIM_BOT.username;
+    const answer = await alice.waitFor((e) => e.kind === "message" && bot(e) && e.text.includes("slow: done") && e.tmid === tmid, 120000, `${label}: the answer in the thread`);
+    const here = (e) => e.kind === "typing" && bot(e) && !e.legacy && e.tmid === tmid;
+    const typing = alice.events.find((e) => here(e) && e.on);
+    if (!typing) throw new Error(`${label}: no typing with tmid ${tmid} before the answer; saw ${JSON.stringify(alice.events)}`);
+    const shownMs = Math.round(answer.at - typing.at);
+    if (shownMs < 1500) throw new Error(`${label}: typing showed only ${shownMs} ms before the answer`);
+    await alice.waitFor((e) => here(e) && !e.on && e.at >= answer.at, 30000, `${label}: typing to stop after the answer`);
+    return `${label}: shown ${shownMs} ms before the answer in the thread, stopped after it`;
+  } finally {
+    alice.close();
+  }
 }
 
 // A 1×1 PNG.
@@ -85,6 +117,14 @@ const tests = {
     } finally {
       alice.close();
     }
+  },
+  // The same on Rocket.Chat 7.x and 6.x servers (accounts `v7` and `v6`, one simulator each with
+  // that version's profile), in a thread of #general: the indicator names the thread (`tmid`).
+  // One after the other: each turn is its own session, but the machine is small.
+  async typing_on_7x_and_6x({ sims }) {
+    const out = [];
+    for (const [account, label] of [["v7", "7.x"], ["v6", "6.x"]]) out.push(await typingInThread(sims[account], label));
+    return out.join("; ");
   },
   // Three lines sent as three quick messages are one question to the agent, answered once.
   async debounce_rapid_messages({ sim, model }) {
@@ -136,6 +176,73 @@ const tests = {
     if (!/huge\.bin: too large/.test(seen)) throw new Error(`the model was not told the big file was skipped: ${seen.slice(-1500)}`);
     out.push("9 MB file over mediaMaxMb: skipped with a note, text answered");
     return out.join("; ");
+  },
+  // A file the agent attaches to its reply (a `MEDIA:` line, as models do) is uploaded to the room,
+  // the reply text as its caption, when it lies inside the folders OpenClaw allows media from (here
+  // the agent's workspace); a file elsewhere on the host is not uploaded, nothing of it reaches the
+  // room, and alice sees the text with a note naming the file.
+  async agent_sends_file({ sim, state }) {
+    const tag = `m${Date.now().toString(36)}`;
+    const inside = path.join(state.stateDir, "workspace", `report-${tag}.txt`);
+    const bytes = Buffer.from(`quarterly report ${tag}\n`.repeat(40));
+    mkdirSync(path.dirname(inside), { recursive: true });
+    writeFileSync(inside, bytes);
+    let since = new Date().toISOString();
+    await sim.post("alice", DM_ALICE, `FAKE_MEDIA ${inside}`);
+    let msgs = await waitForBot(sim, DM_ALICE, since, (m) => m.some((x) => x.file), 90000);
+    const up = msgs.find((x) => x.file);
+    const caption = `${up.msg ?? ""} ${(up.attachments ?? []).map((a) => a.description ?? "").join(" ")}`;
+    if (up.file.name !== path.basename(inside)) throw new Error(`uploaded as ${up.file.name}, want ${path.basename(inside)}`);
+    if (up.file.size !== bytes.length) throw new Error(`uploaded ${up.file.size} bytes, want ${bytes.length}`);
+    if (!caption.includes("here is the file")) throw new Error(`the reply text is not the caption: ${JSON.stringify(up)}`);
+    if (msgs.some((x) => /MEDIA:/.test(x.msg ?? ""))) throw new Error(`the MEDIA: line reached the room: ${JSON.stringify(msgs.map((x) => x.msg))}`);
+
+    // Outside every allowed root: the test's temp dir, beside (not inside) the state dir.
+    const secretDir = path.join(state.dir, "elsewhere");
+    const outside = path.join(secretDir, `secret-${tag}.txt`);
+    mkdirSync(secretDir, { recursive: true });
+    writeFileSync(outside, `TOP-SECRET-${tag}\n`);
+    since = new Date().toISOString();
+    await sim.post("alice", DM_ALICE, `FAKE_MEDIA ${outside}`);
+    msgs = await waitForBot(sim, DM_ALICE, since, (m) => m.some((x) => (x.msg ?? "").includes("here is the file")), 90000);
+    // OpenClaw refuses it before the channel gets the reply and adds its own receipt to the text
+    // (`⚠️ name: …`); a file the plugin refuses itself gets `(not sent: name: reason)`.
+    const note = msgs.find((x) => (x.msg ?? "").includes("here is the file") && new RegExp(`(⚠️|not sent:) secret-${tag}\\.txt`).test(x.msg));
+    if (!note) throw new Error(`no note that the file was not sent: ${JSON.stringify(msgs.map((x) => x.msg))}`);
+    if (msgs.some((x) => x.file || x.attachments?.length)) throw new Error(`a file outside the media roots was uploaded: ${JSON.stringify(msgs)}`);
+    // Nothing of the file anywhere in the room, whoever posted it.
+    const room = JSON.stringify((await sim.messages(DM_ALICE, undefined, since)).messages);
+    if (room.includes(`TOP-SECRET-${tag}`)) throw new Error(`the refused file's content reached the room: ${room}`);
+    return `uploaded ${up.file.name} (${up.file.size} B) with the text as caption; refused the file outside the roots: ${JSON.stringify(note.msg)}`;
+  },
+  // Block streaming (the `stream` account: blockStreaming, blockStreamingCoalesce minChars 1200,
+  // textChunkLimit 2000): a ~3.7 KB reply the model streams in ~40-char deltas over ~4 s arrives as
+  // a few messages, in order, complete (sentences keep the space between them), each within the
+  // limit, the first one before the model has finished.
+  async block_streaming_coalesced({ sims, model }) {
+    const sim = sims.stream;
+    const since = new Date().toISOString();
+    await sim.post("alice", OPS, `@${SIM_BOT.username} FAKE_STREAM please`);
+    const msgs = await waitForBot(sim, OPS, since, (m) => m.some((x) => x.msg.includes("FAKE_STREAM_END")), 120000);
+    const req = (await model.requests()).find((r) => r.at >= since && r.streamDoneAt && /FAKE_STREAM/.test(r.lastUserText ?? ""));
+    if (!req) throw new Error("the model was not asked for a streamed reply");
+    const pieces = Math.ceil(req.reply.length / 40);
+    const sizes = msgs.map((m) => m.msg.length);
+    if (msgs.length < 2 || msgs.length >= pieces / 4) throw new Error(`expected a few coalesced messages (the model streamed ~${pieces} pieces), got ${msgs.length}: ${sizes}`);
+    if (sizes.some((n) => n > STREAM.textChunkLimit)) throw new Error(`a message is over textChunkLimit ${STREAM.textChunkLimit}: ${sizes}`);
+    const flat = (t) => t.replace(/\s+/g, " ").trim();
+    const got = flat(msgs.map((m) => m.msg).join(" "));
+    if (got !== flat(req.reply)) {
+      const at = [...got].findIndex((c, i) => c !== flat(req.reply)[i]);
+      throw new Error(`the messages are not the whole reply in order; first difference at ${at}: ${JSON.stringify(got.slice(Math.max(0, at - 40), at + 40))}`);
+    }
+    // Split points are whitespace: no sentence runs into the next one.
+    const joined = msgs.map((m) => m.msg).join("\n");
+    if (/\.[A-Z]/.test(joined)) throw new Error(`sentences lost their separator: ${JSON.stringify(joined.match(/.{0,30}\.[A-Z].{0,30}/)[0])}`);
+    const firstAt = Date.parse(msgs[0].ts);
+    const doneAt = Date.parse(req.streamDoneAt);
+    if (!(firstAt < doneAt)) throw new Error(`the first message came at ${msgs[0].ts}, after the model finished (${req.streamDoneAt})`);
+    return `${msgs.length} messages (${sizes.join("+")} chars) from ~${pieces} streamed pieces, the first ${doneAt - firstAt} ms before the model finished`;
   },
   // A mention in a channel is answered in that channel; the mention is stripped for the agent.
   async channel_mention({ sim }) {
@@ -207,7 +314,7 @@ const tests = {
       if (i) await sleep(2000);
       const st = await openclaw(state.env, ["channels", "status", "--json"]);
       try {
-        acct = JSON.parse(st.stdout).channelAccounts?.rocketchat?.[0];
+        acct = channelAccount(JSON.parse(st.stdout), "default");
       } catch {}
     }
     if (!(acct?.dropped?.notAllowed >= 1)) throw new Error(`channels status shows no notAllowed drop: ${JSON.stringify(acct)}`);
@@ -321,18 +428,25 @@ const tests = {
 };
 
 const t0 = performance.now();
-let sim, model, state, gw, registry;
+let sim, sims, model, state, gw, registry;
 let failed = 0;
 try {
-  sim = await startSimulator({ bin: simBin });
+  sims = {};
+  sim = sims.default = await startSimulator({ bin: simBin });
+  sims.stream = await startSimulator({ bin: simBin });
+  sims.v7 = await startSimulator({ bin: simBin, args: ["--profile", "7"] });
+  sims.v6 = await startSimulator({ bin: simBin, args: ["--profile", "6"] });
   model = await startFakeModel();
   // A short inbound debounce, as users set it: rapid messages from one sender become one turn.
   // An alias for the agent: "Clawbot, …" is a mention (mention_alias). An owner already set: the
   // first `pairing approve` would otherwise write commands.ownerAllowFrom, and OpenClaw restarts
   // the channel on that config change, cutting the turns the approval just released.
+  // The agent's file tools confined to its workspace: then so are the files its replies may attach
+  // (with host-wide reads allowed, OpenClaw lets a reply attach any file the agent could read).
   const extraConfig = {
     messages: { inbound: { byChannel: { rocketchat: DEBOUNCE_MS } }, groupChat: { mentionPatterns: ["\\bclawbot\\b"] } },
     commands: { ownerAllowFrom: [`rocketchat:${ALICE_ID}`] },
+    tools: { fs: { workspaceOnly: true } },
   };
   state = createStateDir({ modelBaseUrl: model.baseUrl, port: await freePort(), extraConfig });
   if (pluginDir) await installPlugin(state, path.resolve(pluginDir));
@@ -348,21 +462,22 @@ try {
     if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`installed ${JSON.stringify(got)}, published ${JSON.stringify(want)}`);
     console.log(`ok   plugins install ${PLUGIN_NAME} from ${registry.url}: ${Object.keys(got).join(" + ")} ${CURRENT_VERSION} (${inst.ms} ms)`);
   }
-  await state.setRocketchat(section(sim.url));
+  await state.setRocketchat(section(sim.url, sims));
   gw = await startGateway(state);
   console.log(`simulator ${sim.url}, fake model ${model.url}, gateway ready in ${gw.readyMs} ms`);
 
   // Gate: the channel account must report connected before messages are posted.
   await waitChannelConnected(state, gw, {
+    accountIds: ACCOUNT_IDS,
     onPoll: (st) => process.env.E2E_DEBUG && console.log("status:", st.code, st.stdout.slice(0, 300), st.stderr.slice(0, 300)),
   });
-  console.log("ok   channel connected");
+  console.log(`ok   channel connected (accounts ${ACCOUNT_IDS.join(", ")})`);
 
   for (const [name, fn] of Object.entries(tests)) {
     if (only && !only.includes(name)) continue;
     const t = performance.now();
     try {
-      console.log(`ok   ${name}: ${await fn({ sim, model, state, gw })} (${Math.round(performance.now() - t)} ms)`);
+      console.log(`ok   ${name}: ${await fn({ sim, sims, model, state, gw })} (${Math.round(performance.now() - t)} ms)`);
     } catch (e) {
       failed++;
       console.log(`FAIL ${name}: ${e.message}`);
@@ -381,7 +496,7 @@ try {
     if (failed) console.log(`fake model requests: ${(await model.requests().catch(() => [])).map((r) => r.path).join(", ")}`);
     await model.stop();
   }
-  await sim?.stop();
+  await Promise.all(Object.values(sims ?? {}).map((x) => x.stop()));
   await registry?.stop();
   if (state && !argv.includes("--keep")) state.remove();
   else if (state) console.log(`kept ${state.stateDir}`);

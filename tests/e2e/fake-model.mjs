@@ -29,6 +29,11 @@
 //   contains FAKE_LONG    a ~5 KB reply with a fenced code block longer than 4000 chars (chunking tests)
 //   contains FAKE_PING    "pong"
 //   contains FAKE_SLOW    "slow: done", answered after 3 s (a model that thinks: typing tests)
+//   FAKE_MEDIA <ref>      "here is the file" and a standalone `MEDIA:<ref>` line: how a model's final
+//                         reply attaches a file for OpenClaw (it parses the line into `mediaUrls`)
+//   contains FAKE_STREAM  a ~6 KB reply of numbered sentences ending in FAKE_STREAM_END, streamed in
+//                         ~40-char deltas over ~STREAM_MS (block-streaming tests); the request's
+//                         `streamDoneAt` (ISO) says when the last delta was written
 //   anything else         "echo: <the last line of the last user message>"
 // The last user message is the last `user` item after removing OpenClaw's internal-context block
 // and timestamp prefix; its last *line* is echoed because channels add metadata lines above it.
@@ -60,7 +65,21 @@ function longReply() {
   ].join("\n");
 }
 
+// Numbered sentences in paragraphs of five, so a reader can check order and completeness.
+export function streamReply() {
+  const paras = [];
+  for (let p = 0; p < 12; p++) {
+    const sentences = [];
+    for (let i = 1; i <= 5; i++) sentences.push(`Sentence ${String(p * 5 + i).padStart(2, "0")} of the streamed answer says something useful.`);
+    paras.push(sentences.join(" "));
+  }
+  return `${paras.join("\n\n")}\n\nFAKE_STREAM_END`;
+}
+const STREAM_MS = 4000;
+
 const builtinRules = [
+  { re: /FAKE_MEDIA\s+(\S+)/, reply: (m) => `here is the file\n\nMEDIA:${m[1]}` },
+  { re: /FAKE_STREAM/, reply: () => streamReply() },
   { re: /FAKE_LONG/, reply: () => longReply() },
   { re: /FAKE_PING/, reply: () => "pong" },
   { re: /FAKE_SLOW/, reply: () => "slow: done" },
@@ -180,7 +199,10 @@ function chooseReply(text, body) {
     const derived = derivedAnswers[r.answer](text, body);
     if (derived) return derived;
   }
-  for (const r of builtinRules) if (r.re.test(text)) return r.reply();
+  for (const r of builtinRules) {
+    const m = text.match(r.re);
+    if (m) return r.reply(m);
+  }
   const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
   return `echo: ${lines.length ? lines[lines.length - 1] : ""}`;
 }
@@ -201,7 +223,16 @@ const usage = (text) => ({ prompt: 10, completion: Math.max(1, Math.ceil(text.le
 let seq = 0;
 const newId = (p) => `${p}_fake${Date.now().toString(36)}${(++seq).toString(36)}`;
 
-function chatCompletions(body, reply, res) {
+// A streamed reply's deltas: at once, or spread over `paceMs` (then `rec.streamDoneAt` is set).
+async function paced(list, paceMs, write) {
+  const gap = paceMs ? paceMs / list.length : 0;
+  for (const p of list) {
+    write(p);
+    if (gap) await new Promise((r) => setTimeout(r, gap));
+  }
+}
+
+async function chatCompletions(body, reply, res, paceMs) {
   const id = newId("chatcmpl");
   const model = body.model || "fake-model";
   const created = Math.floor(Date.now() / 1000);
@@ -219,7 +250,7 @@ function chatCompletions(body, reply, res) {
     res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model,
       choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`);
   chunk({ role: "assistant", content: "" });
-  for (const p of pieces(reply)) chunk({ content: p });
+  await paced(pieces(reply), paceMs, (p) => chunk({ content: p }));
   chunk({}, "stop");
   if (body.stream_options?.include_usage) {
     res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices: [], usage: usageObj })}\n\n`);
@@ -227,7 +258,7 @@ function chatCompletions(body, reply, res) {
   res.end("data: [DONE]\n\n");
 }
 
-function responsesApi(body, reply, res) {
+async function responsesApi(body, reply, res, paceMs) {
   const id = newId("resp");
   const msgId = newId("msg");
   const model = body.model || "fake-model";
@@ -249,9 +280,8 @@ function responsesApi(body, reply, res) {
   ev("response.output_item.added", { output_index: 0, item: { ...item, status: "in_progress", content: [] } });
   ev("response.content_part.added", { item_id: msgId, output_index: 0, content_index: 0,
     part: { type: "output_text", text: "", annotations: [] } });
-  for (const p of pieces(reply)) {
-    ev("response.output_text.delta", { item_id: msgId, output_index: 0, content_index: 0, delta: p, logprobs: [] });
-  }
+  await paced(pieces(reply), paceMs, (p) =>
+    ev("response.output_text.delta", { item_id: msgId, output_index: 0, content_index: 0, delta: p, logprobs: [] }));
   ev("response.output_text.done", { item_id: msgId, output_index: 0, content_index: 0, text: reply, logprobs: [] });
   ev("response.content_part.done", { item_id: msgId, output_index: 0, content_index: 0, part });
   ev("response.output_item.done", { output_index: 0, item });
@@ -311,7 +341,10 @@ const server = http.createServer(async (req, res) => {
       rec.lastUserText = lastUserText(body);
       rec.reply = chooseReply(rec.lastUserText, body);
       if (/FAKE_SLOW/.test(rec.lastUserText)) await new Promise((r) => setTimeout(r, SLOW_MS));
-      return p === "/responses" ? responsesApi(body ?? {}, rec.reply, res) : chatCompletions(body ?? {}, rec.reply, res);
+      const paceMs = /FAKE_STREAM/.test(rec.lastUserText) && body?.stream ? STREAM_MS : 0;
+      await (p === "/responses" ? responsesApi : chatCompletions)(body ?? {}, rec.reply, res, paceMs);
+      if (paceMs) rec.streamDoneAt = new Date().toISOString();
+      return;
     }
     process.stderr.write(`fake-model: unhandled ${req.method} ${req.url}\n`);
     return sendJson(res, 404, { error: { message: `fake-model: no route ${req.method} ${path}`, type: "not_found" } });

@@ -254,26 +254,32 @@ export async function startGateway(state, { timeoutMs = 300000 } = {}) {
   };
 }
 
-// Wait until the gateway reports the rocketchat account connected (`channels status --json`);
-// fails at once if the host logged that the channel exited. Returns the account's status object.
-export async function waitChannelConnected(state, gw, { timeoutMs = 60000, onPoll } = {}) {
+// One rocketchat account's entry of `channels status --json` output (by id: the order is the host's).
+export function channelAccount(statusJson, accountId = "default") {
+  return statusJson?.channelAccounts?.rocketchat?.find((a) => a?.accountId === accountId);
+}
+
+// Wait until the gateway reports the rocketchat accounts connected (`channels status --json`);
+// fails at once if the host logged that the channel exited. Returns the first account's status object.
+export async function waitChannelConnected(state, gw, { timeoutMs = 60000, onPoll, accountIds = ["default"] } = {}) {
   const end = Date.now() + timeoutMs;
-  let acct;
+  let accts = [];
   let last = "";
   while (Date.now() < end) {
     const exited = gw.log.find((l) => /\[rocketchat\].*channel exited/.test(l));
     if (exited) throw new Error(`channel not running: ${exited.replace(/^\S+ /, "")}`);
     const st = await openclaw(state.env, ["channels", "status", "--json"]);
     try {
-      acct = JSON.parse(st.stdout).channelAccounts?.rocketchat?.[0];
+      const out = JSON.parse(st.stdout);
+      accts = accountIds.map((id) => channelAccount(out, id));
     } catch {
       last = `channels status exit ${st.code}: ${(st.stdout + st.stderr).slice(-500)}`;
     }
-    if (acct?.connected) return acct;
+    if (accts.length && accts.every((a) => a?.connected)) return accts[0];
     onPoll?.(st);
     await new Promise((r) => setTimeout(r, 1000));
   }
-  throw new Error(`channel never connected: ${JSON.stringify(acct) ?? last}`);
+  throw new Error(`channel never connected (${accountIds.join(", ")}): ${JSON.stringify(accts) || last}`);
 }
 
 function parseJsonOut(res) {

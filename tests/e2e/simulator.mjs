@@ -71,8 +71,10 @@ export async function uploadAsAlice(sim, rid, { name, mime, bytes, msg = "" }) {
 }
 
 // A second client, as a person's Rocket.Chat app: logs in over DDP and records, with the time
-// it saw them, the room's messages and who is typing (`user-activity`, 6.x+ servers).
-export async function watchRoom(wsUrl, token, rid) {
+// it saw them, the room's messages (with their thread `tmid`) and who is typing: `user-activity`
+// (6.x+ servers; its third argument carries the thread's `tmid`) and, with `legacyTyping`, the
+// `<rid>/typing` event 6.x apps still listen to (no thread there), recorded as `legacy: true`.
+export async function watchRoom(wsUrl, token, rid, { legacyTyping = false } = {}) {
   // Node 20 has no WebSocket global: the `ws` package OpenClaw installed stands in.
   const WS = globalThis.WebSocket ?? createRequire(path.join(cache, "pkgs/node_modules/openclaw/package.json"))("ws");
   const ws = new WS(wsUrl);
@@ -89,9 +91,12 @@ export async function watchRoom(wsUrl, token, rid) {
     if (f.msg !== "changed") return;
     const [first, second] = f.fields?.args ?? [];
     if (f.collection === "stream-notify-room" && f.fields.eventName === `${rid}/user-activity`) {
-      record({ kind: "typing", user: first, on: Array.isArray(second) && second.includes("user-typing") });
+      const tmid = f.fields.args[2]?.tmid;
+      record({ kind: "typing", user: first, on: Array.isArray(second) && second.includes("user-typing"), tmid });
+    } else if (f.collection === "stream-notify-room" && f.fields.eventName === `${rid}/typing`) {
+      record({ kind: "typing", user: first, on: second === true, legacy: true });
     } else if (f.collection === "stream-room-messages" && first?.rid === rid) {
-      record({ kind: "message", user: first.u?.username, text: first.msg ?? "" });
+      record({ kind: "message", user: first.u?.username, text: first.msg ?? "", tmid: first.tmid });
     }
   });
   await new Promise((resolve, reject) => {
@@ -102,6 +107,7 @@ export async function watchRoom(wsUrl, token, rid) {
   ws.send(JSON.stringify({ msg: "method", method: "login", params: [{ resume: token }], id: "login" }));
   ws.send(JSON.stringify({ msg: "sub", id: "activity", name: "stream-notify-room", params: [`${rid}/user-activity`, false] }));
   ws.send(JSON.stringify({ msg: "sub", id: "messages", name: "stream-room-messages", params: [rid, false] }));
+  if (legacyTyping) ws.send(JSON.stringify({ msg: "sub", id: "legacy-typing", name: "stream-notify-room", params: [`${rid}/typing`, false] }));
   const waitFor = (pred, timeoutMs, what) =>
     new Promise((resolve, reject) => {
       const check = () => {
@@ -120,5 +126,6 @@ export async function watchRoom(wsUrl, token, rid) {
     });
   await waitFor((e) => e.kind === "ready" && e.subs.includes("activity"), 15000, "the subscription");
   await waitFor((e) => e.kind === "ready" && e.subs.includes("messages"), 15000, "the subscription");
+  if (legacyTyping) await waitFor((e) => e.kind === "ready" && e.subs.includes("legacy-typing"), 15000, "the legacy typing subscription");
   return { events, waitFor, close: () => ws.close() };
 }
