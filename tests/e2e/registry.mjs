@@ -36,6 +36,8 @@ export async function startRegistry({ timeoutMs = 60000 } = {}) {
       "uplinks: {}",
       "packages: { '**': { access: $all, publish: $authenticated } }",
       "web: { enable: false }",
+      // The debug build's binary is tens of MB; Verdaccio's default cap is 10 MB.
+      "max_body_size: 200mb",
       "log: { type: stdout, format: pretty, level: warn }",
       "",
     ].join("\n"),
