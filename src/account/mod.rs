@@ -234,15 +234,7 @@ impl Account {
         gate: Option<Gate>,
     ) -> Result<Account, AccountError> {
         let id = config.account_id.clone();
-        let tls = tls::client_config(&TlsOptions {
-            ca_pem: config.tls.ca_pem.clone(),
-            ca_file: config.tls.ca_file.clone().map(Into::into),
-            insecure_skip_verify: config.tls.insecure_skip_verify,
-        })
-        .map_err(|source| AccountError::Tls {
-            account: id.clone(),
-            source,
-        })?;
+        let tls = account_tls(&config)?;
         let rest_err = |source| AccountError::Rest {
             account: id.clone(),
             source: Box::new(source),
@@ -602,5 +594,20 @@ fn sent_hook(
                 .note_bot_spoke(room_id, thread_id.as_deref(), now);
         }
         queue.push(Some(&id), event);
+    })
+}
+
+/// The TLS client settings of an account (`tls.*`), for its REST and WebSocket connections.
+pub(crate) fn account_tls(
+    config: &AccountConfig,
+) -> Result<Arc<rustls::ClientConfig>, AccountError> {
+    tls::client_config(&TlsOptions {
+        ca_pem: config.tls.ca_pem.clone(),
+        ca_file: config.tls.ca_file.clone().map(Into::into),
+        insecure_skip_verify: config.tls.insecure_skip_verify,
+    })
+    .map_err(|source| AccountError::Tls {
+        account: config.account_id.clone(),
+        source,
     })
 }

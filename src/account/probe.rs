@@ -13,7 +13,6 @@ use super::{credentials, AccountError};
 use crate::auth::AuthError;
 use crate::config::AccountConfig;
 use crate::rest::{RestClient, RestError, RestOptions};
-use crate::tls::{self, TlsOptions};
 
 /// What a successful probe found.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -62,15 +61,7 @@ pub async fn probe(
         message,
         source: Box::new(source),
     };
-    let tls = tls::client_config(&TlsOptions {
-        ca_pem: config.tls.ca_pem.clone(),
-        ca_file: config.tls.ca_file.clone().map(Into::into),
-        insecure_skip_verify: config.tls.insecure_skip_verify,
-    })
-    .map_err(|source| AccountError::Tls {
-        account: id.clone(),
-        source,
-    })?;
+    let tls = super::account_tls(config)?;
     let options = probe_options(rest);
     let tokens = credentials::token_source(config, tls.clone(), &options)
         .map_err(|e| fail(format!("baseUrl {url}: {e}"), e))?;

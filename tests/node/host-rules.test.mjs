@@ -6,19 +6,10 @@ import { test } from 'node:test'
 
 import { fileURLToPath } from 'node:url'
 
-import { NODE24, runUnderNode24, sdkNodeTooOld } from './openclaw-sdk.mjs'
+import { sdkTestsIn } from './openclaw-sdk.mjs'
 import { binding } from './helpers.mjs'
 
-if (sdkNodeTooOld) {
-  // OpenClaw's SDK needs Node 22+: the same tests, under the Node that setup.sh installed.
-  test(`host rules (under ${NODE24})`, () => {
-    const r = runUnderNode24(fileURLToPath(import.meta.url))
-    assert.equal(r.status, 0, `${r.error ?? ''}${r.stdout}\n${r.stderr}`)
-    assert.match(r.stdout, /# pass [1-9]/, `no test ran under ${NODE24}:\n${r.stdout}`)
-  })
-} else {
-  await sdkTests()
-}
+await sdkTestsIn(fileURLToPath(import.meta.url), 'host rules', sdkTests)
 
 async function sdkTests() {
 const { coreSection, commandAccess } = await import('../../npm/src/host-rules.js')

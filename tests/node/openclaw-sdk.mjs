@@ -26,10 +26,23 @@ register(
 }`),
 )
 
-/** Run a test file under NODE24 as a test run of its own (not as a child of this runner, which
- *  would make it report to a parent that is not listening); the result of `spawnSync`. */
-export function runUnderNode24(file) {
-  const env = { ...process.env }
-  delete env.NODE_TEST_CONTEXT
-  return spawnSync(NODE24, ['--test', '--test-reporter=tap', file], { encoding: 'utf8', env })
+/**
+ * OpenClaw's SDK needs Node 22+. Under an older test runner, `file`'s tests run as one test that
+ * re-runs the file under NODE24 (as a test run of its own: as a child of this runner it would
+ * report to a parent that is not listening) and fails unless they ran and passed; under a new
+ * enough Node, `tests()` registers them here.
+ */
+export async function sdkTestsIn(file, name, tests) {
+  if (!sdkNodeTooOld) {
+    await tests()
+    return
+  }
+  const [{ test }, assert] = await Promise.all([import('node:test'), import('node:assert/strict')])
+  test(`${name} (under ${NODE24})`, () => {
+    const env = { ...process.env }
+    delete env.NODE_TEST_CONTEXT
+    const r = spawnSync(NODE24, ['--test', '--test-reporter=tap', file], { encoding: 'utf8', env })
+    assert.equal(r.status, 0, `${r.error ?? ''}${r.stdout}\n${r.stderr}`)
+    assert.match(r.stdout, /# pass [1-9]/, `no test ran under ${NODE24}:\n${r.stdout}`)
+  })
 }

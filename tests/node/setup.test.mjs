@@ -9,19 +9,10 @@ import { after, before, test } from 'node:test'
 
 import { fileURLToPath } from 'node:url'
 
-import { NODE24, runUnderNode24, sdkNodeTooOld } from './openclaw-sdk.mjs'
+import { sdkTestsIn } from './openclaw-sdk.mjs'
 import { BOT, startSimulator } from './helpers.mjs'
 
-if (sdkNodeTooOld) {
-  // OpenClaw's SDK needs Node 22+: the same tests, under the Node that setup.sh installed.
-  test(`setup and accounts (under ${NODE24})`, () => {
-    const r = runUnderNode24(fileURLToPath(import.meta.url))
-    assert.equal(r.status, 0, `${r.error ?? ''}${r.stdout}\n${r.stderr}`)
-    assert.match(r.stdout, /# pass [1-9]/, `no test ran under ${NODE24}:\n${r.stdout}`)
-  })
-} else {
-  await sdkTests()
-}
+await sdkTestsIn(fileURLToPath(import.meta.url), 'setup and accounts', sdkTests)
 
 async function sdkTests() {
 
