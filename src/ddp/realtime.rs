@@ -582,8 +582,14 @@ impl Supervisor {
                 match result {
                     Ok(_) => {}
                     Err(SubError::Disconnected(reason)) => return Err(reason.to_string()),
+                    // Only the streams every message and room change come through are waited
+                    // for: a bot in hundreds of rooms is refused most per-room streams by the
+                    // same rule (which `__my_messages__` covers on current servers), and
+                    // waiting for those would hold the account back for minutes.
                     Err(SubError::NoSub(Some(e)))
-                        if e.is_text_code("too-many-requests") && round < SUBSCRIBE_ROUNDS =>
+                        if e.is_text_code("too-many-requests")
+                            && round < SUBSCRIBE_ROUNDS
+                            && (event_name == MY_MESSAGES || name == NOTIFY_USER) =>
                     {
                         wait_ms = wait_ms.max(e.time_to_reset_ms().unwrap_or(1000));
                         limited.push((name, event_name));
