@@ -131,26 +131,16 @@ async fn password_account_logs_in_again_after_its_token_is_revoked() {
 /// refused as expired): it logs in again with the password and keeps receiving live messages.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn password_account_keeps_receiving_after_its_session_token_expires() {
-    use rocketchat_sim::store::TokenKind;
     let mut h = Harness::new().await;
     h.apply(&password_section(&h.sim.url(), BOT_PASSWORD)).await;
     h.ready("default").await;
     let before = h.post("alice", DM, "before");
     h.delivered(&before).await;
 
-    let newest = h
+    assert!(h
         .sim
-        .store()
-        .user(BOT_ID)
-        .and_then(|u| {
-            u.tokens
-                .iter()
-                .filter(|t| t.kind == TokenKind::Login)
-                .max_by_key(|t| t.when)
-                .map(|t| t.token.clone())
-        })
-        .expect("the bot's session token");
-    assert!(h.sim.faults().inject(Fault::ExpireToken { token: newest }));
+        .faults()
+        .inject(Fault::ExpireSession { user: BOT.into() }));
     h.events
         .expect("authenticated again", WAIT, |e| {
             matches!(e.event, Event::Authenticated { .. })
