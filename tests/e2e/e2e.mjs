@@ -28,7 +28,9 @@ const DM_BOB = "Bq7dYg4KxWnZcT3rAYh3nR6vPq2XzMt8Ws"; // mybot + bob: created by 
 // groups answer allowlisted senders only. The top level is the `default` account (the simulator
 // every case uses unless it says otherwise); the other accounts of the same gateway each have a
 // simulator of their own (same seed bot), so no other case sees them: `stream` with block
-// streaming on, `v7` and `v6` with the Rocket.Chat 7.x and 6.x profiles.
+// streaming on, `v7` and `v6` with the Rocket.Chat 7.x and 6.x profiles; `unreachable` points at a
+// port nobody listens on (the core keeps retrying, the probe says why).
+const UNREACHABLE_URL = "http://127.0.0.1:9";
 const STREAM = { textChunkLimit: 2000, blockStreamingCoalesce: { minChars: 1200, idleMs: 800 } };
 const ACCOUNT_IDS = ["default", "stream", "v7", "v6"];
 const section = (simUrl, sims) => ({
@@ -44,6 +46,7 @@ const section = (simUrl, sims) => ({
     stream: { baseUrl: sims.stream.url, blockStreaming: true, ...STREAM },
     v7: { baseUrl: sims.v7.url },
     v6: { baseUrl: sims.v6.url },
+    unreachable: { baseUrl: UNREACHABLE_URL },
   },
 });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -301,6 +304,19 @@ const tests = {
     }
     return out.join(", ");
   },
+  // An account whose server cannot be reached keeps running (the core retries) and
+  // `channels status --probe` says why, in the user's words, next to the accounts that work.
+  async unreachable_account({ state }) {
+    const st = await openclaw(state.env, ["channels", "status", "--json"]);
+    const acct = channelAccount(JSON.parse(st.stdout), "unreachable");
+    if (!(acct?.running === true && acct.connected === false)) throw new Error(`channels status: ${JSON.stringify(acct)}`);
+    const probe = await openclaw(state.env, ["channels", "status", "--probe"]);
+    const line = probe.stdout.split("\n").find((l) => l.includes("rocketchat:unreachable")) ?? "";
+    if (!/probe failed: .*cannot reach a server at http:\/\/127\.0\.0\.1:9/.test(line)) throw new Error(`channels status --probe: ${probe.stdout.slice(-800)}${probe.stderr.slice(-400)}`);
+    const ok = probe.stdout.split("\n").find((l) => l.includes("rocketchat:default")) ?? "";
+    if (/probe failed/.test(ok)) throw new Error(`the default account's probe failed: ${ok}`);
+    return `running, not connected; probe: ${line.trim().slice(0, 160)}`;
+  },
   // A sender outside groupAllowFrom gets no reply, even when mentioning the bot.
   async not_allowed_no_reply({ sim, state }) {
     const since = new Date().toISOString();
@@ -427,6 +443,30 @@ const tests = {
   },
 };
 
+// What a user runs to see that the installed plugin loads, before the gateway is started; two at a
+// time (each is a CPU-bound CLI start-up).
+async function loadPath(state) {
+  const checks = [
+    [["plugins", "list", "--json"], (r) => {
+      const entry = JSON.parse(r.stdout).plugins.find((p) => p.id === "rocketchat");
+      return entry?.enabled === true && ["enabled", "loaded"].includes(entry?.status) && `status ${entry.status}`;
+    }],
+    [["plugins", "inspect", "rocketchat", "--runtime"], (r) => r.code === 0 && /Status: loaded/.test(r.stdout) && /channel: rocketchat/.test(r.stdout) && "loaded, channel capability"],
+    [["plugins", "doctor"], (r) => r.code === 0 && /checks passed/.test(r.stdout) && "checks passed"],
+    [["channels", "list"], (r) => /Rocket\.Chat default: installed, configured, enabled/.test(r.stdout) && "Rocket.Chat default: installed, configured, enabled"],
+  ];
+  const run = async ([args, judge]) => {
+    const r = await openclaw(state.env, args);
+    let verdict;
+    try {
+      verdict = judge(r);
+    } catch {}
+    if (!verdict) throw new Error(`openclaw ${args.join(" ")}: exit ${r.code}\n${r.stdout.slice(-800)}${r.stderr.slice(-400)}`);
+    console.log(`ok   openclaw ${args.join(" ")}: ${verdict} (${r.ms} ms)`);
+  };
+  for (let i = 0; i < checks.length; i += 2) await Promise.all(checks.slice(i, i + 2).map(run));
+}
+
 const t0 = performance.now();
 let sim, sims, model, state, gw, registry;
 let failed = 0;
@@ -463,6 +503,7 @@ try {
     console.log(`ok   plugins install ${PLUGIN_NAME} from ${registry.url}: ${Object.keys(got).join(" + ")} ${CURRENT_VERSION} (${inst.ms} ms)`);
   }
   await state.setRocketchat(section(sim.url, sims));
+  await loadPath(state);
   gw = await startGateway(state);
   console.log(`simulator ${sim.url}, fake model ${model.url}, gateway ready in ${gw.readyMs} ms`);
 

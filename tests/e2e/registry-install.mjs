@@ -2,6 +2,8 @@
 // Installing the plugin by name from a registry: the cases that need no gateway (e2e.mjs installs
 // the current release by name and has it answer in the simulator). Each uses a fresh state dir whose
 // ~/.npmrc names a local registry (registry.mjs) and the simulator's seed bot.
+//   0. the packed tarball (`npm pack npm/`, this platform's core bundled) with `plugins install <tgz>`:
+//      installed and loaded;
 //   1. no platform package: the main package published alone installs, and the first use of the
 //      channel (`message send`) fails with the error naming the missing package;
 //   2. upgrade in place: the previous version installed by name and configured, the current one
@@ -9,7 +11,7 @@
 //      current version, and `message send` through the upgraded plugin arrives in the simulator.
 //
 //   node tests/e2e/registry-install.mjs [--sim-bin PATH]
-import { createStateDir, freePort, installPlugin, openclaw, rocketchatSection } from "./gateway.mjs";
+import { createStateDir, freePort, installPlugin, openclaw, packPlugin, rocketchatSection } from "./gateway.mjs";
 import { CURRENT_VERSION, PLUGIN_NAME, installedVersions, publishRelease, startRegistry, userNpmrc } from "./registry.mjs";
 import { GENERAL, defaultSimBin, startSimulator } from "./simulator.mjs";
 import { platformTriple } from "../../npm/src/native.js";
@@ -40,14 +42,35 @@ const fresh = async (reg) => {
   const state = createStateDir({ modelBaseUrl: "http://127.0.0.1:9/v1", port: await freePort(), prefix: "openclaw-registry-" });
   cleanup.push(() => state.remove());
   delete state.env.ROCKETCHAT_NODE_BINDING; // the core must come from what npm installed
-  userNpmrc(state, reg);
+  if (reg) userNpmrc(state, reg);
   return state;
 };
+let sim;
+async function arrived(text, since) {
+  const end = Date.now() + 30000;
+  while (!(await sim.messages(GENERAL, "mybot", since)).messages.some((m) => m.msg === text)) {
+    if (Date.now() > end) throw new Error(`"${text}" not in #general after message send exited 0`);
+    await new Promise((res) => setTimeout(res, 500));
+  }
+}
 const send = (state, text) => openclaw(state.env, ["message", "send", "--channel", "rocketchat", "--target", "channel:GENERAL", "--message", text]);
 
 try {
-  const sim = await startSimulator({ bin: simBin });
+  sim = await startSimulator({ bin: simBin });
   cleanup.push(() => sim.stop());
+
+  await step("plugins install <packed tarball>", async () => {
+    const pack = packPlugin();
+    cleanup.push(() => pack.remove());
+    const state = await fresh(null); // npm's own configuration, as plugin-load.mjs has it
+    const inst = await installPlugin(state, pack.tgz);
+    if (!/Installed plugin: rocketchat/.test(inst.stdout)) throw new Error(`plugins install: ${inst.stdout}\n${inst.stderr}`);
+    // That the bundled core loads is npm/scripts/test-offline-install.sh's; here, that OpenClaw loads the plugin.
+    const list = await openclaw(state.env, ["plugins", "list", "--json"]);
+    const entry = JSON.parse(list.stdout).plugins.find((p) => p.id === "rocketchat");
+    if (!(entry?.enabled === true && ["enabled", "loaded"].includes(entry?.status))) throw new Error(`plugins list: ${JSON.stringify(entry)}`);
+    return `installed (${inst.ms} ms), plugins list: ${entry.status}, origin ${entry.origin}`;
+  });
 
   await step(`no platform package: ${PLUGIN_NAME} alone`, async () => {
     const reg = await startRegistry();
@@ -97,11 +120,7 @@ try {
     const since = new Date(Date.now() - 1000).toISOString();
     const r = await send(state, text);
     if (r.code !== 0) throw new Error(`message send after the update: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
-    const end = Date.now() + 20000;
-    while (!(await sim.messages(GENERAL, "mybot", since)).messages.some((m) => m.msg === text)) {
-      if (Date.now() > end) throw new Error(`"${text}" not in #general after message send exited 0`);
-      await new Promise((res) => setTimeout(res, 500));
-    }
+    await arrived(text, since);
     await reg.stop();
     return `config kept, ${JSON.stringify(after)}, message send arrived in #general (update ${up.ms} ms)`;
   });
