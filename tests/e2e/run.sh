@@ -3,7 +3,9 @@
 # native core (debug, stripped, bundled into npm/ the way npm/scripts/build-native.sh --bundle allows),
 # then the plugin load path (packed tarball), the full end-to-end test with the simulator and the fake
 # model (the plugin installed by name from a local registry), and the registry install cases that
-# need no gateway (no platform package, upgrade in place).
+# need no gateway (no platform package, upgrade in place); last the release workflow's publish job
+# as a dry run (npm/scripts/release-dry-run.mjs: napi artifacts, the package checks, npm publish
+# --dry-run of each package against a local registry; about 20 s).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -15,3 +17,4 @@ export ROCKETCHAT_SIM_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/rocketchat-si
 node "$here/plugin-load.mjs"
 node "$here/e2e.mjs"
 node "$here/registry-install.mjs"
+node "$root/npm/scripts/release-dry-run.mjs"
