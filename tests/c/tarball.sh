@@ -12,13 +12,17 @@
 # this script playing the human as tests/c_programs.rs does: each "POST <rid> <text>" line the
 # program prints is posted as alice through the simulator's control API.
 #   tests/c/tarball.sh [--profile debug|release] [--target TRIPLE]
+#   tests/c/tarball.sh --tarball FILE.tar.gz    test a tarball already written by package.sh
+#                                               (the release workflow's, before upload)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 pkg_args=(--profile debug)
+tarball=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --profile | --target) pkg_args+=("$1" "${2:?}"); shift ;;
+    --tarball) tarball="$(cd "$(dirname "${2:?}")" && pwd)/$(basename "$2")"; shift ;;
     *) echo "tarball.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -36,10 +40,11 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL $*" >&2; exit 1; }
 
-tarball="$(bindings/c/package.sh "${pkg_args[@]}" "$work/out" | tail -n 1)"
+[[ -n $tarball ]] || tarball="$(bindings/c/package.sh "${pkg_args[@]}" "$work/out" | tail -n 1)"
+[[ -f $tarball ]] || fail "no $tarball"
 name="$(basename "$tarball" .tar.gz)"
 if command -v sha256sum >/dev/null; then sum=(sha256sum -c --quiet); else sum=(shasum -a 256 -c -s); fi
-(cd "$work/out" && "${sum[@]}" "$name.tar.gz.sha256") || fail "checksum of $name.tar.gz"
+(cd "$(dirname "$tarball")" && "${sum[@]}" "$name.tar.gz.sha256") || fail "checksum of $name.tar.gz"
 mkdir "$work/unpacked"
 tar -C "$work/unpacked" -xzf "$tarball"
 prefix="$work/unpacked/$name"
