@@ -32,7 +32,7 @@ for (const { target, triple, os, cpu, libc } of PLATFORMS) {
     version: pkg.version,
     description: `${pkg.name} native core for ${target}`,
     license: pkg.license,
-    repository: pkg.repository,
+    ...(pkg.repository ? { repository: { ...pkg.repository, directory: `npm/platforms/${triple}` } } : {}),
     main: node,
     files: [node],
     os: [os],

@@ -4,6 +4,9 @@
 #   .cache/e2e/pkgs/node_modules/openclaw                  the OpenClaw CLI/gateway
 #   .cache/e2e/pkgs/node_modules/@openclaw/mattermost      sibling channel plugin (reference only)
 #   .cache/e2e/verdaccio/node_modules/verdaccio            the npm registry the plugin is published to
+#   .cache/e2e/napi/node_modules/@napi-rs/cli              the napi CLI of the release assembly
+#                                                          (npm/scripts/assemble-release.mjs; pinned in
+#                                                          npm/package.json devDependencies)
 # Node is installed first, on its own: openclaw's install script refuses to run under Node < 24.16,
 # so the second install runs with Node 24 first on PATH.
 # Reuses the cache when the installed versions match the pins; silent on success, loud on failure.
@@ -21,6 +24,8 @@ OPENCLAW_VERSION="2026.9.6"
 MATTERMOST_VERSION="2026.9.5"
 VERDACCIO_VERSION="6.8.0"
 verdacciodir="$cache/verdaccio"
+napidir="$cache/napi"
+NAPI_CLI_VERSION="$(sed -n 's/^ *"@napi-rs\/cli": "\(.*\)",*$/\1/p' "$root/npm/package.json")"
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
@@ -70,6 +75,12 @@ if ! verdaccio_ok; then
   write_package_json "$verdacciodir" "\"verdaccio\": \"$VERDACCIO_VERSION\"" ', "overrides": {"node-fetch": "2.7.0"}'
   npm_install "$verdacciodir"
   verdaccio_ok || die "verdaccio is not $VERDACCIO_VERSION after npm install (see $verdacciodir)"
+fi
+if [[ "$(installed_version "$napidir" @napi-rs/cli)" != "$NAPI_CLI_VERSION" ]]; then
+  [[ -n $NAPI_CLI_VERSION ]] || die "no @napi-rs/cli in npm/package.json devDependencies"
+  write_package_json "$napidir" "\"@napi-rs/cli\": \"$NAPI_CLI_VERSION\""
+  npm_install "$napidir"
+  [[ "$(installed_version "$napidir" @napi-rs/cli)" == "$NAPI_CLI_VERSION" ]] || die "@napi-rs/cli is not $NAPI_CLI_VERSION after npm install (see $napidir)"
 fi
 export PATH="$(dirname "$node24"):$PATH"
 
