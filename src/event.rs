@@ -378,6 +378,11 @@ pub struct Trigger {
     pub was_mentioned: bool,
     /// The body is a control command (`/reset`, …).
     pub control_command: bool,
+    /// The text as the sender typed it, when the body is a command written with
+    /// `commandPrefix` (`!reset`, delivered as the body `/reset`): for a host that does not
+    /// know the command and gives the agent the message as typed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub typed_as: Option<String>,
     /// The sender may run control commands (in the effective allowlist).
     pub command_authorized: bool,
 }

@@ -417,6 +417,12 @@ export interface Trigger {
    * `mentionNotRequired` or `controlCommand`.
    */
   reason: string
+  /**
+   * The text as the sender typed it, when the body is a command written with
+   * `commandPrefix` (`!reset`, delivered as the body `/reset`): for a host that does not
+   * know the command and gives the agent the message as typed.
+   */
+  typedAs?: string
   /** The bot was addressed (mentioned, or an `onchar` prefix in a group). */
   wasMentioned: boolean
 }

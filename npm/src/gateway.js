@@ -11,7 +11,7 @@ import { CHANNEL_ID, normalizeAllowEntry, resolveAccount } from "./config.js";
 import { getCore, startCoreAccount, stopCoreAccount } from "./core.js";
 import { inboundDispatcher } from "./debounce.js";
 import { fetchGroupHistory } from "./history.js";
-import { commandAccess } from "./host-rules.js";
+import { commandAccess, messageText } from "./host-rules.js";
 import { resolveInboundMedia } from "./media.js";
 import { replyMediaRoots, sendMediaReply } from "./outbound-media.js";
 
@@ -63,7 +63,7 @@ async function dispatchMessage(state, m) {
   // Replies go straight to the room: no DM lookup for `user:` on the hot path.
   const replyTarget = `room:${m.roomId}`;
   const roomLabel = m.roomName ? `#${m.roomName}` : `#${m.roomId}`;
-  const text = trigger.body ?? "";
+  const text = messageText(cfg, trigger);
   const cmd = commandAccess({ cfg, kind, text, trigger, listsConfigured: listsConfigured(state) });
   if (cmd.drop) {
     log?.debug?.(`rocketchat: drop ${m.messageId} in ${m.roomId}: ${cmd.drop}`);

@@ -74,6 +74,17 @@ export function coreSection(cfg, accountId, warn) {
 }
 
 /**
+ * The text of a delivered message for OpenClaw. A command typed with the account's
+ * `commandPrefix` (`!reset`) arrives as `/reset`, with `typedAs` the text before that rewrite: a
+ * word OpenClaw does not know as a command is read as the sender typed it.
+ */
+export function messageText(cfg, trigger) {
+  const body = trigger?.body ?? "";
+  if (typeof trigger?.typedAs === "string" && !hasControlCommand(body, cfg)) return trigger.typedAs;
+  return body;
+}
+
+/**
  * OpenClaw's verdict on a delivered message's text command. `drop` when the host blocks it
  * (not authorised) or when the core admitted it to a group only as a command
  * (`reason: "controlCommand"`) and the host does not know it as one.

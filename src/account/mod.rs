@@ -345,6 +345,7 @@ impl Account {
                 reason,
                 control_command,
                 command_authorized,
+                typed_as,
             } = gate.decide(&message, now)
             {
                 message.trigger = Some(crate::event::Trigger {
@@ -353,6 +354,7 @@ impl Account {
                     was_mentioned,
                     control_command,
                     command_authorized,
+                    typed_as,
                 });
                 delivered.push(message);
             }

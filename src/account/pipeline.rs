@@ -300,6 +300,7 @@ impl Inbound {
                 reason,
                 control_command,
                 command_authorized,
+                typed_as,
             } => {
                 message.trigger = Some(Trigger {
                     reason: reason.as_str().to_owned(),
@@ -307,6 +308,7 @@ impl Inbound {
                     was_mentioned,
                     control_command,
                     command_authorized,
+                    typed_as,
                 });
             }
             Decision::Drop(reason) => {

@@ -11,6 +11,9 @@ pub const DEFAULT_ACCOUNT_ID: &str = "default";
 
 /// Default `oncharPrefixes`.
 pub const DEFAULT_ONCHAR_PREFIXES: [&str; 2] = [">", "!"];
+
+/// Default `commandPrefix`.
+pub const DEFAULT_COMMAND_PREFIX: &str = "!";
 /// Default `mediaMaxMb`.
 pub const DEFAULT_MEDIA_MAX_MB: f64 = 8.0;
 /// Default `textChunkLimit`.
@@ -131,6 +134,8 @@ pub struct AccountConfig {
     pub chatmode: ChatMode,
     /// Trigger prefixes for `onchar`.
     pub onchar_prefixes: Vec<String>,
+    /// What stands for `/` before a control command (empty = only `/`).
+    pub command_prefix: String,
     /// Require an @mention in groups.
     pub require_mention: bool,
     /// Conversation window in minutes (`0` = off).

@@ -67,6 +67,17 @@ pub(super) fn check_values(l: &AccountSection, prefix: &str, d: &mut Diagnostics
             "must not contain an empty prefix",
         ));
     }
+    if let Some(p) = l.command_prefix.as_deref() {
+        if p.chars().count() > 4
+            || p.chars()
+                .any(|c| c.is_alphanumeric() || c.is_whitespace() || c.is_control())
+        {
+            d.error(ConfigProblem::new(
+                at("commandPrefix"),
+                format!("{} cannot stand for `/`: use up to 4 symbols such as \"!\" or \".\", or \"\" to accept only `/`", quoted(p)),
+            ));
+        }
+    }
     for (i, pattern) in l.mention_patterns.iter().flatten().enumerate() {
         if let Err(why) = crate::inbound::gate::MentionPatterns::compile(pattern) {
             d.error(ConfigProblem::new(

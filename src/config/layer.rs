@@ -224,6 +224,7 @@ impl Layer for AccountSection {
         over(&mut self.group_allow_from, o.group_allow_from);
         over(&mut self.chatmode, o.chatmode);
         over(&mut self.onchar_prefixes, o.onchar_prefixes);
+        over(&mut self.command_prefix, o.command_prefix);
         over(&mut self.mention_patterns, o.mention_patterns);
         over(&mut self.require_mention, o.require_mention);
         over(

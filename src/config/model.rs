@@ -59,6 +59,8 @@ pub struct AccountSection {
     pub chatmode: Option<ChatMode>,
     /// Prefixes that trigger the bot in `onchar` mode. Default `[">", "!"]`.
     pub onchar_prefixes: Option<Vec<String>>,
+    /// Another way to type the host's control commands: `!reset` is read as `/reset`, because Rocket.Chat's clients take `/word` as their own slash commands. `""` turns it off. Default `"!"`.
+    pub command_prefix: Option<String>,
     /// Require an @mention in groups and channels (`oncall` mode). Default `true`.
     pub require_mention: Option<bool>,
     /// After the bot is mentioned in a room, answer without a mention for this many minutes. Default `0` (off).

@@ -299,6 +299,9 @@ fn finalize(
         group_allow_from,
         chatmode,
         onchar_prefixes,
+        command_prefix: l
+            .command_prefix
+            .unwrap_or_else(|| super::account::DEFAULT_COMMAND_PREFIX.to_owned()),
         require_mention: l.require_mention.unwrap_or(true),
         conversation_window_minutes,
         media_max_mb,

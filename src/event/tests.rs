@@ -40,6 +40,7 @@ fn samples() -> Vec<(&'static str, Event)> {
         was_mentioned: true,
         control_command: false,
         command_authorized: true,
+        typed_as: None,
     });
     vec![
         ("accountStarted", Event::AccountStarted),

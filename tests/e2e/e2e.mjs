@@ -359,7 +359,16 @@ const tests = {
     await sim.post("alice", GENERAL, `@${SIM_BOT.username} ${tag} after commands`);
     const after = await waitForBot(sim, GENERAL, since, (m) => m.some((x) => x.msg.includes(`echo: ${tag} after commands`)));
     if (after.some((x) => x.msg.includes(`${tag}notacommand`))) throw new Error(`an unknown /word was answered: ${JSON.stringify(after.map((x) => x.msg))}`);
-    return `/reset ran (${JSON.stringify(msgs.find((x) => /reset|new session/i.test(x.msg)).msg)}), unknown /word ignored`;
+    // Rocket.Chat's clients take `/word` for their own slash commands: `!reset` is the same command
+    // (commandPrefix, default "!"); a `!word` OpenClaw does not know reaches the agent as typed.
+    const resets = (m) => m.filter((x) => /reset|new session/i.test(x.msg)).length;
+    const before = resets(after);
+    await sim.post("alice", GENERAL, "!reset");
+    await waitForBot(sim, GENERAL, since, (m) => resets(m) > before);
+    const dmSince = new Date().toISOString();
+    await sim.post("alice", DM_ALICE, `!${tag}word is not a command`);
+    await waitForBot(sim, DM_ALICE, dmSince, (m) => m.some((x) => x.msg.includes(`echo: !${tag}word is not a command`)));
+    return `/reset and !reset ran (${JSON.stringify(msgs.find((x) => /reset|new session/i.test(x.msg)).msg)}), unknown /word ignored, unknown !word answered as typed`;
   },
   // An edit that adds the mention to a message the bot ignored is answered, once; editing the
   // answered message again, or deleting it, answers nothing.

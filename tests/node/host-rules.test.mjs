@@ -12,7 +12,7 @@ import { binding } from './helpers.mjs'
 await sdkTestsIn(fileURLToPath(import.meta.url), 'host rules', sdkTests)
 
 async function sdkTests() {
-const { coreSection, commandAccess } = await import('../../npm/src/host-rules.js')
+const { coreSection, commandAccess, messageText } = await import('../../npm/src/host-rules.js')
 const { collectSecurityWarnings } = await import('../../npm/src/channel.js')
 const { resolveAccount } = await import('../../npm/src/config.js')
 
@@ -56,6 +56,16 @@ test('channels.defaults.groupPolicy is the default, the account wins', () => {
   assert.equal(resolveAccount(cfg, 'quiet').config.groupPolicy, 'disabled')
   const own = { channels: { defaults: { groupPolicy: 'open' }, rocketchat: { ...rc, groupPolicy: 'allowlist' } } }
   assert.equal(describe(coreSection(own, 'default'))[0].groupPolicy, 'allowlist')
+})
+
+test('commandPrefix: !reset is OpenClaw\'s /reset; a word it does not know is read as typed', () => {
+  const trigger = { reason: 'direct', body: '/reset', typedAs: '!reset', controlCommand: true, commandAuthorized: true }
+  assert.equal(messageText({}, trigger), '/reset')
+  assert.equal(messageText({}, { ...trigger, body: '/important: build is red', typedAs: '!important: build is red' }), '!important: build is red')
+  assert.equal(messageText({}, { ...trigger, body: '/reset', typedAs: undefined }), '/reset')
+  // The core rewrites in its gate: the same account section makes the same trigger whatever the host.
+  assert.throws(() => describe({ ...rc, commandPrefix: 'go' }), /commandPrefix.*"go" cannot stand for `\/`/)
+  assert.equal(describe({ ...rc, commandPrefix: '.' }).length, 1)
 })
 
 test('text commands go through OpenClaw command gate', () => {

@@ -87,7 +87,7 @@ mod tests;
 pub use allow::{AllowList, AllowRule};
 pub use pairing::{PendingPairing, DEFAULT_PAIRING_TTL_MS};
 pub use patterns::MentionPatterns;
-pub use text::{is_control_command, strip_bot_mention, strip_onchar_prefix};
+pub use text::{is_control_command, prefixed_command, strip_bot_mention, strip_onchar_prefix};
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -147,6 +147,8 @@ pub enum Decision {
         reason: DeliverReason,
         /// `text` is a control command ([`is_control_command`]).
         control_command: bool,
+        /// The text as typed, when `text` is a command rewritten from `commandPrefix`.
+        typed_as: Option<String>,
         /// The sender is in the effective DM or group allowlist: the host may
         /// run control commands for them (OpenClaw's `CommandAuthorized`).
         command_authorized: bool,
@@ -203,6 +205,7 @@ struct Policy {
     group_allow_from: AllowList,
     chatmode: ChatMode,
     onchar_prefixes: Vec<String>,
+    command_prefix: String,
     require_mention: bool,
     window_minutes: u64,
     mention_all: bool,
@@ -219,6 +222,7 @@ impl Policy {
             group_allow_from: AllowList::new(&c.group_allow_from),
             chatmode: c.chatmode,
             onchar_prefixes: c.onchar_prefixes.clone(),
+            command_prefix: c.command_prefix.clone(),
             require_mention: c.require_mention,
             window_minutes: c.conversation_window_minutes,
             mention_all: c.mention_all,
@@ -558,10 +562,12 @@ impl Gate {
             if text.is_empty() && !has_media {
                 return Decision::Drop(DropReason::Empty);
             }
+            let (text, typed_as) = self.command_form(text);
             return Decision::Deliver {
                 control_command: is_control_command(&text),
                 command_authorized: self.is_authorized(msg),
                 text,
+                typed_as,
                 was_mentioned: mentioned,
                 reason: DeliverReason::Direct,
             };
@@ -584,11 +590,24 @@ impl Gate {
             _ => None,
         };
         let text = strip_bot_mention(prefixed.unwrap_or(&msg.text), bot_username);
-        let control = is_control_command(&text);
         let authorized = self.is_authorized(msg);
-        if control && !authorized {
+        if is_control_command(&text) && !authorized {
             return Decision::Drop(DropReason::NotAllowed);
         }
+        // `!reset` is `/reset`, also where `!` is an `onchar` prefix: the host runs it if it
+        // knows the command, else reads `typed_as`, the text as it was before this rewrite.
+        // Whether the sender may run it is the host's call (it may not be a command at all).
+        let (text, typed_as) = match prefixed {
+            Some(_) => {
+                let typed = strip_bot_mention(&msg.text, bot_username);
+                match self.command_form(typed) {
+                    (command, Some(_)) => (command, Some(text)),
+                    _ => (text, None),
+                }
+            }
+            None => self.command_form(text),
+        };
+        let control = is_control_command(&text);
         let window_open = self.windows.is_active(room, thread, msg.ts);
         let triggered = prefixed.is_some();
         let reason = match self.policy.chatmode {
@@ -600,7 +619,7 @@ impl Gate {
                 DeliverReason::MentionNotRequired
             }
             _ if window_open => DeliverReason::Window,
-            _ if control => DeliverReason::ControlCommand,
+            _ if control && authorized => DeliverReason::ControlCommand,
             _ => return Decision::Drop(DropReason::NoMention),
         };
         if mentioned || triggered || window_open {
@@ -616,6 +635,16 @@ impl Gate {
             reason,
             control_command: control,
             command_authorized: authorized,
+            typed_as,
+        }
+    }
+
+    /// `text` in the `/` form with the text as typed, when it is a command typed with
+    /// `commandPrefix`; else `text` unchanged.
+    fn command_form(&self, text: String) -> (String, Option<String>) {
+        match prefixed_command(&text, &self.policy.command_prefix) {
+            Some(command) => (command, Some(text)),
+            None => (text, None),
         }
     }
 }

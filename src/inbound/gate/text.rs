@@ -38,6 +38,16 @@ pub fn is_control_command(text: &str) -> bool {
     true
 }
 
+/// `text` in the `/` form when it is a control command typed with `prefix` instead of `/`
+/// (`!reset now` → `/reset now`), else `None`. An empty prefix matches nothing.
+pub fn prefixed_command(text: &str, prefix: &str) -> Option<String> {
+    if prefix.is_empty() {
+        return None;
+    }
+    let slash = format!("/{}", text.trim_start().strip_prefix(prefix)?);
+    is_control_command(&slash).then_some(slash)
+}
+
 fn is_name_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c == '-'
 }

@@ -83,6 +83,7 @@ fn dm_delivery_carries_text_without_the_bot_mention() {
             reason: R::Direct,
             control_command: false,
             command_authorized: true,
+            typed_as: None,
         }
     );
     // DMs need no mention, and empty text without files is dropped.

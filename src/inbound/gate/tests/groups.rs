@@ -39,6 +39,8 @@ fn group_policy_x_require_mention_x_chatmode_x_mention() {
                             let mut g = gate(json!({
                                 "groupPolicy": policy, "groupAllowFrom": list,
                                 "requireMention": require, "chatmode": mode,
+                                // `!status` probes the onchar prefix here, not commands.
+                                "commandPrefix": "",
                             }));
                             let mut m = M::chan().text(if prefixed { "!status" } else { "status" });
                             if mentioned {
@@ -58,12 +60,8 @@ fn group_policy_x_require_mention_x_chatmode_x_mention() {
                                 );
                                 assert_eq!(o(&got), want,
                                     "{policy} listed={listed} require={require} {mode} mentioned={mentioned} prefixed={prefixed}");
-                                if let Decision::Deliver {
-                                    text,
-                                    was_mentioned,
-                                    ..
-                                } = &got
-                                {
+                                if let Decision::Deliver { was_mentioned, .. } = &got {
+                                    let text = text_of(&got);
                                     let onchar_hit = mode == "onchar" && prefixed;
                                     assert_eq!(*was_mentioned, mentioned || onchar_hit);
                                     let want_text = if prefixed && !onchar_hit {

@@ -164,9 +164,11 @@ fn decide(g: &mut Gate, m: &M) -> Decision {
     g.decide(&m.0, T0)
 }
 
+/// The text a host reads, when it is not a command the host knows (`typed_as` if set).
 fn text_of(d: &Decision) -> &str {
     match d {
-        Decision::Deliver { text, .. } | Decision::Pair { text, .. } => text,
+        Decision::Deliver { text, typed_as, .. } => typed_as.as_deref().unwrap_or(text),
+        Decision::Pair { text, .. } => text,
         Decision::Drop(r) => panic!("dropped: {r:?}"),
     }
 }
