@@ -293,6 +293,8 @@ pub enum DropReason {
     RoomDisabled,
     /// The message could not be read.
     Malformed,
+    /// An end-to-end-encrypted message (`t: "e2e"`): the bot cannot read its ciphertext.
+    Encrypted,
     /// A reason added after this build (hosts must accept new values).
     #[serde(other)]
     Other,

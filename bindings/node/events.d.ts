@@ -280,6 +280,8 @@ export type DropReason =
   | "roomDisabled"
   /** The message could not be read. */
   | "malformed"
+  /** An end-to-end-encrypted message (`t: "e2e"`): the bot cannot read its ciphertext. */
+  | "encrypted"
   /** A reason added after this build (hosts must accept new values). */
   | "other"
 

@@ -8,6 +8,7 @@
 //! then had no room for is counted in [`Inbound::undelivered`]. Drops are counted by reason in the status and
 //! (except plain duplicates, which are the normal double delivery) reported as `dropped` events.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -60,6 +61,12 @@ pub struct Inbound {
     pub undelivered: u64,
     /// Messages the gate turned away: an edit of one that now passes is a new trigger.
     gate_dropped: GateDropped,
+    /// `encryptedNotice` ("" = none).
+    encrypted_notice: String,
+    /// Rooms told that encrypted messages cannot be read.
+    told_encrypted: HashSet<String>,
+    /// Texts the supervisor posts for the pipeline: (room id, text).
+    pub notices: Vec<(String, String)>,
 }
 
 impl Inbound {
@@ -86,7 +93,16 @@ impl Inbound {
             stop: None,
             undelivered: 0,
             gate_dropped: GateDropped::default(),
+            encrypted_notice: String::new(),
+            told_encrypted: HashSet::new(),
+            notices: Vec::new(),
         }
+    }
+
+    /// What to post, once per room, when an encrypted message arrives ("" = nothing).
+    pub fn with_encrypted_notice(mut self, notice: &str) -> Self {
+        self.encrypted_notice = notice.to_owned();
+        self
     }
 
     /// Give up waiting for room in the queue once `stop` turns true.
@@ -245,6 +261,16 @@ impl Inbound {
     ) {
         if raw.sender_id() == Some(self.bot.user_id.as_str()) {
             self.drop_message(rid, id, DropReason::Own);
+            return;
+        }
+        if raw.message_type() == Some("e2e") {
+            self.drop_message(rid, id, DropReason::Encrypted);
+            // Said once per room (while the account runs): the sender would otherwise wait
+            // for an answer that cannot come.
+            if !self.encrypted_notice.is_empty() && self.told_encrypted.insert(rid.to_owned()) {
+                self.notices
+                    .push((rid.to_owned(), self.encrypted_notice.clone()));
+            }
             return;
         }
         if raw.message_type().is_some_and(|t| !t.is_empty()) {

@@ -127,7 +127,8 @@ pub(super) async fn supervise(
         shared.status.clone(),
         shared.gate.clone(),
     )
-    .with_stop(stop.clone());
+    .with_stop(stop.clone())
+    .with_encrypted_notice(&config.encrypted_notice);
     let mut state_file = options
         .state_dir
         .as_deref()
@@ -293,6 +294,7 @@ pub(super) async fn supervise(
                 inbound
                     .handle_raw(&message, meta, MessageSource::Live)
                     .await;
+                post_notices(&shared, &mut inbound);
             }
             RealtimeEvent::RoomsChanged { action, room } => {
                 inbound.rooms.apply_room(&action, &room)
@@ -396,6 +398,7 @@ async fn catch_up(
                     inbound.handle(m, None, MessageSource::CatchUp).await;
                 }
                 inbound.end_catch_up();
+                post_notices(shared, inbound);
                 // As a live deletion would have been reported; only for messages seen here.
                 for (room_id, message_id) in missed.deleted {
                     if inbound.has_seen(&message_id) {
@@ -426,6 +429,20 @@ async fn catch_up(
                 );
             }
         }
+    }
+}
+
+/// Post what the pipeline has to say to rooms (the encrypted-message notice), in the
+/// background: the event loop does not wait for the server.
+fn post_notices(shared: &Shared, inbound: &mut Inbound) {
+    for (rid, text) in inbound.notices.drain(..) {
+        let deliverer = shared.deliverer.clone();
+        let id = shared.id.clone();
+        tokio::spawn(async move {
+            if let Err(e) = deliverer.send_text(&rid, None, &text).await {
+                tracing::warn!(account = %id, room = %rid, "notice not posted: {e}");
+            }
+        });
     }
 }
 

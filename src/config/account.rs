@@ -12,6 +12,9 @@ pub const DEFAULT_ACCOUNT_ID: &str = "default";
 /// Default `oncharPrefixes`.
 pub const DEFAULT_ONCHAR_PREFIXES: [&str; 2] = [">", "!"];
 
+/// Default `encryptedNotice`.
+pub const DEFAULT_ENCRYPTED_NOTICE: &str = "I can't read end-to-end encrypted messages, so I can't answer here. Write to me in a room without encryption.";
+
 /// Default `commandPrefix`.
 pub const DEFAULT_COMMAND_PREFIX: &str = "!";
 /// Default `mediaMaxMb`.
@@ -136,6 +139,8 @@ pub struct AccountConfig {
     pub onchar_prefixes: Vec<String>,
     /// What stands for `/` before a control command (empty = only `/`).
     pub command_prefix: String,
+    /// Posted once per room for encrypted messages (empty = nothing).
+    pub encrypted_notice: String,
     /// Require an @mention in groups.
     pub require_mention: bool,
     /// Conversation window in minutes (`0` = off).

@@ -225,6 +225,7 @@ impl Layer for AccountSection {
         over(&mut self.chatmode, o.chatmode);
         over(&mut self.onchar_prefixes, o.onchar_prefixes);
         over(&mut self.command_prefix, o.command_prefix);
+        over(&mut self.encrypted_notice, o.encrypted_notice);
         over(&mut self.mention_patterns, o.mention_patterns);
         over(&mut self.require_mention, o.require_mention);
         over(

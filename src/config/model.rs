@@ -61,6 +61,8 @@ pub struct AccountSection {
     pub onchar_prefixes: Option<Vec<String>>,
     /// Another way to type the host's control commands: `!reset` is read as `/reset`, because Rocket.Chat's clients take `/word` as their own slash commands. `""` turns it off. Default `"!"`.
     pub command_prefix: Option<String>,
+    /// Posted once in a room (while the account runs) when an end-to-end-encrypted message arrives there, which the bot cannot read. `""` posts nothing. Default: a sentence saying so.
+    pub encrypted_notice: Option<String>,
     /// Require an @mention in groups and channels (`oncall` mode). Default `true`.
     pub require_mention: Option<bool>,
     /// After the bot is mentioned in a room, answer without a mention for this many minutes. Default `0` (off).

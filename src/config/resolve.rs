@@ -302,6 +302,10 @@ fn finalize(
         command_prefix: l
             .command_prefix
             .unwrap_or_else(|| super::account::DEFAULT_COMMAND_PREFIX.to_owned()),
+        encrypted_notice: l
+            .encrypted_notice
+            .map(|n| n.trim().to_owned())
+            .unwrap_or_else(|| super::account::DEFAULT_ENCRYPTED_NOTICE.to_owned()),
         require_mention: l.require_mention.unwrap_or(true),
         conversation_window_minutes,
         media_max_mb,

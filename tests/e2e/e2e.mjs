@@ -317,6 +317,19 @@ const tests = {
     if (/probe failed/.test(ok)) throw new Error(`the default account's probe failed: ${ok}`);
     return `running, not connected; probe: ${line.trim().slice(0, 160)}`;
   },
+  // An end-to-end-encrypted message cannot be read: the room is told once, the agent never sees
+  // the ciphertext, and `channels status` counts it.
+  async encrypted_message({ sim, model, state }) {
+    const since = new Date().toISOString();
+    const cipher = `${Date.now().toString(36)}kD9x1hZ0vQ==Zm9vYmFy`;
+    await sim.post("alice", DM_ALICE, cipher, { encrypted: true });
+    const msgs = await waitForBot(sim, DM_ALICE, since, (m) => m.some((x) => /encrypted/i.test(x.msg)));
+    const st = await openclaw(state.env, ["channels", "status", "--json"]);
+    const acct = channelAccount(JSON.parse(st.stdout), "default");
+    if (!(acct?.dropped?.encrypted >= 1)) throw new Error(`channels status shows no encrypted drop: ${JSON.stringify(acct?.dropped)}`);
+    if ((await modelSawSince(model, since)).join("\n").includes(cipher)) throw new Error("the ciphertext reached the agent");
+    return `told the room ${JSON.stringify(msgs.find((x) => /encrypted/i.test(x.msg)).msg.slice(0, 60) + "…")}, dropped ${JSON.stringify(acct.dropped)}`;
+  },
   // A sender outside groupAllowFrom gets no reply, even when mentioning the bot.
   async not_allowed_no_reply({ sim, state }) {
     const since = new Date().toISOString();

@@ -118,3 +118,81 @@ async fn status_counts_what_happened() {
     assert_eq!(h.sim.messages_by(BOT).len() as u64, st.sent);
     h.close().await;
 }
+
+/// Post as an end-to-end-encrypted room's client does (`t: "e2e"`, ciphertext in `msg`).
+fn post_encrypted(h: &Harness, rid: &str) -> String {
+    let m = h
+        .sim
+        .post_message(
+            "alice",
+            rocketchat_sim::NewMessage {
+                rid: rid.into(),
+                msg: "kD9x1hZ0vQ==Zm9vYmFyYmF6cXV4".into(),
+                extra: Some(json!({"t": "e2e", "e2e": "pending"})),
+                ..Default::default()
+            },
+        )
+        .expect("simulator post");
+    m["_id"].as_str().expect("message id").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn encrypted_messages_are_counted_and_the_room_is_told_once() {
+    let mut h = Harness::gated(json!({"allowFrom": ["alice"]})).await;
+    let first = post_encrypted(&h, DM);
+    assert_eq!(h.dropped(&first).await, DropReason::Encrypted);
+    let second = post_encrypted(&h, DM);
+    assert_eq!(h.dropped(&second).await, DropReason::Encrypted);
+    // A plain message after them is delivered, so both encrypted ones were processed.
+    let plain = h.post("alice", DM, "and now in clear text");
+    h.delivered(&plain).await;
+    assert_eq!(h.drops().await.get("encrypted"), Some(&2));
+    // One notice in the room, however many encrypted messages: wait for it, then check that
+    // no second one follows the plain message's delivery.
+    let store = h.sim.store().clone();
+    let notices = || {
+        store
+            .messages_in(DM, None, false)
+            .iter()
+            .filter(|m| {
+                m["u"]["_id"] == BOT_ID && m["msg"].as_str().unwrap_or("").contains("encrypted")
+            })
+            .count()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while notices() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no notice in the room"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let third = post_encrypted(&h, DM);
+    assert_eq!(h.dropped(&third).await, DropReason::Encrypted);
+    let after = h.post("alice", DM, "clear again");
+    h.delivered(&after).await;
+    assert_eq!(notices(), 1, "the room was told more than once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_encrypted_notice_posts_nothing() {
+    let mut h = Harness::gated(json!({"allowFrom": ["alice"], "encryptedNotice": ""})).await;
+    let id = post_encrypted(&h, DM);
+    assert_eq!(h.dropped(&id).await, DropReason::Encrypted);
+    // Another message delivered and one sent after it: a notice would have been posted by then.
+    let plain = h.post("alice", DM, "in clear text");
+    h.delivered(&plain).await;
+    h.core()
+        .send_text("default", DM, "marker", None)
+        .await
+        .expect("send");
+    let bot_msgs: Vec<String> = h
+        .sim
+        .store()
+        .messages_in(DM, None, false)
+        .iter()
+        .filter(|m| m["u"]["_id"] == BOT_ID)
+        .filter_map(|m| m["msg"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(bot_msgs, vec!["marker".to_owned()]);
+}

@@ -73,6 +73,10 @@ struct PostBody {
     attachments: Option<Value>,
     /// Store this `ts` (ISO) instead of now: several messages may share one millisecond.
     ts: Option<String>,
+    /// Post it as an end-to-end-encrypted room's client does: `t: "e2e"`, `e2e: "pending"`,
+    /// `msg` the ciphertext (here `msg` as given).
+    #[serde(default)]
+    encrypted: bool,
 }
 
 async fn post_message(State(state): State<AppState>, Json(b): Json<PostBody>) -> Response {
@@ -93,6 +97,7 @@ async fn post_message(State(state): State<AppState>, Json(b): Json<PostBody>) ->
         tmid: b.tmid,
         tshow: b.tshow,
         attachments: b.attachments,
+        extra: b.encrypted.then(|| json!({"t": "e2e", "e2e": "pending"})),
         ..Default::default()
     };
     match state.store.send_message(&uid, new) {
