@@ -110,6 +110,11 @@ fn gap_reason(e: &RestError) -> Option<String> {
 }
 
 /// Every message posted after `since_ms` in the rooms the bot is a member of, oldest first,
+/// or, for a room in `room_seen_ms` (the newest `ts` seen there), after that: the newest
+/// message seen in any room says nothing about the others. A catch-up reads the rooms one
+/// after the other, so when the connection drops while it runs, a room read late can carry
+/// messages seconds newer than the drop, while a room read early missed what was posted
+/// after it was read; each room resumes from what was seen in it.
 /// with those rooms; then the messages of `edit_rooms` (rooms with recent deliveries) and of
 /// livechat rooms edited or deleted since then. The pipeline tells edits of delivered messages from repeats by
 /// `editedAt`. A room whose history the server refuses or keeps rate-limiting is not a reason
@@ -117,13 +122,40 @@ fn gap_reason(e: &RestError) -> Option<String> {
 pub async fn missed_messages(
     rest: &RestClient,
     since_ms: i64,
+    room_seen_ms: &HashMap<String, i64>,
     edit_rooms: &[String],
 ) -> Result<Missed, RestError> {
     let (last_seen_ms, started_ms) = (since_ms, chrono::Utc::now().timestamp_millis());
     let since_ms = since_ms - OVERLAP_MS;
     let since = iso(since_ms);
+    // Where each room resumes: what was seen in it (never later than `since_ms`).
+    let room_since = |rid: &str| {
+        room_seen_ms
+            .get(rid)
+            .map_or(since_ms, |seen| (seen - OVERLAP_MS).min(since_ms))
+    };
+    let oldest_ms = room_seen_ms
+        .values()
+        .map(|seen| seen - OVERLAP_MS)
+        .fold(since_ms, i64::min);
     // Only rooms with activity since then: a room's `_updatedAt` moves with each message.
-    let rooms = rest.rooms_get(Some(&since)).await?.update;
+    // The list is asked from the oldest room's point; a room with nothing newer than what
+    // was seen in it costs no history call.
+    let rooms: Vec<Value> = rest
+        .rooms_get(Some(&iso(oldest_ms)))
+        .await?
+        .update
+        .into_iter()
+        .filter(|room| {
+            let (Some(rid), Some(updated)) = (
+                room.get("_id").and_then(Value::as_str),
+                room.get("_updatedAt").and_then(parse_date_ms),
+            ) else {
+                return true;
+            };
+            updated as i64 >= room_since(rid)
+        })
+        .collect();
     // After a long outage the server may have pruned the oldest of it (its retention policy).
     let retention = if started_ms - last_seen_ms >= retention::CHECK_AFTER_MS {
         Retention::fetch(rest).await.unwrap_or_else(|e| {
@@ -163,7 +195,7 @@ pub async fn missed_messages(
                         });
                     }
                 }
-                let history = room_history(rest, t, rid, &since).await;
+                let history = room_history(rest, t, rid, &iso(room_since(rid))).await;
                 let oldest_fetched = history.messages.first().and_then(ts_ms);
                 messages.extend(history.messages);
                 if let Some(e) = history.stopped_by {

@@ -141,6 +141,14 @@ impl Inbound {
         self.watermark_ms = self.dedupe.newest_ts().map(|v| v as i64);
     }
 
+    /// The newest `ts` seen in each room (epoch ms): where a catch-up resumes that room.
+    pub fn room_seen_ms(&self) -> std::collections::HashMap<String, i64> {
+        self.dedupe
+            .room_marks()
+            .map(|(rid, ts)| (rid.to_owned(), ts as i64))
+            .collect()
+    }
+
     /// A catch-up starts: its messages are judged against what was seen before the gap,
     /// whatever order they come in, until [`Inbound::end_catch_up`].
     pub fn begin_catch_up(&mut self) {

@@ -369,8 +369,15 @@ async fn catch_up(
 ) {
     const ATTEMPTS: u32 = 4;
     let edit_rooms = inbound.recent_rooms.newest(catchup::EDIT_ROOMS);
+    let room_seen = inbound.room_seen_ms();
+    tracing::debug!(
+        account = %shared.id,
+        since = %catchup::iso(since_ms),
+        rooms_seen = room_seen.len(),
+        "catching up"
+    );
     for attempt in 1..=ATTEMPTS {
-        match missed_messages(&shared.rest, since_ms, &edit_rooms).await {
+        match missed_messages(&shared.rest, since_ms, &room_seen, &edit_rooms).await {
             Ok(missed) => {
                 // Rooms joined while disconnected are unknown here (their
                 // `subscriptions-changed` was missed): learn them first, or their messages

@@ -220,6 +220,14 @@ impl Dedupe {
             .max()
     }
 
+    /// Each room's watermark `ts` (epoch ms): the newest message seen there.
+    pub fn room_marks(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.rooms
+            .iter()
+            .filter(|(_, m)| !m.ids.is_empty())
+            .map(|(rid, m)| (rid.as_str(), m.ts))
+    }
+
     /// Everything remembered, when it changed since the last call (or `force`).
     pub fn take_state(&mut self, force: bool) -> Option<SeenState> {
         if !(self.changed || force) {

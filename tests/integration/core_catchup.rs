@@ -329,3 +329,80 @@ async fn a_burst_of_rate_limits_longer_than_the_retries_is_waited_out_not_a_gap(
         h.events.dump()
     );
 }
+
+/// Wait until the simulator has answered more than `after` calls to `route`.
+async fn answered_beyond(h: &Harness, route: &str, after: u64) {
+    let deadline = tokio::time::Instant::now() + LONG_WAIT;
+    while h.sim.faults().answered(route) <= after {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{route} not called within {LONG_WAIT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The connection drops while a catch-up runs, after it read the DM's history and while the
+/// channel's history is still on its way (a slow answer). The DM posted right then is in
+/// neither that catch-up nor the live stream; the channel's history, read later, brings a
+/// message stamped seconds after it. The next catch-up must still fetch the DM: where a room
+/// resumes is what was seen in that room, not the newest message of any room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drop_during_a_catch_up_loses_nothing_of_a_room_read_before_it() {
+    const IM_HISTORY: &str = "/api/v1/im.history";
+    let mut h = Harness::pat().await;
+    for rid in [DM, GENERAL] {
+        let seen = h.post("alice", rid, "seen before");
+        h.delivered(&seen).await;
+    }
+    let im_before = h.sim.faults().answered(IM_HISTORY);
+    h.sim.faults().inject(Fault::Delay {
+        route: "/api/v1/channels.history".into(),
+        ms: 4_000,
+        count: 1,
+    });
+    h.sim.faults().drop_sockets();
+    h.events
+        .expect("authenticated again", LONG_WAIT, |e| {
+            matches!(e.event, Event::Authenticated { .. })
+        })
+        .await;
+    // The catch-up has read the DM (rooms are read in id order, the DM first) and waits for
+    // the channel's history.
+    answered_beyond(&h, IM_HISTORY, im_before).await;
+    h.sim.faults().drop_sockets();
+    let dm = h.post("alice", DM, "posted while the catch-up ran");
+    let dm_ts = h.sim.store().message(&dm).expect("stored")["ts"]["$date"]
+        .as_i64()
+        .expect("ts");
+    // In the channel, stamped 3 s later (more than the catch-up's overlap), read by the slow
+    // channel history of the running catch-up.
+    let later = post_at(&h, "bob", GENERAL, "later in the channel", dm_ts + 3_000);
+    h.events
+        .expect(
+            &format!("message {later}"),
+            LONG_WAIT,
+            |e| matches!(&e.event, Event::Message { message } if message.message_id == later),
+        )
+        .await;
+    let m = h
+        .events
+        .expect(
+            &format!("message {dm}"),
+            LONG_WAIT,
+            |e| matches!(&e.event, Event::Message { message } if message.message_id == dm),
+        )
+        .await;
+    match &m.event {
+        Event::Message { message } => assert_eq!(message.source, MessageSource::CatchUp),
+        _ => unreachable!(),
+    }
+    let counts = h.events.message_counts(Some("default"));
+    assert_eq!(counts.get(&dm), Some(&1), "{}", h.events.dump());
+    assert_eq!(counts.get(&later), Some(&1), "{}", h.events.dump());
+    assert!(
+        h.events.of_type(Some("default"), "catchUpGap").is_empty(),
+        "{}",
+        h.events.dump()
+    );
+}

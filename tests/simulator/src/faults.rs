@@ -109,6 +109,9 @@ struct Armed {
 /// The armed faults, shared by the listener, the REST middleware and every DDP connection.
 pub struct Faults {
     armed: Mutex<Armed>,
+    /// Calls answered per route (path without query), faults included: lets a test wait
+    /// until the client got past a given call.
+    answered: Mutex<HashMap<String, u64>>,
     half_open: AtomicBool,
     store: Arc<Store>,
 }
@@ -117,6 +120,7 @@ impl Faults {
     pub(crate) fn new(store: Arc<Store>) -> Self {
         Faults {
             armed: Mutex::default(),
+            answered: Mutex::default(),
             half_open: AtomicBool::new(false),
             store,
         }
@@ -222,6 +226,18 @@ impl Faults {
         self.armed()
             .history_denied
             .contains(&(username.to_owned(), rid.to_owned()))
+    }
+
+    /// Count one answered call to `route`.
+    pub(crate) fn count_answer(&self, route: &str) {
+        let mut answered = self.answered.lock().unwrap_or_else(|e| e.into_inner());
+        *answered.entry(route.to_owned()).or_default() += 1;
+    }
+
+    /// How many calls to `route` (a path such as `/api/v1/im.history`) were answered so far.
+    pub fn answered(&self, route: &str) -> u64 {
+        let answered = self.answered.lock().unwrap_or_else(|e| e.into_inner());
+        answered.get(route).copied().unwrap_or(0)
     }
 
     /// Clear every fault.

@@ -63,10 +63,12 @@ async fn http_faults(State(state): State<AppState>, req: Request, next: Next) ->
     if let Some(d) = state.faults.take_delay(&path) {
         tokio::time::sleep(d).await;
     }
-    match state.faults.take_http(&path) {
+    let response = match state.faults.take_http(&path) {
         Some(status) => fault_response(status),
         None => next.run(req).await,
-    }
+    };
+    state.faults.count_answer(&path);
+    response
 }
 
 /// The body Rocket.Chat (or the proxy in front of it) gives for a status.
