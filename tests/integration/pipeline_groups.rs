@@ -109,15 +109,22 @@ async fn onchar_delivers_prefixed_messages_without_the_prefix() {
     assert_eq!(t.body, "hello");
     assert!(t.was_mentioned, "a prefix addresses the bot");
 
+    // `!` is not an onchar prefix here, but the command prefix: from a sender who may run
+    // commands, `!hello` is offered to the host as the command `/hello` (which the host runs
+    // or drops), with the text as typed.
     let other_prefix = h.post("alice", GENERAL, "!hello");
-    assert_eq!(h.dropped(&other_prefix).await, DropReason::NoMention);
+    let t = trigger(&mut h, &other_prefix).await;
+    assert_eq!(
+        (t.reason.as_str(), t.body.as_str(), t.typed_as.as_deref()),
+        ("controlCommand", "/hello", Some("!hello"))
+    );
     let plain = h.post("alice", GENERAL, "hello");
     assert_eq!(h.dropped(&plain).await, DropReason::NoMention);
     let mentioned = h.post("alice", GENERAL, "@mybot hello");
     assert_eq!(trigger(&mut h, &mentioned).await.reason, "mention");
 
-    assert_eq!(h.status().await.delivered, 2);
-    assert_eq!(h.drops().await.get("noMention"), Some(&2));
+    assert_eq!(h.status().await.delivered, 3);
+    assert_eq!(h.drops().await.get("noMention"), Some(&1));
     h.close().await;
 }
 
