@@ -33,9 +33,15 @@ command -v curl >/dev/null || { echo "tarball.sh: curl not found" >&2; exit 1; }
 t0=$SECONDS
 work="$(mktemp -d)"
 sim_pid=""
+# The script's own status is kept: the simulator's, killed here (143), must not replace it.
 cleanup() {
-  [[ -n $sim_pid ]] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
+  local rc=$?
+  if [[ -n $sim_pid ]]; then
+    kill "$sim_pid" 2>/dev/null || true
+    wait "$sim_pid" 2>/dev/null || true
+  fi
   rm -rf "$work"
+  exit "$rc"
 }
 trap cleanup EXIT
 fail() { echo "FAIL $*" >&2; exit 1; }
