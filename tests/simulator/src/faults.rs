@@ -1,7 +1,6 @@
 //! Fault injection: what tests arm through [`crate::Simulator::faults`] or `POST /_sim/faults`.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -112,7 +111,9 @@ pub struct Faults {
     /// Calls answered per route (path without query), faults included: lets a test wait
     /// until the client got past a given call.
     answered: Mutex<HashMap<String, u64>>,
-    half_open: AtomicBool,
+    /// Whether sockets are half-open. A watch, so a session hears the window end at once:
+    /// a link that went dead is then closed, never resumed (see `ddp::session`).
+    half_open: tokio::sync::watch::Sender<bool>,
     store: Arc<Store>,
 }
 
@@ -121,7 +122,7 @@ impl Faults {
         Faults {
             armed: Mutex::default(),
             answered: Mutex::default(),
-            half_open: AtomicBool::new(false),
+            half_open: tokio::sync::watch::Sender::new(false),
             store,
         }
     }
@@ -134,7 +135,7 @@ impl Faults {
     pub fn inject(&self, fault: Fault) -> bool {
         match fault {
             Fault::DropSockets => self.drop_sockets(),
-            Fault::HalfOpen { on } => self.half_open.store(on, Ordering::SeqCst),
+            Fault::HalfOpen { on } => self.set_half_open(on),
             Fault::RefuseConnections { seconds } => {
                 self.refuse_connections(Duration::from_secs_f64(seconds))
             }
@@ -177,12 +178,17 @@ impl Faults {
 
     /// Half-open mode: sockets stay open but the server goes silent (no pongs, no events).
     pub fn set_half_open(&self, on: bool) {
-        self.half_open.store(on, Ordering::SeqCst);
+        self.half_open.send_replace(on);
     }
 
     /// Whether sockets are half-open.
     pub fn is_half_open(&self) -> bool {
-        self.half_open.load(Ordering::SeqCst)
+        *self.half_open.borrow()
+    }
+
+    /// Follow the half-open switch (a session closes its socket when a window it saw ends).
+    pub fn watch_half_open(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.half_open.subscribe()
     }
 
     /// Reset new connections for a while.
@@ -243,7 +249,7 @@ impl Faults {
     /// Clear every fault.
     pub fn reset(&self) {
         *self.armed() = Armed::default();
-        self.half_open.store(false, Ordering::SeqCst);
+        self.set_half_open(false);
     }
 }
 

@@ -71,6 +71,9 @@ pub async fn run(mut socket: WebSocket, state: AppState, ip: String) {
         .next_conn_id
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut bus = state.store.bus().subscribe();
+    let mut half_open = state.faults.watch_half_open();
+    // Whether this connection lived through a half-open window: its link counts as dead.
+    let mut went_silent = *half_open.borrow_and_update();
     let mut s = Session {
         limiter: ratelimit::for_store(&state.store),
         state,
@@ -94,6 +97,20 @@ pub async fn run(mut socket: WebSocket, state: AppState, ip: String) {
             break;
         }
         tokio::select! {
+            changed = half_open.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                let on = *half_open.borrow_and_update();
+                went_silent |= on;
+                if !on && went_silent {
+                    // A real half-open link does not come back: what the server sent into it
+                    // is gone and the connection is eventually reset. The client must notice,
+                    // reconnect and catch up; resuming on the same socket would lose silently.
+                    tracing::debug!(conn, "half-open window over: connection reset");
+                    return;
+                }
+            }
             ev = bus.recv() => match ev {
                 Ok(BusEvent::DropSockets) => break,
                 Ok(ev) => {

@@ -35,7 +35,7 @@ async fn malformed_frame_is_sent_raw_on_every_socket() {
 }
 
 #[tokio::test]
-async fn half_open_goes_silent_without_closing_and_recovers() {
+async fn half_open_goes_silent_without_closing_then_resets_the_connection() {
     let s = sim_with(SimConfig {
         heartbeat_interval: Duration::from_millis(150),
         heartbeat_timeout: Duration::from_millis(150),
@@ -64,9 +64,15 @@ async fn half_open_goes_silent_without_closing_and_recovers() {
     );
 
     s.faults().inject(Fault::HalfOpen { on: false });
-    c.send(json!({"msg": "ping", "id": "back"})).await;
+    // The dead link does not come back to life: the connection is reset, so the client
+    // reconnects and catches up instead of going on as if nothing was lost.
+    assert!(matches!(c.next_within(WAIT).await, Seen::Closed(_)));
+    // A connection opened during the window was on the dead link too.
+    assert!(matches!(fresh.next_within(WAIT).await, Seen::Closed(_)));
+    let mut after = Client::logged_in(&s, BOT_TOKEN).await;
+    after.send(json!({"msg": "ping", "id": "back"})).await;
     assert_eq!(
-        c.recv_where(|f| f["msg"] == "pong").await,
+        after.recv_where(|f| f["msg"] == "pong").await,
         json!({"msg": "pong", "id": "back"})
     );
 }
