@@ -109,16 +109,18 @@ fn gap_reason(e: &RestError) -> Option<String> {
     }
 }
 
-/// Every message posted after `since_ms` in the rooms the bot is a member of, oldest first,
-/// or, for a room in `room_seen_ms` (the newest `ts` seen there), after that: the newest
-/// message seen in any room says nothing about the others. A catch-up reads the rooms one
-/// after the other, so when the connection drops while it runs, a room read late can carry
-/// messages seconds newer than the drop, while a room read early missed what was posted
-/// after it was read; each room resumes from what was seen in it.
-/// with those rooms; then the messages of `edit_rooms` (rooms with recent deliveries) and of
-/// livechat rooms edited or deleted since then. The pipeline tells edits of delivered messages from repeats by
-/// `editedAt`. A room whose history the server refuses or keeps rate-limiting is not a reason
-/// to hold back the others: what it would not give is listed in [`Missed::gaps`].
+/// What was posted while the bot was away, in the rooms it is a member of, oldest first.
+///
+/// Each room in `room_seen_ms` (the newest `ts` seen there) resumes from that; any other room
+/// from `since_ms`, up to which the live stream covered every room. One mark for all rooms
+/// would not do: a catch-up reads the rooms one after the other, so when the connection
+/// drops while it runs, a room read late can carry messages seconds newer than the drop
+/// while a room read early, or not read at all, missed what was posted after it.
+///
+/// Then the messages of `edit_rooms` (rooms with recent deliveries) and of livechat rooms
+/// edited or deleted since then; the pipeline tells edits of delivered messages from repeats
+/// by `editedAt`. A room whose history the server refuses or keeps rate-limiting is not a
+/// reason to hold back the others: what it would not give is listed in [`Missed::gaps`].
 pub async fn missed_messages(
     rest: &RestClient,
     since_ms: i64,
@@ -128,11 +130,11 @@ pub async fn missed_messages(
     let (last_seen_ms, started_ms) = (since_ms, chrono::Utc::now().timestamp_millis());
     let since_ms = since_ms - OVERLAP_MS;
     let since = iso(since_ms);
-    // Where each room resumes: what was seen in it (never later than `since_ms`).
+    // Where each room resumes: what was seen in it, or where the live stream left off.
     let room_since = |rid: &str| {
         room_seen_ms
             .get(rid)
-            .map_or(since_ms, |seen| (seen - OVERLAP_MS).min(since_ms))
+            .map_or(since_ms, |seen| seen - OVERLAP_MS)
     };
     let oldest_ms = room_seen_ms
         .values()

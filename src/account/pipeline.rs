@@ -46,7 +46,10 @@ pub struct Inbound {
     dedupe: Dedupe,
     /// Room facts, shared with the supervisor that keeps them current.
     pub rooms: RoomDirectory,
-    /// Newest server `ts` seen on any message (epoch ms): where a catch-up starts.
+    /// Newest server `ts` of a message received live, or restored from the state file (epoch
+    /// ms): up to about there the live stream covered every room, so a catch-up starts there
+    /// for rooms nothing was seen in. Not moved by catch-up: a catch-up cut short reads some
+    /// rooms past the moment the connection dropped again and others not at all.
     pub watermark_ms: Option<i64>,
     /// Rooms with recent deliveries: where a catch-up looks for edits.
     pub recent_rooms: RecentRooms,
@@ -207,7 +210,7 @@ impl Inbound {
             edited_at: doc.edited_at_ms(),
             updated_at: doc.updated_at_ms(),
         };
-        let Some(seen) = self.admit(id, rid, stamps) else {
+        let Some(seen) = self.admit(id, rid, stamps, source) else {
             return;
         };
         let (id, rid) = (id.to_owned(), rid.to_owned());
@@ -236,7 +239,7 @@ impl Inbound {
             edited_at: date("editedAt"),
             updated_at: date("_updatedAt"),
         };
-        let Some(seen) = self.admit(id, rid, stamps) else {
+        let Some(seen) = self.admit(id, rid, stamps, source) else {
             return;
         };
         self.process(Doc::Tree(raw), id, rid, seen, stream_meta, source)
@@ -245,8 +248,14 @@ impl Inbound {
 
     /// Advance the watermark and de-duplicate; `None` when the message is a repeat (counted
     /// and dropped here).
-    fn admit(&mut self, id: &str, rid: &str, stamps: Stamps) -> Option<Seen> {
-        if let Some(ts) = stamps.ts.map(|v| v as i64) {
+    fn admit(
+        &mut self,
+        id: &str,
+        rid: &str,
+        stamps: Stamps,
+        source: MessageSource,
+    ) -> Option<Seen> {
+        if let (Some(ts), MessageSource::Live) = (stamps.ts.map(|v| v as i64), source) {
             self.watermark_ms = Some(self.watermark_ms.map_or(ts, |w| w.max(ts)));
         }
         let seen = self.dedupe.observe(id, rid, stamps);

@@ -406,3 +406,52 @@ async fn a_drop_during_a_catch_up_loses_nothing_of_a_room_read_before_it() {
         h.events.dump()
     );
 }
+
+/// As above, for a room where nothing was seen yet: the DM has had no message since the bot
+/// started, so it has no watermark of its own. It must resume from what the live stream had
+/// covered (the newest message received live), not from the newest message of any room,
+/// which the slow channel history of the interrupted catch-up moved seconds past the drop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drop_during_a_catch_up_loses_nothing_of_a_room_nothing_was_seen_in() {
+    const ROOMS_GET: &str = "/api/v1/rooms.get";
+    let mut h = Harness::pat().await;
+    let seen = h.post("alice", GENERAL, "seen before");
+    h.delivered(&seen).await;
+    let rooms_before = h.sim.faults().answered(ROOMS_GET);
+    h.sim.faults().inject(Fault::Delay {
+        route: "/api/v1/channels.history".into(),
+        ms: 4_000,
+        count: 1,
+    });
+    h.sim.faults().drop_sockets();
+    h.events
+        .expect("authenticated again", LONG_WAIT, |e| {
+            matches!(e.event, Event::Authenticated { .. })
+        })
+        .await;
+    // The catch-up has listed the rooms (the DM had nothing new) and waits for the channel.
+    answered_beyond(&h, ROOMS_GET, rooms_before).await;
+    h.sim.faults().drop_sockets();
+    let dm = h.post("alice", DM, "first DM, posted while the catch-up ran");
+    let dm_ts = h.sim.store().message(&dm).expect("stored")["ts"]["$date"]
+        .as_i64()
+        .expect("ts");
+    let later = post_at(&h, "bob", GENERAL, "later in the channel", dm_ts + 3_000);
+    h.events
+        .expect(
+            &format!("message {later}"),
+            LONG_WAIT,
+            |e| matches!(&e.event, Event::Message { message } if message.message_id == later),
+        )
+        .await;
+    h.events
+        .expect(
+            &format!("message {dm}"),
+            LONG_WAIT,
+            |e| matches!(&e.event, Event::Message { message } if message.message_id == dm),
+        )
+        .await;
+    let counts = h.events.message_counts(Some("default"));
+    assert_eq!(counts.get(&dm), Some(&1), "{}", h.events.dump());
+    assert_eq!(counts.get(&later), Some(&1), "{}", h.events.dump());
+}
