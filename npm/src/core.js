@@ -15,6 +15,21 @@ const waiters = new Map(); // accountId -> Set<(event) => void>, for `waitUsable
 
 const STATE_EVENTS = new Set(["authenticated", "authFailed", "accountStopped"]);
 
+/** Where the core's own log lines go (they belong to no account): OpenClaw's logger. */
+let coreLog = null;
+export function setCoreLog(log) {
+  if (log) coreLog = log;
+}
+
+/** A core `log` event (at the core's `logLevel`, default warn) in OpenClaw's logger. */
+export function forwardLog(log, ev) {
+  const line = `rocketchat: ${ev.message}`;
+  if (ev.level === "error") log?.error?.(line);
+  else if (ev.level === "warn") log?.warn?.(line);
+  else if (ev.level === "info") log?.info?.(line);
+  else log?.debug?.(line);
+}
+
 export function getCore() {
   if (!core || core.closed) {
     const { RocketChatCore } = loadNative();
@@ -29,7 +44,8 @@ export function getCore() {
         } catch {
           continue;
         }
-        handlers.get(event.accountId)?.(event);
+        if (event.accountId == null && event.type === "log") forwardLog(coreLog, event);
+        else handlers.get(event.accountId)?.(event);
         if (STATE_EVENTS.has(event.type)) {
           for (const wake of waiters.get(event.accountId) ?? []) wake(event);
         }

@@ -8,7 +8,7 @@ import { createChannelPairingController } from "openclaw/plugin-sdk/channel-pair
 import { finalizeInboundContext } from "openclaw/plugin-sdk/reply-runtime";
 import { resolveThreadSessionKeys } from "openclaw/plugin-sdk/routing";
 import { CHANNEL_ID, normalizeAllowEntry, resolveAccount } from "./config.js";
-import { getCore, startCoreAccount, stopCoreAccount } from "./core.js";
+import { getCore, setCoreLog, startCoreAccount, stopCoreAccount } from "./core.js";
 import { inboundDispatcher } from "./debounce.js";
 import { fetchGroupHistory } from "./history.js";
 import { commandAccess, messageText } from "./host-rules.js";
@@ -261,15 +261,6 @@ async function readAndApplyStore(state) {
   state.log?.info?.(`rocketchat: pairing store synced (+${approve.length} -${revoke.length})`);
 }
 
-/** The core's own log lines (`log` events, at the core's `logLevel`) in OpenClaw's logger. */
-export function forwardLog(log, ev) {
-  const line = `rocketchat: ${ev.message}`;
-  if (ev.level === "error") log?.error?.(line);
-  else if (ev.level === "warn") log?.warn?.(line);
-  else if (ev.level === "info") log?.info?.(line);
-  else log?.debug?.(line);
-}
-
 export function statusPatch(st) {
   if (!st) return { connected: false, running: false };
   const connected = st.state === "ready" || st.state === "connected";
@@ -316,6 +307,7 @@ async function runAccount(ctx, getRuntime, me) {
   const { accountId, cfg, abortSignal } = ctx;
   if (abortSignal.aborted) return;
   const log = ctx.log ?? { info: (m) => ctx.runtime?.log?.(m), warn: (m) => ctx.runtime?.log?.(m), error: (m) => ctx.runtime?.error?.(m) };
+  setCoreLog(log);
   const state = {
     rt, cfg, accountId, log, account: ctx.account, approved: new Set(),
     pairing: createChannelPairingController({ core: rt, channel: CHANNEL_ID, accountId }),
@@ -332,8 +324,6 @@ async function runAccount(ctx, getRuntime, me) {
       handlePairingRequest(state, ev).catch((e) => log.error?.(`rocketchat: pairing request failed: ${String(e?.message ?? e)}`));
     } else if (ev.type === "authFailed" || ev.type === "error" || ev.type === "sendFailed") {
       log.warn?.(`rocketchat: ${ev.type}: ${ev.message ?? ev.error ?? ev.reason ?? JSON.stringify(ev)}`);
-    } else if (ev.type === "log") {
-      forwardLog(log, ev);
     } else if (ev.type === "messageEdited" || ev.type === "messageDeleted") {
       // OpenClaw has no inbound edit or delete to hand these to; an edit that newly passes
       // the access rules arrives as a new `message` (the core decides).

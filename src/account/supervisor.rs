@@ -39,6 +39,7 @@ async fn stopped_during(stop: &mut watch::Receiver<bool>, d: Duration) -> bool {
 /// Who the bot is, asked until the server answers (or the account is stopped).
 async fn fetch_identity(
     shared: &Shared,
+    base_url: &str,
     options: &AccountOptions,
     stop: &mut watch::Receiver<bool>,
 ) -> Option<Identity> {
@@ -59,6 +60,11 @@ async fn fetch_identity(
                 e @ (AuthError::Rejected(_) | AuthError::TwoFactorRequired(_)),
             )) => {
                 let reason = e.to_string();
+                let wait = options.auth_failure_delay.as_secs();
+                tracing::error!(
+                    account = %shared.id,
+                    "{base_url} refused the bot's login: {reason}; trying again in {wait} s"
+                );
                 (
                     Event::AuthFailed {
                         reason,
@@ -71,6 +77,18 @@ async fn fetch_identity(
             Err(e) => {
                 failures += 1;
                 let delay = options.backoff.next_delay(failures);
+                let wait = delay.as_secs_f64();
+                match &e {
+                    RestError::Network { .. } | RestError::Timeout { .. } => tracing::warn!(
+                        account = %shared.id,
+                        "cannot reach a server at {base_url} ({e}); trying again in {wait:.1} s \
+                         (check baseUrl if this goes on)"
+                    ),
+                    _ => tracing::warn!(
+                        account = %shared.id,
+                        "cannot log in at {base_url}: {e}; trying again in {wait:.1} s"
+                    ),
+                }
                 (
                     Event::Disconnected {
                         reason: e.to_string(),
@@ -103,7 +121,9 @@ pub(super) async fn supervise(
     let id = shared.id.clone();
     let insecure = config.tls.insecure_skip_verify;
     shared.queue.push(Some(&id), Event::AccountStarted);
-    let Some(identity) = fetch_identity(&shared, &options, &mut stop).await else {
+    let Some(identity) =
+        fetch_identity(&shared, config.base_url.as_str(), &options, &mut stop).await
+    else {
         finish(&shared, "stopped", 0);
         return;
     };

@@ -306,7 +306,11 @@ const tests = {
   },
   // An account whose server cannot be reached keeps running (the core retries) and
   // `channels status --probe` says why, in the user's words, next to the accounts that work.
-  async unreachable_account({ state }) {
+  async unreachable_account({ state, gw }) {
+    // The core's own warnings (its `log` events) reach OpenClaw's log through the plugin.
+    const logged = () => gw.log.find((l) => /rocketchat\S* cannot reach a server at http:\/\/127\.0\.0\.1:9/.test(l));
+    for (const until = Date.now() + 60_000; !logged() && Date.now() < until; ) await sleep(250);
+    if (!logged()) throw new Error("no core warning about the unreachable server in the gateway log");
     const st = await openclaw(state.env, ["channels", "status", "--json"]);
     const acct = channelAccount(JSON.parse(st.stdout), "unreachable");
     if (!(acct?.running === true && acct.connected === false)) throw new Error(`channels status: ${JSON.stringify(acct)}`);
@@ -315,7 +319,7 @@ const tests = {
     if (!/probe failed: .*cannot reach a server at http:\/\/127\.0\.0\.1:9/.test(line)) throw new Error(`channels status --probe: ${probe.stdout.slice(-800)}${probe.stderr.slice(-400)}`);
     const ok = probe.stdout.split("\n").find((l) => l.includes("rocketchat:default")) ?? "";
     if (/probe failed/.test(ok)) throw new Error(`the default account's probe failed: ${ok}`);
-    return `running, not connected; probe: ${line.trim().slice(0, 160)}`;
+    return `running, not connected; probe: ${line.trim().slice(0, 160)}; logged: ${logged().trim().slice(0, 160)}`;
   },
   // An end-to-end-encrypted message cannot be read: the room is told once, the agent never sees
   // the ciphertext, and `channels status` counts it.

@@ -60,3 +60,20 @@ async fn without_a_log_level_no_log_events_are_made() {
     );
     h.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_cannot_be_reached_is_a_warning_naming_it() {
+    let mut options = core_options();
+    options.log_level = Some(LogLevel::Warn);
+    let mut h = Harness::with_options(SimConfig::default(), options).await;
+    // Nobody listens on the discard port: the login's connection is refused.
+    h.apply(&pat_section("http://127.0.0.1:9")).await;
+    h.events
+        .expect("a warning naming the server", WAIT, |e| {
+            matches!(&e.event, Event::Log { level: LogLevel::Warn, message }
+                if message.contains("cannot reach a server at http://127.0.0.1:9")
+                    && message.contains("trying again in"))
+        })
+        .await;
+    h.close().await;
+}
