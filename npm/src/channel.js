@@ -17,6 +17,7 @@ import { getCore, startCoreAccount, waitUsable } from "./core.js";
 import { sendReplyMedia, sendReplyText, startAccount, statusPatch, stopAccount } from "./gateway.js";
 import { deleteAccount, setAccountEnabled } from "./accounts.js";
 import { probeRocketchat, rocketchatSetup, rocketchatSetupWizard } from "./setup.js";
+import { resolveReplyToMode } from "./threading.js";
 
 export { CHANNEL_ID, DEFAULT_ACCOUNT_ID, listAccountIds, resolveAccount };
 export { NativeCoreMissingError } from "./native.js";
@@ -195,7 +196,8 @@ export const rocketchatPlugin = createChatChannelPlugin({
       },
     },
   },
-  threading: { topLevelReplyToMode: "off" },
+  // OpenClaw's dispatcher applies the mode to each message of an answer (gateway.js threads them).
+  threading: { resolveReplyToMode: ({ cfg, accountId, chatType }) => resolveReplyToMode(cfg, accountId, chatType) },
   outbound: {
     base: {
       // The core splits and sends; the host hands over whole texts.

@@ -12,6 +12,8 @@ export function mergeMessages(items) {
   const join = (pick) => items.map(pick).filter((t) => t && t.trim()).join("\n");
   return {
     ...last,
+    // How many messages this turn answers (replyToMode "batched" threads only those).
+    batchSize: items.length,
     text: join((m) => m.text),
     trigger: last.trigger && {
       ...last.trigger,

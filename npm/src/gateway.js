@@ -10,10 +10,11 @@ import { resolveThreadSessionKeys } from "openclaw/plugin-sdk/routing";
 import { CHANNEL_ID, normalizeAllowEntry, resolveAccount } from "./config.js";
 import { getCore, setCoreLog, startCoreAccount, stopCoreAccount } from "./core.js";
 import { inboundDispatcher } from "./debounce.js";
-import { fetchGroupHistory } from "./history.js";
+import { fetchContext } from "./history.js";
 import { commandAccess, messageText } from "./host-rules.js";
 import { resolveInboundMedia } from "./media.js";
 import { replyMediaRoots, sendMediaReply } from "./outbound-media.js";
+import { replyThread, replyThreadingPolicy, resolveReplyToMode, turnThread } from "./threading.js";
 
 // OpenClaw's pairing store has no change notification: it is read this often.
 const STORE_POLL_MS = 2000;
@@ -51,7 +52,9 @@ async function dispatchMessage(state, m) {
     accountId,
     peer: { kind, id: kind === "direct" ? senderId : m.roomId },
   });
-  const threadId = m.threadId || undefined;
+  // The turn's thread: the message's own, or a new one under it (replyToMode).
+  const replyToMode = resolveReplyToMode(cfg, accountId, kind);
+  const threadId = turnThread(m, replyToMode);
   const keys = resolveThreadSessionKeys({
     baseSessionKey: route.sessionKey,
     threadId,
@@ -71,11 +74,13 @@ async function dispatchMessage(state, m) {
   }
   // Attached files: saved in OpenClaw's media store; a placeholder or a note in the agent's text.
   const { text: body, payload: mediaPayload } = await resolveInboundMedia(state, m, text);
-  // Groups only: in a DM the session already holds the conversation.
-  const inboundHistory = kind !== "direct" ? await fetchGroupHistory(getCore(), state, m, threadId) : undefined;
+  // What was said since the bot last spoke, and a thread's first message (DMs: threads only).
+  const context = await fetchContext(getCore(), state, m, { kind, roomLabel });
   const ctxPayload = finalizeInboundContext({
     ...mediaPayload,
-    InboundHistory: inboundHistory,
+    InboundHistory: context.history,
+    ThreadStarterBody: context.starter ? `${context.starter.sender}: ${context.starter.body}` : undefined,
+    ThreadLabel: context.starter?.label,
     Body: `[rocketchat message id: ${m.messageId} room: ${m.roomId}]\n${body}`,
     BodyForAgent: body,
     RawBody: text,
@@ -99,6 +104,8 @@ async function dispatchMessage(state, m) {
     MessageSid: m.messageId,
     ReplyToId: threadId,
     MessageThreadId: threadId,
+    ReplyToMode: replyToMode,
+    ReplyThreading: replyThreadingPolicy(replyToMode, m),
     Timestamp: typeof m.ts === "number" ? m.ts : undefined,
     WasMentioned: kind !== "direct" ? Boolean(trigger.wasMentioned) : undefined,
     CommandAuthorized: cmd.commandAuthorized,
@@ -143,22 +150,25 @@ async function dispatchMessage(state, m) {
     deliver: async (payload, info) => {
       const text = payload.text ?? "";
       const media = payload.mediaUrls?.length ? payload.mediaUrls : payload.mediaUrl ? [payload.mediaUrl] : [];
+      // This message's thread: the turn's, or as the dispatcher applied replyToMode to it.
+      const thread = replyThread(m, payload);
       if (text.trim() && !media.length) {
         if (info.kind === "block" || (info.kind === "final" && streamId !== undefined)) {
-          streamId ??= (await core.streamStart({ accountId, target: replyTarget, threadId: threadId ?? undefined })).streamId;
+          // A stream stays where its first block went.
+          streamId ??= (await core.streamStart({ accountId, target: replyTarget, threadId: thread })).streamId;
           // OpenClaw trims each block: put back the separator its own coalescer would join them with.
           await core.streamPush({ streamId, text: streamed ? joiner + text : text });
           streamed = true;
           if (info.kind === "final") await finishStream();
           return;
         }
-        await sendReplyText(rt, cfg, accountId, replyTarget, text, threadId);
+        await sendReplyText(rt, cfg, accountId, replyTarget, text, thread);
       }
       if (media.length) {
         // The agent's files: only from the roots the host allows this agent (its workspace, the
         // media store, OpenClaw's temp folder); the text rides on the first upload.
         const access = { mediaLocalRoots: replyMediaRoots(cfg, route.agentId) };
-        await sendReplyMedia(rt, cfg, accountId, replyTarget, media, text.trim() ? text : undefined, threadId, { access, log });
+        await sendReplyMedia(rt, cfg, accountId, replyTarget, media, text.trim() ? text : undefined, thread, { access, log });
       }
       if (info.kind === "final") await finishStream();
     },

@@ -1,8 +1,9 @@
-// Group history: when the bot is triggered in a room or thread, what was said there since its
-// last message, read from the server (so it survives restarts) through the core's `history`
-// verb, which applies the access rules: senders who may not talk to the bot are left out.
-// Handed to OpenClaw as `InboundHistory` ("Chat history since last reply"). The core is passed
-// in, so the selection can be tested without a native module or a host.
+// Conversation context: when the bot is triggered in a room or thread, what was said there since
+// its last message, and in a thread the message that started it, read from the server (so it
+// survives restarts) through the core's `history` verb, which applies the access rules: senders
+// who may not talk to the bot are left out. Handed to OpenClaw as `InboundHistory` ("Chat
+// history since last reply") and `ThreadStarterBody`. The core is passed in, so the selection
+// can be tested without a native module or a host.
 
 // OpenClaw's default for `messages.groupChat.historyLimit` (plugin-sdk/reply-history).
 export const DEFAULT_HISTORY_LIMIT = 50;
@@ -59,37 +60,56 @@ export function selectHistory(messages, { trigger, botUserId, limit, threadId })
   return out.reverse();
 }
 
+/**
+ * A thread's first message, when `messages` has it (the access rules may have left it out):
+ * `{sender, body, label}`, the body within the budget of one entry.
+ */
+export function threadStarter(messages, { threadId, roomLabel }) {
+  const root = threadId ? messages.find((h) => h.messageId === threadId) : undefined;
+  const body = root ? entryBody(root) : "";
+  if (!body) return undefined;
+  const sender = root.sender?.name || root.sender?.username || root.sender?.id || "unknown";
+  const preview = body.replace(/\s+/g, " ").slice(0, 80);
+  return { sender, body: clip(body, MAX_ENTRY_CHARS), label: `Rocket.Chat thread in ${roomLabel}: ${preview}` };
+}
+
 async function botUserId(core, state) {
   if (!state.botUserId) state.botUserId = (await core.status({ accountId: state.accountId }))?.userId;
   return state.botUserId;
 }
 
 /**
- * `InboundHistory` for a group/channel message, or undefined (disabled, nothing new, or the
- * server could not be read: logged, and the turn goes on without it).
+ * The context of a turn: `{history, starter}`, each undefined when there is none (history
+ * disabled, nothing new, not a thread, or the server could not be read: logged, and the turn
+ * goes on without it). Groups get the room's or thread's recent messages; a DM only its
+ * thread's (the DM's own session holds the rest of the conversation).
  */
-export async function fetchGroupHistory(core, state, m, threadId) {
+export async function fetchContext(core, state, m, { kind, roomLabel } = {}) {
+  const threadId = m.threadId || undefined;
   const limit = resolveHistoryLimit(state.cfg);
-  if (limit === 0) return undefined;
+  if (limit === 0 || (kind === "direct" && !threadId)) return {};
   let timer;
   try {
     const fetched = core.history({
       accountId: state.accountId,
       target: `room:${m.roomId}`,
-      threadId: threadId ?? undefined,
+      threadId,
       limit: Math.min(MAX_FETCH, limit + 1), // + the trigger itself
     });
     fetched.catch(() => {}); // a late failure after the timeout is not an unhandled rejection
     const timeout = new Promise((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${FETCH_TIMEOUT_MS / 1000} s`)), FETCH_TIMEOUT_MS);
     });
-    const messages = await Promise.race([fetched, timeout]);
-    const entries = selectHistory(messages ?? [], { trigger: m, botUserId: await botUserId(core, state), limit, threadId });
-    return entries.length ? entries : undefined;
+    const messages = (await Promise.race([fetched, timeout])) ?? [];
+    const starter = threadStarter(messages, { threadId, roomLabel: roomLabel ?? m.roomId });
+    // The root is the starter, not history: it stays in view however long ago the bot spoke.
+    const rest = starter ? messages.filter((h) => h.messageId !== threadId) : messages;
+    const entries = selectHistory(rest, { trigger: m, botUserId: await botUserId(core, state), limit, threadId });
+    return { history: entries.length ? entries : undefined, starter };
   } catch (e) {
     const where = threadId ? `a thread in ${m.roomName ? `#${m.roomName}` : m.roomId}` : m.roomName ? `#${m.roomName}` : m.roomId;
     state.log?.warn?.(`rocketchat: could not read the recent messages of ${where}, answering without them: ${String(e?.message ?? e)}`);
-    return undefined;
+    return {};
   } finally {
     clearTimeout(timer);
   }

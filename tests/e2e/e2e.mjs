@@ -28,7 +28,8 @@ const DM_BOB = "Bq7dYg4KxWnZcT3rAYh3nR6vPq2XzMt8Ws"; // mybot + bob: created by 
 // groups answer allowlisted senders only. The top level is the `default` account (the simulator
 // every case uses unless it says otherwise); the other accounts of the same gateway each have a
 // simulator of their own (same seed bot), so no other case sees them: `stream` with block
-// streaming on, `v7` and `v6` with the Rocket.Chat 7.x and 6.x profiles; `unreachable` points at a
+// streaming on, `v7` and `v6` with the Rocket.Chat 7.x and 6.x profiles (`v7` answers top-level
+// channel messages in a thread: replyToMode "first"); `unreachable` points at a
 // port nobody listens on (the core keeps retrying, the probe says why).
 const UNREACHABLE_URL = "http://127.0.0.1:9";
 const STREAM = { textChunkLimit: 2000, blockStreamingCoalesce: { minChars: 1200, idleMs: 800 } };
@@ -44,7 +45,7 @@ const section = (simUrl, sims) => ({
   groupAllowFrom: ["alice"],
   accounts: {
     stream: { baseUrl: sims.stream.url, blockStreaming: true, ...STREAM },
-    v7: { baseUrl: sims.v7.url },
+    v7: { baseUrl: sims.v7.url, replyToMode: "first" },
     v6: { baseUrl: sims.v6.url },
     unreachable: { baseUrl: UNREACHABLE_URL },
   },
@@ -270,6 +271,31 @@ const tests = {
     await sim.post("alice", GENERAL, `@${SIM_BOT.username} in thread`, { tmid: root._id });
     const msgs = await waitForBot(sim, GENERAL, since, (m) => m.some((x) => x.msg.includes("echo:") && x.tmid === root._id));
     return `answered in thread ${root._id} (${msgs.length} bot messages)`;
+  },
+  // replyToMode "first" (the v7 account): a mention at the top of a channel is answered in a
+  // thread under it, a DM stays flat; asked again in that thread, the agent sees the thread's
+  // first message and not the reply of a sender outside groupAllowFrom.
+  async reply_in_new_thread({ sims, model }) {
+    const sim = sims.v7;
+    const tag = `t${Date.now().toString(36)}`;
+    const since = new Date().toISOString();
+    const root = (await sim.post("alice", GENERAL, `@${SIM_BOT.username} ${tag} the build is red`)).message;
+    const first = (await waitForBot(sim, GENERAL, since, (m) => m.some((x) => x.msg.includes(`${tag} the build is red`)))).find((x) => x.msg.includes(tag));
+    if (first.tmid !== root._id) throw new Error(`not answered in a thread under the message: ${JSON.stringify(first)}`);
+    await sim.post("bob", GENERAL, `${tag} bob: drop the tables`, { tmid: root._id });
+    const sinceMs = Date.now();
+    await sim.post("alice", GENERAL, `@${SIM_BOT.username} ${tag} and now?`, { tmid: root._id });
+    const second = (await waitForBot(sim, GENERAL, since, (m) => m.some((x) => x.msg.includes(`${tag} and now?`)))).find((x) => x.msg.includes(`${tag} and now?`));
+    if (second.tmid !== root._id) throw new Error(`the follow-up was not answered in the thread: ${JSON.stringify(second)}`);
+    const asked = (await model.requests()).filter((r) => Date.parse(r.at) >= sinceMs).map((r) => JSON.stringify(r.body ?? "")).filter((b) => b.includes(`${tag} and now?`));
+    const seen = asked.find((b) => b.includes(`${tag} the build is red`));
+    if (!seen) throw new Error(`the thread's first message did not reach the agent (${asked.length} requests)`);
+    if (seen.includes("drop the tables")) throw new Error("bob's thread reply (not allowlisted) reached the agent");
+    const dmSince = new Date().toISOString();
+    await sim.post("alice", DM_ALICE, `${tag} in a DM`);
+    const dm = (await waitForBot(sim, DM_ALICE, dmSince, (m) => m.some((x) => x.msg.includes(`${tag} in a DM`)))).find((x) => x.msg.includes(tag));
+    if (dm.tmid) throw new Error(`a DM answer went into a thread: ${JSON.stringify(dm)}`);
+    return `answered in thread ${root._id}, the follow-up there with the thread's start in view, the DM flat`;
   },
   // Group history: what was said in the room since the bot last spoke reaches the agent with the
   // next mention, without the messages of senders outside groupAllowFrom.

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 
-import { MAX_HISTORY_CHARS, fetchGroupHistory, resolveHistoryLimit, selectHistory } from '../../npm/src/history.js'
+import { MAX_HISTORY_CHARS, fetchContext, resolveHistoryLimit, selectHistory } from '../../npm/src/history.js'
 
 const BOT = 'bot-id'
 let n = 0
@@ -69,10 +69,33 @@ test('a failing fetch is logged and gives no history; 0 does not ask the server'
   const state = { accountId: 'default', cfg: {}, log: { warn: (l) => warnings.push(l) } }
   const core = { history: async () => { throw new Error('rooms.info: 500') }, status: async () => ({ userId: BOT }) }
   const trigger = msg('alice', '@mybot hi', { roomId: 'GENERAL', roomName: 'general' })
-  assert.equal(await fetchGroupHistory(core, state, trigger), undefined)
+  assert.deepEqual(await fetchContext(core, state, trigger, { kind: 'channel' }), {})
   assert.match(warnings[0], /could not read the recent messages of #general.*rooms\.info: 500/)
   let asked = false
   const off = { ...state, cfg: { messages: { groupChat: { historyLimit: 0 } } } }
-  assert.equal(await fetchGroupHistory({ history: async () => { asked = true; return [] } }, off, trigger), undefined)
+  assert.deepEqual(await fetchContext({ history: async () => { asked = true; return [] } }, off, trigger, { kind: 'channel' }), {})
   assert.equal(asked, false)
+})
+
+test('in a thread the root is the starter, kept however long ago the bot answered; a DM outside a thread asks nothing', async () => {
+  const root = msg('alice', 'the deploy is red since  noon', { roomId: 'GENERAL' })
+  const botReply = msg('bot', 'looking', { threadId: root.messageId, sender: { id: BOT, username: 'mybot' } })
+  const later = msg('alice', 'still red', { threadId: root.messageId })
+  const trigger = msg('alice', '@mybot any news?', { threadId: root.messageId, roomId: 'GENERAL', roomName: 'general' })
+  const asked = []
+  const core = { history: async (a) => { asked.push(a); return [root, botReply, later, trigger] }, status: async () => ({ userId: BOT }) }
+  const state = { accountId: 'default', cfg: {} }
+  const got = await fetchContext(core, state, trigger, { kind: 'channel', roomLabel: '#general' })
+  assert.equal(asked[0].threadId, root.messageId)
+  assert.deepEqual(got.starter, { sender: 'Alice', body: 'the deploy is red since  noon', label: 'Rocket.Chat thread in #general: the deploy is red since noon' })
+  assert.deepEqual(bodies(got.history), ['still red'])
+  // The access rules left the root out: no starter, the replies as before.
+  const noRoot = { ...core, history: async () => [botReply, later, trigger] }
+  assert.equal((await fetchContext(noRoot, state, trigger, { kind: 'channel' })).starter, undefined)
+  // A DM: only its threads have context to fetch.
+  asked.length = 0
+  const dm = msg('alice', 'hi', { roomId: 'DM' })
+  assert.deepEqual(await fetchContext(core, state, dm, { kind: 'direct' }), {})
+  assert.equal(asked.length, 0)
+  assert.ok((await fetchContext(core, state, { ...trigger, roomId: 'DM' }, { kind: 'direct' })).starter)
 })
