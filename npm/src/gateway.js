@@ -10,6 +10,7 @@ import { resolveThreadSessionKeys } from "openclaw/plugin-sdk/routing";
 import { CHANNEL_ID, normalizeAllowEntry, resolveAccount } from "./config.js";
 import { getCore, setCoreLog, startCoreAccount, stopCoreAccount } from "./core.js";
 import { inboundDispatcher } from "./debounce.js";
+import { turnFeedback } from "./feedback.js";
 import { fetchContext } from "./history.js";
 import { commandAccess, messageText } from "./host-rules.js";
 import { resolveInboundMedia } from "./media.js";
@@ -72,6 +73,9 @@ async function dispatchMessage(state, m) {
     log?.debug?.(`rocketchat: drop ${m.messageId} in ${m.roomId}: ${cmd.drop}`);
     return;
   }
+  // A reaction on the message while the bot works; the room marked read when it is done.
+  const feedback = turnFeedback({ cfg, core: getCore(), accountId, agentId: route.agentId, m, kind, wasMentioned: trigger.wasMentioned, log });
+  feedback.accepted();
   // Attached files: saved in OpenClaw's media store; a placeholder or a note in the agent's text.
   const { text: body, payload: mediaPayload } = await resolveInboundMedia(state, m, text);
   // What was said since the bot last spoke, and a thread's first message (DMs: threads only).
@@ -152,6 +156,8 @@ async function dispatchMessage(state, m) {
       const media = payload.mediaUrls?.length ? payload.mediaUrls : payload.mediaUrl ? [payload.mediaUrl] : [];
       // This message's thread: the turn's, or as the dispatcher applied replyToMode to it.
       const thread = replyThread(m, payload);
+      // The agent's failure notice (a provider error, an overload) is still posted.
+      if (payload.isError) feedback.failed();
       if (text.trim() && !media.length) {
         if (info.kind === "block" || (info.kind === "final" && streamId !== undefined)) {
           // A stream stays where its first block went.
@@ -159,20 +165,26 @@ async function dispatchMessage(state, m) {
           // OpenClaw trims each block: put back the separator its own coalescer would join them with.
           await core.streamPush({ streamId, text: streamed ? joiner + text : text });
           streamed = true;
+          feedback.answered();
           if (info.kind === "final") await finishStream();
           return;
         }
         await sendReplyText(rt, cfg, accountId, replyTarget, text, thread);
+        feedback.answered();
       }
       if (media.length) {
         // The agent's files: only from the roots the host allows this agent (its workspace, the
         // media store, OpenClaw's temp folder); the text rides on the first upload.
         const access = { mediaLocalRoots: replyMediaRoots(cfg, route.agentId) };
         await sendReplyMedia(rt, cfg, accountId, replyTarget, media, text.trim() ? text : undefined, thread, { access, log });
+        feedback.answered();
       }
       if (info.kind === "final") await finishStream();
     },
-    onError: (err, info) => log?.error?.(`rocketchat ${info?.kind ?? "reply"} delivery failed: ${String(err?.message ?? err)}`),
+    onError: (err, info) => {
+      feedback.failed();
+      log?.error?.(`rocketchat ${info?.kind ?? "reply"} delivery failed: ${String(err?.message ?? err)}`);
+    },
   };
 
   try {
@@ -194,14 +206,33 @@ async function dispatchMessage(state, m) {
           },
           dispatcherOptions: { ...dispatcherPipeline, humanDelay: resolveHumanDelayConfig(cfg, route.agentId), typingCallbacks },
           delivery,
-          replyOptions: { disableBlockStreaming, onModelSelected },
+          replyOptions: {
+            disableBlockStreaming,
+            onModelSelected,
+            onAgentRunStart: () => {
+              feedback.working();
+            },
+            onToolStart: (p) => {
+              feedback.tool(p?.name);
+            },
+            onAgentRunTerminalOutcome: (outcome) => {
+              if (outcome === "failed") feedback.failed();
+            },
+          },
         }),
       },
     });
+  } catch (e) {
+    feedback.failed();
+    throw e;
   } finally {
-    await finishStream().catch((e) => log?.warn?.(`rocketchat: streamed reply failed: ${String(e?.message ?? e)}`));
+    await finishStream().catch((e) => {
+      feedback.failed();
+      log?.warn?.(`rocketchat: streamed reply failed: ${String(e?.message ?? e)}`);
+    });
     // Whatever ended the turn (an error included), the indicator does not outlive it.
     await getCore().typing({ ...typingArgs, active: false }).catch(() => {});
+    feedback.finished();
   }
 }
 
