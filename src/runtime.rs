@@ -411,10 +411,14 @@ impl Core {
         account_id: &str,
         target: &str,
         thread_id: Option<&str>,
+        placeholder: Option<&str>,
     ) -> Result<ReplyStream, CoreError> {
         let (target, thread) = (target.to_owned(), thread_id.map(str::to_owned));
-        self.with_account(account_id, move |a| a.start_stream(target, thread))
-            .await
+        let placeholder = placeholder.map(str::to_owned);
+        self.with_account(account_id, move |a| {
+            a.start_stream(target, thread, placeholder)
+        })
+        .await
     }
 
     /// Download an inbound file (see [`Account::download`]).

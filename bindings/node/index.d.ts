@@ -76,6 +76,7 @@ export type VerbName =
   | 'typing'
   | 'streamStart'
   | 'streamPush'
+  | 'streamStatus'
   | 'streamFinish'
   | 'streamAbort'
   | 'download'
@@ -452,7 +453,7 @@ export interface StreamHandle {
   streamId: number
 }
 
-/** `streamPush`: add a piece of the reply. */
+/** `streamPush`: add a piece of the reply; `streamStatus`: a live message's progress line. */
 export interface StreamPushArgs {
   /** From `streamStart`. */
   streamId: number
@@ -464,6 +465,12 @@ export interface StreamPushArgs {
 export interface StreamStartArgs {
   /** The account id. */
   accountId: string
+  /**
+   * A live message: post this text at once ("Working…"), show `streamStatus` progress in
+   * it, and edit it into the reply as the text comes (new messages only when the reply
+   * outgrows one). Finishing without text deletes it; aborting leaves the last status.
+   */
+  placeholder?: string
   /** Where to (targets as in `sendText`). */
   target: string
   /** In this thread. */
@@ -534,6 +541,11 @@ export declare class RocketChatCore {
   streamStart(args: StreamStartArgs): Promise<StreamHandle>
   /** Add a piece to a streamed reply; pieces are coalesced per `blockStreamingCoalesce`. */
   streamPush(args: StreamPushArgs): Promise<Done>
+  /**
+   * Show progress in a live message (`streamStart` with a `placeholder`) until its text
+   * starts; ignored after that and by other streams.
+   */
+  streamStatus(args: StreamPushArgs): Promise<Done>
   /** Finish a streamed reply: send what is buffered; every message of the reply, in order. */
   streamFinish(args: StreamArgs): Promise<SentMessage[]>
   /** Abort a streamed reply: what was posted stays and is returned; the rest is dropped. */

@@ -438,14 +438,19 @@ impl Account {
     }
 
     /// Start a block-streamed reply: push pieces as the agent produces them, then finish.
-    /// Pieces are coalesced into as few messages as `blockStreamingCoalesce` allows.
+    /// Pieces are coalesced into as few messages as `blockStreamingCoalesce` allows. With a
+    /// `placeholder`, a live message: posted at once and edited into the reply.
     pub fn start_stream(
         &self,
         target: String,
         thread_id: Option<String>,
+        placeholder: Option<String>,
     ) -> impl Future<Output = Result<ReplyStream, AccountError>> + Send + 'static {
         self.in_room(target, move |d, rid| async move {
-            Ok(d.start_stream(&rid, thread_id.as_deref()))
+            Ok(match placeholder.as_deref() {
+                Some(text) => d.start_live_stream(&rid, thread_id.as_deref(), text),
+                None => d.start_stream(&rid, thread_id.as_deref()),
+            })
         })
     }
 

@@ -337,7 +337,12 @@ impl Host {
         self.ensure_open()?;
         let stream = self
             .core
-            .start_stream(&a.account_id, &a.target, a.thread_id.as_deref())
+            .start_stream(
+                &a.account_id,
+                &a.target,
+                a.thread_id.as_deref(),
+                a.placeholder.as_deref(),
+            )
             .await?;
         let id = self.next_stream.fetch_add(1, Ordering::Relaxed);
         lock(&self.streams).insert(
@@ -360,6 +365,20 @@ impl Host {
             .get(&a.stream_id)
             .ok_or_else(|| no_stream(a.stream_id))?;
         open.stream.push(&a.text).map_err(|e| {
+            HostError::new(
+                ErrorCode::Closed,
+                format!("stream {}: {e}; streamFinish tells why", a.stream_id),
+            )
+        })?;
+        Ok(Done)
+    }
+
+    async fn stream_status(self: Arc<Self>, a: StreamPushArgs) -> Result<Done, HostError> {
+        let streams = lock(&self.streams);
+        let open = streams
+            .get(&a.stream_id)
+            .ok_or_else(|| no_stream(a.stream_id))?;
+        open.stream.status(&a.text).map_err(|e| {
             HostError::new(
                 ErrorCode::Closed,
                 format!("stream {}: {e}; streamFinish tells why", a.stream_id),

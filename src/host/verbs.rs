@@ -171,6 +171,11 @@ pub struct StreamStartArgs {
     /// In this thread.
     #[serde(default)]
     pub thread_id: Option<String>,
+    /// A live message: post this text at once ("Working…"), show `streamStatus` progress in
+    /// it, and edit it into the reply as the text comes (new messages only when the reply
+    /// outgrows one). Finishing without text deletes it; aborting leaves the last status.
+    #[serde(default)]
+    pub placeholder: Option<String>,
 }
 
 /// What `streamStart` returns.
@@ -181,7 +186,7 @@ pub struct StreamHandle {
     pub stream_id: u64,
 }
 
-/// `streamPush`: add a piece of the reply.
+/// `streamPush`: add a piece of the reply; `streamStatus`: a live message's progress line.
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StreamPushArgs {
@@ -424,6 +429,9 @@ verbs! {
     "streamStart" => stream_start(StreamStartArgs) -> StreamHandle;
     /// Add a piece to a streamed reply; pieces are coalesced per `blockStreamingCoalesce`.
     "streamPush" => stream_push(StreamPushArgs) -> Done;
+    /// Show progress in a live message (`streamStart` with a `placeholder`) until its text
+    /// starts; ignored after that and by other streams.
+    "streamStatus" => stream_status(StreamPushArgs) -> Done;
     /// Finish a streamed reply: send what is buffered; every message of the reply, in order.
     "streamFinish" => stream_finish(StreamArgs) -> Vec<SentMessage>;
     /// Abort a streamed reply: what was posted stays and is returned; the rest is dropped.

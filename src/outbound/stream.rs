@@ -24,6 +24,13 @@
 //!
 //! The bot shows as typing from `start_stream` until the stream finishes, fails, is
 //! aborted or dropped.
+//!
+//! A live message ([`Deliverer::start_live_stream`]): a placeholder ("Working…") is posted at
+//! once and becomes the reply's first message. Until the reply's text starts,
+//! [`ReplyStream::status`] shows progress in it; the text then replaces it and grows by edits
+//! (the edit strategy, whatever `stream_strategy` says), new messages starting only when the
+//! reply outgrows one. A stream that finishes without text deletes the placeholder; an aborted
+//! one leaves it showing the last status, so the host can say there what went wrong.
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -37,6 +44,7 @@ use super::typing::TypingGuard;
 
 enum Cmd {
     Piece(String),
+    Status(String),
     Finish,
     Abort,
 }
@@ -58,6 +66,17 @@ impl ReplyStream {
         }
         self.tx
             .send(Cmd::Piece(piece.to_owned()))
+            .map_err(|_| DeliveryError::StreamClosed)
+    }
+
+    /// A live message's progress line ("Working… (reading a file)"), shown in the
+    /// placeholder until the reply's text starts; ignored after that and by other streams.
+    pub fn status(&self, text: &str) -> Result<(), DeliveryError> {
+        if text.trim().is_empty() {
+            return Ok(());
+        }
+        self.tx
+            .send(Cmd::Status(text.to_owned()))
             .map_err(|_| DeliveryError::StreamClosed)
     }
 
@@ -98,6 +117,26 @@ impl Deliverer {
     /// Start a streamed reply to room `rid` (thread `thread_id`). Must be called inside a
     /// Tokio runtime. Uses the settings current at this moment.
     pub fn start_stream(&self, rid: &str, thread_id: Option<&str>) -> ReplyStream {
+        self.spawn_stream(rid, thread_id, None)
+    }
+
+    /// Start a live message: `placeholder` is posted at once and edited into the reply as it
+    /// comes (see the module docs).
+    pub fn start_live_stream(
+        &self,
+        rid: &str,
+        thread_id: Option<&str>,
+        placeholder: &str,
+    ) -> ReplyStream {
+        self.spawn_stream(rid, thread_id, Some(placeholder.to_owned()))
+    }
+
+    fn spawn_stream(
+        &self,
+        rid: &str,
+        thread_id: Option<&str>,
+        placeholder: Option<String>,
+    ) -> ReplyStream {
         let (tx, rx) = mpsc::unbounded_channel();
         let typing = self.inner.typing.start(rid, thread_id);
         let driver = Driver {
@@ -105,6 +144,8 @@ impl Deliverer {
             rid: rid.to_owned(),
             tmid: thread_id.map(str::to_owned),
             posted: Vec::new(),
+            placeholder,
+            text_started: false,
         };
         let task = tokio::spawn(driver.run(rx, typing));
         ReplyStream {
@@ -118,8 +159,13 @@ struct Driver {
     deliverer: Deliverer,
     rid: String,
     tmid: Option<String>,
-    /// Messages by coalescer key (keys start at 0 and increase by one).
+    /// Messages by coalescer key (keys start at 0 and increase by one). A live message's
+    /// placeholder is key 0 from the start.
     posted: Vec<SentMessage>,
+    /// A live message's placeholder text (`None`: an ordinary stream).
+    placeholder: Option<String>,
+    /// Whether any of the reply's text has been shown (a live message's status is then over).
+    text_started: bool,
 }
 
 impl Driver {
@@ -129,13 +175,61 @@ impl Driver {
         typing: TypingGuard,
     ) -> Result<Vec<SentMessage>, DeliveryError> {
         let settings = self.deliverer.settings();
-        let result = if settings.block_streaming {
-            self.stream(&mut rx).await
-        } else {
-            self.buffer(&mut rx).await
+        let result = match self.post_placeholder().await {
+            Err(e) => Err(e),
+            Ok(()) if settings.block_streaming => self.stream(&mut rx).await,
+            Ok(()) => self.buffer(&mut rx).await,
         };
         typing.stop().await;
         result
+    }
+
+    /// A live message's placeholder, posted before anything else.
+    async fn post_placeholder(&mut self) -> Result<(), DeliveryError> {
+        let Some(text) = self.placeholder.clone() else {
+            return Ok(());
+        };
+        match self
+            .deliverer
+            .post_text(&self.rid, self.tmid.as_deref(), &text)
+            .await
+        {
+            Ok(m) => {
+                self.posted.push(m);
+                Ok(())
+            }
+            Err(source) => Err(self.deliverer.failed(&self.rid, vec![], None, source)),
+        }
+    }
+
+    /// Show a live message's progress, while its text has not started. A failed edit only
+    /// costs the progress line: the reply itself goes on.
+    async fn show_status(&mut self, text: &str) {
+        if self.placeholder.is_none() || self.text_started {
+            return;
+        }
+        if let Some(m) = self.posted.first_mut() {
+            match self
+                .deliverer
+                .rest()
+                .update_message(&self.rid, &m.id, text)
+                .await
+            {
+                Ok(_) => m.text = text.to_owned(),
+                Err(e) => tracing::debug!("live message status not shown: {e}"),
+            }
+        }
+    }
+
+    /// The stream ends without text: a live message's placeholder is not left behind.
+    async fn drop_placeholder(&mut self) {
+        if self.placeholder.is_some() && !self.text_started {
+            if let Some(m) = self.posted.pop() {
+                if let Err(e) = self.deliverer.rest().delete_message(&self.rid, &m.id).await {
+                    tracing::warn!("live message placeholder not deleted: {e}");
+                }
+            }
+        }
     }
 
     /// `blockStreaming: false`: collect, then send as one reply.
@@ -147,14 +241,48 @@ impl Driver {
         loop {
             match rx.recv().await {
                 Some(Cmd::Piece(p)) => text.push_str(&p),
+                Some(Cmd::Status(s)) => self.show_status(&s).await,
                 Some(Cmd::Finish) => break,
-                Some(Cmd::Abort) | None => return Err(DeliveryError::Aborted { sent: vec![] }),
+                Some(Cmd::Abort) | None => {
+                    return Err(DeliveryError::Aborted {
+                        sent: std::mem::take(&mut self.posted),
+                    })
+                }
             }
         }
-        let chunks = self.deliverer.settings().shape(&text);
-        self.deliverer
-            .send_chunks(&self.rid, self.tmid.as_deref(), chunks)
+        let mut chunks = self.deliverer.settings().shape(&text);
+        if self.placeholder.is_none() {
+            return self
+                .deliverer
+                .send_chunks(&self.rid, self.tmid.as_deref(), chunks)
+                .await;
+        }
+        if chunks.is_empty() {
+            self.drop_placeholder().await;
+            return Ok(vec![]);
+        }
+        // The first message of the reply replaces the placeholder, the rest follow it.
+        let rest = chunks.split_off(1);
+        let first = chunks.remove(0);
+        self.text_started = true;
+        self.apply(vec![Action::Edit {
+            key: 0,
+            text: first,
+        }])
+        .await?;
+        let mut sent = std::mem::take(&mut self.posted);
+        match self
+            .deliverer
+            .send_chunks(&self.rid, self.tmid.as_deref(), rest)
             .await
+        {
+            Ok(more) => {
+                self.deliverer.report_sent(&sent);
+                sent.extend(more);
+                Ok(sent)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn stream(
@@ -162,7 +290,12 @@ impl Driver {
         rx: &mut mpsc::UnboundedReceiver<Cmd>,
     ) -> Result<Vec<SentMessage>, DeliveryError> {
         let settings = self.deliverer.settings();
-        let mut co = Coalescer::new(settings.coalesce_config());
+        let mut config = settings.coalesce_config();
+        if self.placeholder.is_some() {
+            // A live message grows in place.
+            config.strategy = super::coalesce::Strategy::Edit;
+        }
+        let mut co = Coalescer::new(config);
         let mut gate = ParagraphGate::new(settings.table_mode);
         let mut prefix_pending = settings.response_prefix.is_some();
         let start = Instant::now();
@@ -183,6 +316,10 @@ impl Driver {
                             None => Vec::new(),
                         }
                     }
+                    Some(Cmd::Status(text)) => {
+                        self.show_status(&text).await;
+                        Vec::new()
+                    }
                     Some(Cmd::Finish) => {
                         let mut actions = match gate.finish() {
                             Some(text) => co.push(&text, now()),
@@ -190,6 +327,7 @@ impl Driver {
                         };
                         actions.extend(co.finish(now()));
                         self.apply(actions).await?;
+                        self.drop_placeholder().await;
                         let sent = std::mem::take(&mut self.posted);
                         self.deliverer.report_sent(&sent);
                         return Ok(sent);
@@ -206,6 +344,12 @@ impl Driver {
 
     async fn apply(&mut self, actions: Vec<Action>) -> Result<(), DeliveryError> {
         for action in actions {
+            self.text_started = true;
+            // A live message's first message is its placeholder: posted already, edited.
+            let action = match action {
+                Action::Post { key, text } if key < self.posted.len() => Action::Edit { key, text },
+                other => other,
+            };
             let res = match action {
                 Action::Post { key, text } => {
                     debug_assert_eq!(key, self.posted.len());

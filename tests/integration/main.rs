@@ -19,6 +19,7 @@ mod core_memory;
 mod core_roundtrip;
 mod core_send;
 mod core_shutdown;
+mod deliver_live;
 mod deliver_media;
 mod deliver_stream;
 mod deliver_text;

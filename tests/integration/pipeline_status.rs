@@ -63,7 +63,11 @@ async fn status_counts_what_happened() {
         .unwrap();
     assert_eq!(reply.len(), 2);
     h.reply(DM, "you are welcome", None).await;
-    let stream = h.core().start_stream("default", OPS, None).await.unwrap();
+    let stream = h
+        .core()
+        .start_stream("default", OPS, None, None)
+        .await
+        .unwrap();
     stream.push("streamed ").unwrap();
     stream.push("answer").unwrap();
     let streamed = stream.finish().await.unwrap();

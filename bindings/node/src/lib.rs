@@ -282,6 +282,16 @@ impl RocketChatCore {
         self.verb(env, "streamPush", args)
     }
 
+    /// The `streamStatus` verb.
+    #[napi]
+    pub fn stream_status<'env>(
+        &self,
+        env: &'env Env,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.verb(env, "streamStatus", args)
+    }
+
     /// The `streamFinish` verb.
     #[napi]
     pub fn stream_finish<'env>(
