@@ -15,6 +15,7 @@ import { fetchContext } from "./history.js";
 import { commandAccess, messageText } from "./host-rules.js";
 import { resolveInboundMedia } from "./media.js";
 import { replyMediaRoots, sendMediaReply } from "./outbound-media.js";
+import { liveProgress, resolveStreaming } from "./live.js";
 import { replyThread, replyThreadingPolicy, resolveReplyToMode, turnThread } from "./threading.js";
 
 // OpenClaw's pairing store has no change notification: it is read this often.
@@ -136,18 +137,41 @@ async function dispatchMessage(state, m) {
     },
   });
   const account = state.account;
-  const disableBlockStreaming = typeof account.config.blockStreaming === "boolean" ? !account.config.blockStreaming : undefined;
+  const streaming = resolveStreaming(cfg, accountId);
+  // "partial" shows the answer growing in the live message: it needs the agent's blocks.
+  const disableBlockStreaming = streaming.mode === "partial" ? false : typeof account.config.blockStreaming === "boolean" ? !account.config.blockStreaming : undefined;
   // Block streaming: one core stream per turn; its coalescer decides how blocks become
   // messages (blockStreamingCoalesce). Final-only replies go out whole through sendReply.
   let streamId;
   let streamed = false;
   const joiner = blockJoiner(cfg);
   const core = getCore();
+  // A live message (streaming.mode): its placeholder is the turn's stream from the start.
+  let progress;
+  let textShown = false;
+  let turnFailed = false;
+  if (streaming.mode !== "off") {
+    try {
+      streamId = (await core.streamStart({ accountId, target: replyTarget, threadId, placeholder: streaming.placeholder })).streamId;
+      const live = streamId;
+      progress = liveProgress({ ...streaming, show: (text) => core.streamStatus({ streamId: live, text }), log });
+    } catch (e) {
+      log?.warn?.(`rocketchat: live message not started, answering without it: ${String(e?.message ?? e)}`);
+    }
+  }
+  const failed = () => {
+    turnFailed = true;
+    feedback.failed();
+    progress?.failed();
+  };
   const finishStream = async () => {
     const id = streamId;
     streamId = undefined;
     streamed = false;
-    if (id !== undefined) await core.streamFinish({ streamId: id });
+    if (id === undefined) return;
+    // A live message that failed before any text keeps saying so; finishing would delete it.
+    if (progress && turnFailed && !textShown) await core.streamAbort({ streamId: id });
+    else await core.streamFinish({ streamId: id });
   };
   const delivery = {
     observeMessageSent: true,
@@ -158,6 +182,10 @@ async function dispatchMessage(state, m) {
       const thread = replyThread(m, payload);
       // The agent's failure notice (a provider error, an overload) is still posted.
       if (payload.isError) feedback.failed();
+      if (text.trim() && !media.length && streamId !== undefined) {
+        textShown = true;
+        progress?.textStarted();
+      }
       if (text.trim() && !media.length) {
         if (info.kind === "block" || (info.kind === "final" && streamId !== undefined)) {
           // A stream stays where its first block went.
@@ -182,7 +210,7 @@ async function dispatchMessage(state, m) {
       if (info.kind === "final") await finishStream();
     },
     onError: (err, info) => {
-      feedback.failed();
+      failed();
       log?.error?.(`rocketchat ${info?.kind ?? "reply"} delivery failed: ${String(err?.message ?? err)}`);
     },
   };
@@ -214,18 +242,20 @@ async function dispatchMessage(state, m) {
             },
             onToolStart: (p) => {
               feedback.tool(p?.name);
+              progress?.tool(p?.name);
             },
             onAgentRunTerminalOutcome: (outcome) => {
-              if (outcome === "failed") feedback.failed();
+              if (outcome === "failed") failed();
             },
           },
         }),
       },
     });
   } catch (e) {
-    feedback.failed();
+    failed();
     throw e;
   } finally {
+    progress?.stop();
     await finishStream().catch((e) => {
       feedback.failed();
       log?.warn?.(`rocketchat: streamed reply failed: ${String(e?.message ?? e)}`);
