@@ -29,7 +29,8 @@ const DM_BOB = "Bq7dYg4KxWnZcT3rAYh3nR6vPq2XzMt8Ws"; // mybot + bob: created by 
 // every case uses unless it says otherwise); the other accounts of the same gateway each have a
 // simulator of their own (same seed bot), so no other case sees them: `stream` with block
 // streaming on, `v7` and `v6` with the Rocket.Chat 7.x and 6.x profiles (`v7` answers top-level
-// channel messages in a thread: replyToMode "first"); `unreachable` points at a
+// channel messages in a thread: replyToMode "first"; `v6` answers through a live message and
+// marks rooms read: streaming.mode "progress", sendReadReceipts); `unreachable` points at a
 // port nobody listens on (the core keeps retrying, the probe says why).
 const UNREACHABLE_URL = "http://127.0.0.1:9";
 const STREAM = { textChunkLimit: 2000, blockStreamingCoalesce: { minChars: 1200, idleMs: 800 } };
@@ -46,7 +47,7 @@ const section = (simUrl, sims) => ({
   accounts: {
     stream: { baseUrl: sims.stream.url, blockStreaming: true, ...STREAM },
     v7: { baseUrl: sims.v7.url, replyToMode: "first" },
-    v6: { baseUrl: sims.v6.url },
+    v6: { baseUrl: sims.v6.url, streaming: { mode: "progress" }, sendReadReceipts: true },
     unreachable: { baseUrl: UNREACHABLE_URL },
   },
 });
@@ -297,6 +298,45 @@ const tests = {
     if (dm.tmid) throw new Error(`a DM answer went into a thread: ${JSON.stringify(dm)}`);
     return `answered in thread ${root._id}, the follow-up there with the thread's start in view, the DM flat`;
   },
+  // A mention in a group: 👀 on it while the bot works, then ✅ once answered; a turn whose model
+  // refuses the request ends ❌. The reactions are Rocket.Chat's names, by the bot.
+  async status_reactions({ sim }) {
+    const tag = `r${Date.now().toString(36)}`;
+    const reactions = async (id) => (await sim.messages(GENERAL)).messages.find((x) => x._id === id)?.reactions ?? {};
+    const byBot = (r, name) => (r[`:${name}:`]?.usernames ?? []).includes(SIM_BOT.username);
+    const until = async (what, id, ok) => {
+      for (const end = Date.now() + 60_000; Date.now() < end; await sleep(250)) if (ok(await reactions(id))) return;
+      throw new Error(`${what}: ${JSON.stringify(await reactions(id))}`);
+    };
+    const since = new Date().toISOString();
+    const asked = (await sim.post("alice", GENERAL, `@${SIM_BOT.username} ${tag} react please`)).message;
+    await waitForBot(sim, GENERAL, since, (m) => m.some((x) => x.msg.includes(`${tag} react please`)));
+    await until("✅ in place of 👀", asked._id, (r) => byBot(r, "white_check_mark") && !byBot(r, "eyes") && !byBot(r, "x"));
+    const failing = (await sim.post("alice", GENERAL, `@${SIM_BOT.username} ${tag} FAKE_FAIL`)).message;
+    await until("❌ on the failed turn", failing._id, (r) => byBot(r, "x") && !byBot(r, "white_check_mark"));
+    return `✅ on the answered mention, ❌ on the failed one`;
+  },
+  // The v6 account's live message: "Working…" shows while the model thinks and becomes the
+  // answer (the same message, edited); a failed turn says so in it; the DM is marked read once
+  // handled (sendReadReceipts), so the bot's unread count is back to 0.
+  async live_message({ sims }) {
+    const sim = sims.v6;
+    const tag = `l${Date.now().toString(36)}`;
+    const since = new Date().toISOString();
+    await sim.post("alice", DM_ALICE, `${tag} FAKE_SLOW`);
+    const working = (await waitForBot(sim, DM_ALICE, since, (m) => m.some((x) => /^Working…/.test(x.msg)), 30000)).find((x) => /^Working…/.test(x.msg));
+    const done = await waitForBot(sim, DM_ALICE, since, (m) => m.some((x) => x._id === working._id && x.msg === "slow: done"));
+    if (done.length !== 1) throw new Error(`expected the placeholder to become the one answer, got ${JSON.stringify(done.map((x) => x.msg))}`);
+    for (const end = Date.now() + 30_000; ; await sleep(250)) {
+      const s = await fetch(`${sim.url}/api/v1/subscriptions.getOne?roomId=${DM_ALICE}`, { headers: { "X-Auth-Token": SIM_BOT.pat, "X-User-Id": SIM_BOT.userId } }).then((r) => r.json());
+      if (s.subscription?.unread === 0) break;
+      if (Date.now() > end) throw new Error(`the DM is still unread: ${JSON.stringify(s.subscription ?? s)}`);
+    }
+    const failSince = new Date().toISOString();
+    await sim.post("alice", DM_ALICE, `${tag} FAKE_FAIL`);
+    const failed = await waitForBot(sim, DM_ALICE, failSince, (m) => m.length > 0 && !m.some((x) => /^Working…/.test(x.msg)), 60000);
+    return `placeholder ${working._id} became "slow: done", the DM read; the failed turn shows ${JSON.stringify(failed.map((x) => x.msg.slice(0, 60)))}`;
+  },
   // Group history: what was said in the room since the bot last spoke reaches the agent with the
   // next mention, without the messages of senders outside groupAllowFrom.
   async group_history({ sim, model }) {
@@ -535,8 +575,9 @@ try {
   // the channel on that config change, cutting the turns the approval just released.
   // The agent's file tools confined to its workspace: then so are the files its replies may attach
   // (with host-wide reads allowed, OpenClaw lets a reply attach any file the agent could read).
+  // Status reactions on: a group mention gets 👀, then ✅ or ❌ (status_reactions).
   const extraConfig = {
-    messages: { inbound: { byChannel: { rocketchat: DEBOUNCE_MS } }, groupChat: { mentionPatterns: ["\\bclawbot\\b"] } },
+    messages: { inbound: { byChannel: { rocketchat: DEBOUNCE_MS } }, groupChat: { mentionPatterns: ["\\bclawbot\\b"] }, statusReactions: { enabled: true } },
     commands: { ownerAllowFrom: [`rocketchat:${ALICE_ID}`] },
     tools: { fs: { workspaceOnly: true } },
   };

@@ -31,6 +31,8 @@
 //   contains FAKE_SLOW    "slow: done", answered after 3 s (a model that thinks: typing tests)
 //   FAKE_MEDIA <ref>      "here is the file" and a standalone `MEDIA:<ref>` line: how a model's final
 //                         reply attaches a file for OpenClaw (it parses the line into `mediaUrls`)
+//   contains FAKE_FAIL    HTTP 400 invalid_request_error: a model that refuses the request (a turn
+//                         that fails, for the failure reaction and the live message's notice)
 //   contains FAKE_STREAM  a ~6 KB reply of numbered sentences ending in FAKE_STREAM_END, streamed in
 //                         ~40-char deltas over ~STREAM_MS (block-streaming tests); the request's
 //                         `streamDoneAt` (ISO) says when the last delta was written
@@ -341,6 +343,9 @@ const server = http.createServer(async (req, res) => {
       rec.lastUserText = lastUserText(body);
       rec.reply = chooseReply(rec.lastUserText, body);
       if (/FAKE_SLOW/.test(rec.lastUserText)) await new Promise((r) => setTimeout(r, SLOW_MS));
+      if (/FAKE_FAIL/.test(rec.lastUserText)) {
+        return sendJson(res, 400, { error: { message: "fake-model: this request is refused on purpose", type: "invalid_request_error", code: "invalid_request" } });
+      }
       const paceMs = /FAKE_STREAM/.test(rec.lastUserText) && body?.stream ? STREAM_MS : 0;
       await (p === "/responses" ? responsesApi : chatCompletions)(body ?? {}, rec.reply, res, paceMs);
       if (paceMs) rec.streamDoneAt = new Date().toISOString();
