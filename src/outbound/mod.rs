@@ -21,6 +21,7 @@
 //! (streamed replies), which calls `chunk_text` itself.
 
 pub mod chunk;
+pub mod claim;
 pub mod coalesce;
 pub mod deliver;
 pub mod media;
@@ -30,6 +31,7 @@ pub mod target;
 pub mod typing;
 
 pub use chunk::{chunk_text, utf16_len, ChunkMode};
+pub use claim::ReplyTo;
 pub use coalesce::{Action, CoalesceConfig, Coalescer, Strategy};
 pub use deliver::{
     Deliverer, DeliveryError, DeliverySettings, EventHook, MediaFile, SentMessage,

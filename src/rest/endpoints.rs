@@ -114,6 +114,23 @@ pub(crate) fn is_duplicate_id(err: &RestError) -> bool {
     t.contains("e11000") || t.contains("duplicate key") || t.contains("duplicate id")
 }
 
+/// What became of a [`RestClient::send_claiming`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendOutcome {
+    /// This call posted it (perhaps on a repeated attempt): the stored message.
+    Posted(Value),
+    /// Its `_id` was in the room before this call: the message stored under it.
+    Taken(Value),
+}
+
+/// A failure a repeated attempt may get past (the request may or may not have landed).
+fn is_transient(err: &RestError) -> bool {
+    matches!(
+        err,
+        RestError::Server { .. } | RestError::Network { .. } | RestError::Timeout { .. }
+    )
+}
+
 /// Parse a login response: `{"status":"success","data":{userId,authToken,me}}`, with
 /// or without the 7.x+ top-level `success`.
 pub fn parse_login(route: &str, body: &Value) -> Result<LoginResult, RestError> {
@@ -232,6 +249,21 @@ impl RestClient {
         &self,
         msg: OutgoingMessage,
     ) -> impl Future<Output = Result<Value, RestError>> + Send + '_ {
+        let sent = self.send_claiming(msg);
+        async move {
+            match sent.await? {
+                SendOutcome::Posted(m) | SendOutcome::Taken(m) => Ok(m),
+            }
+        }
+    }
+
+    /// [`RestClient::send`], telling a message this call posted from one whose `_id` was
+    /// already taken before it (another instance of the bot posted it: see
+    /// `outbound::claim`).
+    pub fn send_claiming(
+        &self,
+        msg: OutgoingMessage,
+    ) -> impl Future<Output = Result<SendOutcome, RestError>> + Send + '_ {
         let mut ticket = self.room_ticket(&msg.rid);
         async move {
             ticket.wait().await;
@@ -246,24 +278,37 @@ impl RestClient {
                     m.insert("tshow".into(), json!(true));
                 }
             }
-            let res = self
-                .call_json(
+            let body = json!({ "message": m });
+            let call = |retry| {
+                self.call_json(
                     Method::POST,
                     "chat.sendMessage",
                     &["chat.sendMessage"],
                     vec![],
-                    Some(json!({ "message": m })),
-                    Retry::Idempotent,
+                    Some(body.clone()),
+                    retry,
                 )
-                .await;
+            };
+            // The first attempt is not repeated: a duplicate `_id` in its answer means the id
+            // was taken before this call, not that an earlier attempt of it landed.
+            let (res, repeated) = match call(Retry::Once).await {
+                Err(e) if is_transient(&e) => (call(Retry::Idempotent).await, true),
+                other => (other, false),
+            };
             match res {
-                Ok(body) => take("POST /api/v1/chat.sendMessage", body, "message"),
+                Ok(body) => {
+                    take("POST /api/v1/chat.sendMessage", body, "message").map(SendOutcome::Posted)
+                }
                 Err(e) if is_duplicate_id(&e) => match self.get_message(&id).await {
                     Ok(existing)
                         if existing.get("rid").and_then(Value::as_str) == Some(&msg.rid) =>
                     {
-                        tracing::debug!(msg_id = %id, "send already landed; returning the stored message");
-                        Ok(existing)
+                        if repeated {
+                            tracing::debug!(msg_id = %id, "send already landed; returning the stored message");
+                            Ok(SendOutcome::Posted(existing))
+                        } else {
+                            Ok(SendOutcome::Taken(existing))
+                        }
                     }
                     _ => Err(e),
                 },

@@ -128,7 +128,7 @@ pub fn build_http_client(
 }
 
 /// Alphabet of Meteor random ids.
-const ID_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz";
+pub(crate) const ID_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz";
 
 /// A 17-character Meteor-style id, for client-chosen message `_id`s.
 pub fn new_message_id() -> String {
