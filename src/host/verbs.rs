@@ -242,7 +242,8 @@ pub struct ReactArgs {
     pub account_id: String,
     /// The message.
     pub message_id: String,
-    /// `:thumbsup:`, `thumbsup` or a Unicode emoji Rocket.Chat knows.
+    /// `:thumbsup:`, `thumbsup`, or a Unicode emoji (`👍`, `👀`, `✅`, …) the core knows the
+    /// Rocket.Chat name of; another Unicode emoji is INVALID_ARGUMENT, without a request.
     pub emoji: String,
     /// Add (default) or remove.
     #[serde(default = "yes")]
@@ -431,7 +432,8 @@ verbs! {
     /// Download an inbound file with the account's credentials (server origin only, capped
     /// at `mediaMaxMb`).
     "download" => download(DownloadArgs) -> Downloaded;
-    /// Add or remove the bot's reaction on a message.
+    /// Add or remove the bot's reaction on a message (Unicode emoji are sent by their
+    /// Rocket.Chat names; one without a known name is INVALID_ARGUMENT).
     "react" => react(ReactArgs) -> Done;
     /// Replace the text of one of the bot's messages (FORBIDDEN for others' messages).
     "editMessage" => edit_message(EditArgs) -> SentMessage;
