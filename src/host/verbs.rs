@@ -303,6 +303,19 @@ pub struct HistoryArgs {
     pub limit: Option<u32>,
 }
 
+/// `markRead`: mark a room read for the bot.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MarkReadArgs {
+    /// The account id.
+    pub account_id: String,
+    /// The room (targets as in `sendText`).
+    pub target: String,
+    /// Also mark the room's threads read (default: the server's default, which leaves them).
+    #[serde(default)]
+    pub read_threads: Option<bool>,
+}
+
 /// `resolveTarget`: the room a target names.
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -444,6 +457,9 @@ verbs! {
     /// A room's or thread's recent messages, oldest first, without those from senders the
     /// access rules shut out.
     "history" => history(HistoryArgs) -> Vec<InboundMessage>;
+    /// Mark a room read for the bot (its unread count and alert cleared; with `readThreads`
+    /// its threads too), so unread in the room means not yet handled.
+    "markRead" => mark_read(MarkReadArgs) -> Done;
     /// The room id a send target names.
     "resolveTarget" => resolve_target(ResolveArgs) -> Resolved;
     /// Stop every account and close the event queue (hosts drain it, then it ends).
