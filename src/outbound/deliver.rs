@@ -233,7 +233,7 @@ pub enum DeliveryError {
         limit: usize,
     },
     /// A reaction with a Unicode emoji that has no known Rocket.Chat shortname.
-    #[error("emoji {emoji} has no Rocket.Chat name this bot knows; pass its name, e.g. `unicorn`")]
+    #[error("emoji {emoji} has no Rocket.Chat name this bot knows; pass its name, e.g. `unicorn` for 🦄")]
     UnknownEmoji {
         /// The emoji as given.
         emoji: String,
