@@ -308,6 +308,7 @@ enum rcc_status rcc_send_text(const struct rcc_core *core,
  * | `deleteMessage` | `{accountId, messageId}` | `null` |
  * | `updateAllowlist` | `{accountId, approve?, revoke?, allowFrom?, groupAllowFrom?}` | `null` |
  * | `history` | `{accountId, target, threadId?, limit?}` | inbound messages, oldest first |
+ * | `markRead` | `{accountId, target, readThreads?}` | `null` |
  * | `resolveTarget` | `{accountId, target}` | `{roomId}` |
  * | `close` | `{}` | `null` (as `rcc_core_close`) |
  *

@@ -493,6 +493,18 @@ impl Core {
             .await
     }
 
+    /// Mark a room read for the bot (see [`Account::mark_read`]).
+    pub async fn mark_read(
+        &self,
+        account_id: &str,
+        target: &str,
+        read_threads: Option<bool>,
+    ) -> Result<(), CoreError> {
+        let target = target.to_owned();
+        self.with_account(account_id, move |a| a.mark_read(target, read_threads))
+            .await
+    }
+
     /// A room's or thread's recent messages, filtered by the access rules (see
     /// [`Account::history`]).
     pub async fn history(

@@ -85,6 +85,7 @@ export type VerbName =
   | 'deleteMessage'
   | 'updateAllowlist'
   | 'history'
+  | 'markRead'
   | 'resolveTarget'
   | 'close'
 
@@ -273,6 +274,16 @@ export interface HistoryArgs {
   threadId?: string
 }
 
+/** `markRead`: mark a room read for the bot. */
+export interface MarkReadArgs {
+  /** The account id. */
+  accountId: string
+  /** Also mark the room's threads read (default: the server's default, which leaves them). */
+  readThreads?: boolean
+  /** The room (targets as in `sendText`). */
+  target: string
+}
+
 /** One file of `sendMedia`: its bytes from `path` (read by the core) or `base64`. */
 export interface MediaFileArgs {
   /** The bytes, base64-encoded (instead of `path`). */
@@ -338,7 +349,10 @@ export interface ReactArgs {
   accountId: string
   /** Add (default) or remove. */
   add?: boolean
-  /** `:thumbsup:`, `thumbsup` or a Unicode emoji Rocket.Chat knows. */
+  /**
+   * `:thumbsup:`, `thumbsup`, or a Unicode emoji (`👍`, `👀`, `✅`, …) the core knows the
+   * Rocket.Chat name of; another Unicode emoji is INVALID_ARGUMENT, without a request.
+   */
   emoji: string
   /** The message. */
   messageId: string
@@ -555,7 +569,10 @@ export declare class RocketChatCore {
    * at `mediaMaxMb`).
    */
   download(args: DownloadArgs): Promise<Downloaded>
-  /** Add or remove the bot's reaction on a message. */
+  /**
+   * Add or remove the bot's reaction on a message (Unicode emoji are sent by their
+   * Rocket.Chat names; one without a known name is INVALID_ARGUMENT).
+   */
   react(args: ReactArgs): Promise<Done>
   /** Replace the text of one of the bot's messages (FORBIDDEN for others' messages). */
   editMessage(args: EditArgs): Promise<SentMessage>
@@ -568,6 +585,11 @@ export declare class RocketChatCore {
    * access rules shut out.
    */
   history(args: HistoryArgs): Promise<InboundMessage[]>
+  /**
+   * Mark a room read for the bot (its unread count and alert cleared; with `readThreads`
+   * its threads too), so unread in the room means not yet handled.
+   */
+  markRead(args: MarkReadArgs): Promise<Done>
   /** The room id a send target names. */
   resolveTarget(args: ResolveArgs): Promise<Resolved>
   /**

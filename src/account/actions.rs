@@ -1,5 +1,5 @@
-//! What a host can ask of an account besides sending: resolve a target, show typing, read a
-//! room's or thread's recent history (filtered by the access rules).
+//! What a host can ask of an account besides sending: resolve a target, show typing, mark a
+//! room read, read a room's or thread's recent history (filtered by the access rules).
 
 use std::future::Future;
 
@@ -49,6 +49,27 @@ impl Account {
                 guard.stop().await;
             }
             Ok(())
+        }
+    }
+
+    /// Mark `target` read for the bot (`subscriptions.read`): its unread count and alert
+    /// cleared, and with `read_threads` its threads' unread marks too.
+    pub fn mark_read(
+        &self,
+        target: String,
+        read_threads: Option<bool>,
+    ) -> impl Future<Output = Result<(), AccountError>> + Send + 'static {
+        let shared = self.shared.clone();
+        async move {
+            let rid = shared.resolve(&target).await?;
+            shared
+                .rest
+                .mark_read(&rid, read_threads)
+                .await
+                .map_err(|e| AccountError::Rest {
+                    account: shared.id.clone(),
+                    source: Box::new(e),
+                })
         }
     }
 

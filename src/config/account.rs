@@ -3,7 +3,10 @@
 use std::collections::BTreeMap;
 
 use super::base_url::BaseUrl;
-use super::model::{ChatMode, ChunkMode, DmPolicy, GroupPolicy, TableMode};
+use super::model::{
+    ChatMode, ChunkMode, DmPolicy, GroupPolicy, ReplyToMode, ReplyToModeByChatTypeSection,
+    TableMode,
+};
 use crate::secret::Secret;
 
 /// The id of the account made of the top-level keys.
@@ -169,6 +172,14 @@ pub struct AccountConfig {
     pub mention_all: bool,
     /// Regular expressions (already checked to compile) that count as mentions.
     pub mention_patterns: Vec<String>,
+    /// When answers are threaded (for the host; the core does not act on it).
+    pub reply_to_mode: ReplyToMode,
+    /// `replyToMode` per kind of room (unset kinds use `reply_to_mode`).
+    pub reply_to_mode_by_chat_type: ReplyToModeByChatTypeSection,
+    /// The reaction put on a message the bot takes (`None` = the host's default, `""` = none).
+    pub ack_reaction: Option<String>,
+    /// Mark rooms read once their messages are taken (for the host).
+    pub send_read_receipts: bool,
     /// TLS settings.
     pub tls: TlsConfig,
 }

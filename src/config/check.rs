@@ -78,6 +78,9 @@ pub(super) fn check_values(l: &AccountSection, prefix: &str, d: &mut Diagnostics
             ));
         }
     }
+    if let Some(r) = l.ack_reaction.as_deref() {
+        check_reaction(r, &at("ackReaction"), d);
+    }
     for (i, pattern) in l.mention_patterns.iter().flatten().enumerate() {
         if let Err(why) = crate::inbound::gate::MentionPatterns::compile(pattern) {
             d.error(ConfigProblem::new(
@@ -124,6 +127,34 @@ pub(super) fn check_values(l: &AccountSection, prefix: &str, d: &mut Diagnostics
         if tls.ca_file.as_deref().is_some_and(|f| f.trim().is_empty()) {
             d.error(ConfigProblem::new(at("tls.caFile"), "must not be empty"));
         }
+    }
+}
+
+/// A reaction is `""` (none), a shortname (`eyes`, `:eyes:`), or a Unicode emoji the core
+/// knows a shortname for: Rocket.Chat refuses anything else, on every message.
+fn check_reaction(raw: &str, path: &str, d: &mut Diagnostics) {
+    use crate::outbound::emoji::{reaction_name, ReactionEmoji};
+    let r = raw.trim();
+    if r.is_empty() {
+        return;
+    }
+    match reaction_name(r) {
+        ReactionEmoji::Name(name)
+            if !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '-')) => {}
+        ReactionEmoji::Name(_) => d.error(ConfigProblem::new(
+            path,
+            format!(
+                "{} is not an emoji name: use a name such as \"eyes\" or \":eyes:\", a Unicode emoji such as \"👀\", or \"\" for none",
+                quoted(raw)
+            ),
+        )),
+        ReactionEmoji::Unknown(emoji) => d.error(ConfigProblem::new(
+            path,
+            format!("emoji {emoji} has no Rocket.Chat name this bot knows; write its name instead (e.g. \"eyes\"), or \"\" for none"),
+        )),
     }
 }
 

@@ -246,6 +246,13 @@ impl Layer for AccountSection {
         over(&mut self.capabilities, o.capabilities);
         over(&mut self.config_writes, o.config_writes);
         over(&mut self.mention_all, o.mention_all);
+        over(&mut self.reply_to_mode, o.reply_to_mode);
+        over_layer(
+            &mut self.reply_to_mode_by_chat_type,
+            o.reply_to_mode_by_chat_type,
+        );
+        over(&mut self.ack_reaction, o.ack_reaction);
+        over(&mut self.send_read_receipts, o.send_read_receipts);
         over_layer(&mut self.tls, o.tls);
         over_layer(&mut self.two_factor, o.two_factor);
     }
@@ -256,10 +263,19 @@ impl Layer for AccountSection {
             "markdown" => self.markdown = nested(value, path, d),
             "tls" => self.tls = nested(value, path, d),
             "twoFactor" => self.two_factor = nested(value, path, d),
+            "replyToModeByChatType" => self.reply_to_mode_by_chat_type = nested(value, path, d),
             "rooms" => self.rooms = parse_map(value, path, d),
             _ => return false,
         }
         true
+    }
+}
+
+impl Layer for ReplyToModeByChatTypeSection {
+    fn merge_from(&mut self, o: Self) {
+        over(&mut self.direct, o.direct);
+        over(&mut self.group, o.group);
+        over(&mut self.channel, o.channel);
     }
 }
 

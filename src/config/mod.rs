@@ -53,7 +53,8 @@ pub use env::{
 pub use error::{ConfigErrors, ConfigProblem};
 pub use model::{
     AccountSection, AllowEntry, ChatMode, ChunkMode, CoalesceSection, DmPolicy, GroupPolicy,
-    MarkdownSection, RocketChatConfig, RoomSection, TableMode, TlsSection, TwoFactorSection,
+    MarkdownSection, ReplyToMode, ReplyToModeByChatTypeSection, RocketChatConfig, RoomSection,
+    TableMode, TlsSection, TwoFactorSection,
 };
 pub use resolve::{resolve, resolve_openclaw_config, resolve_with_process_env};
 pub use schema::json_schema;

@@ -94,6 +94,14 @@ pub struct AccountSection {
     /// the agent's own mention patterns (`messages.groupChat.mentionPatterns`, the agent's
     /// identity) to these. Matched text is not removed. Default none.
     pub mention_patterns: Option<Vec<String>>,
+    /// Thread the bot's answer under a top-level message: `off` answers in the room, `first` puts the first message of each answer in a thread under the triggering message, `all` every message of the answer, `batched` only when several quick messages were answered together. A message already in a thread is always answered in that thread. Read by the OpenClaw plugin. Default `off`.
+    pub reply_to_mode: Option<ReplyToMode>,
+    /// Per kind of room (`direct`, `group`, `channel`), overrides `replyToMode`; DMs stay unthreaded unless `direct` is set. Read by the OpenClaw plugin.
+    pub reply_to_mode_by_chat_type: Option<ReplyToModeByChatTypeSection>,
+    /// Reaction put on a message when the bot takes it: a shortname (`eyes`, `:eyes:`) or a Unicode emoji the core knows the Rocket.Chat name of; `""` for none. With `messages.statusReactions.enabled` it changes to ✅ when answered and ❌ on failure. Read by the OpenClaw plugin. Default: OpenClaw's `messages.ackReaction` (👀).
+    pub ack_reaction: Option<String>,
+    /// Mark the room read once the bot has taken its messages, so unread means not yet handled. Read by the OpenClaw plugin. Default `false`.
+    pub send_read_receipts: Option<bool>,
     /// TLS settings for REST and WebSocket connections.
     pub tls: Option<TlsSection>,
     /// Two-factor authentication for password login.
@@ -118,6 +126,18 @@ impl AllowEntry {
             AllowEntry::Number(n) => n.to_string(),
         }
     }
+}
+
+/// `replyToModeByChatType`: `replyToMode` for each kind of room.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplyToModeByChatTypeSection {
+    /// Direct messages.
+    pub direct: Option<ReplyToMode>,
+    /// Private groups.
+    pub group: Option<ReplyToMode>,
+    /// Public channels.
+    pub channel: Option<ReplyToMode>,
 }
 
 /// `blockStreamingCoalesce`: how streamed blocks are merged before sending.
@@ -204,6 +224,21 @@ pub enum GroupPolicy {
     Open,
     /// No group messages.
     Disabled,
+}
+
+/// `replyToMode`: when the bot's answer goes into a thread under the triggering message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ReplyToMode {
+    /// Answer in the room.
+    #[default]
+    Off,
+    /// The first message of each answer in a thread under the triggering message.
+    First,
+    /// Every message of the answer in that thread.
+    All,
+    /// Threaded only when several quick messages were answered together.
+    Batched,
 }
 
 /// `chatmode`: when the bot answers in groups.

@@ -325,6 +325,10 @@ fn finalize(
             .into_iter()
             .filter(|p| !p.trim().is_empty())
             .collect(),
+        reply_to_mode: l.reply_to_mode.unwrap_or_default(),
+        reply_to_mode_by_chat_type: l.reply_to_mode_by_chat_type.unwrap_or_default(),
+        ack_reaction: l.ack_reaction.map(|r| r.trim().to_owned()),
+        send_read_receipts: l.send_read_receipts.unwrap_or(false),
         tls,
     })
 }

@@ -691,3 +691,128 @@ fn mention_patterns_must_compile_and_the_error_names_the_pattern() {
     );
     assert_eq!(c.account("ops").unwrap().mention_patterns, vec!["ops-bot"]);
 }
+
+#[test]
+fn reply_and_ack_keys_default_off() {
+    let c = ok(json!({"baseUrl": "https://c.example", "authToken": "t", "userId": "u"}));
+    let a = &c.accounts[0];
+    assert_eq!(a.reply_to_mode, ReplyToMode::Off);
+    assert_eq!(
+        a.reply_to_mode_by_chat_type,
+        ReplyToModeByChatTypeSection::default()
+    );
+    assert_eq!(a.ack_reaction, None);
+    assert!(!a.send_read_receipts);
+}
+
+#[test]
+fn reply_and_ack_keys_are_read_and_inherited_without_warnings() {
+    let c = ok(json!({
+        "baseUrl": "https://c.example", "authToken": "t", "userId": "u",
+        "replyToMode": "first",
+        "replyToModeByChatType": {"direct": "off", "channel": "all"},
+        "ackReaction": "👀",
+        "sendReadReceipts": true,
+        "accounts": {
+            "b": {"authToken": "t2", "userId": "u2", "replyToMode": "batched",
+                  "replyToModeByChatType": {"group": "batched"}, "ackReaction": ""},
+            "c": {"authToken": "t3", "userId": "u3", "ackReaction": ":white_check_mark:",
+                  "sendReadReceipts": false}
+        }
+    }));
+    assert!(
+        c.warnings
+            .iter()
+            .all(|w| !w.message.contains("unknown key")),
+        "{:?}",
+        c.warnings
+    );
+    let by_id = |id: &str| c.accounts.iter().find(|a| a.account_id == id).unwrap();
+    let d = by_id("default");
+    assert_eq!(d.reply_to_mode, ReplyToMode::First);
+    assert_eq!(
+        d.reply_to_mode_by_chat_type,
+        ReplyToModeByChatTypeSection {
+            direct: Some(ReplyToMode::Off),
+            group: None,
+            channel: Some(ReplyToMode::All),
+        }
+    );
+    assert_eq!(d.ack_reaction.as_deref(), Some("👀"));
+    assert!(d.send_read_receipts);
+    let b = by_id("b");
+    assert_eq!(b.reply_to_mode, ReplyToMode::Batched);
+    // Merged per kind over the top level.
+    assert_eq!(
+        b.reply_to_mode_by_chat_type,
+        ReplyToModeByChatTypeSection {
+            direct: Some(ReplyToMode::Off),
+            group: Some(ReplyToMode::Batched),
+            channel: Some(ReplyToMode::All),
+        }
+    );
+    assert_eq!(b.ack_reaction.as_deref(), Some(""));
+    assert!(b.send_read_receipts);
+    let c3 = by_id("c");
+    assert_eq!(c3.reply_to_mode, ReplyToMode::First);
+    assert_eq!(c3.ack_reaction.as_deref(), Some(":white_check_mark:"));
+    assert!(!c3.send_read_receipts);
+}
+
+#[test]
+fn bad_reply_and_ack_values_are_errors_naming_the_key() {
+    let e = errs(json!({
+        "baseUrl": "https://c.example", "authToken": "t", "userId": "u",
+        "replyToMode": "sometimes",
+        "replyToModeByChatType": {"direct": "always", "room": "all"},
+        "ackReaction": "🦄",
+        "sendReadReceipts": "yes",
+        "accounts": {"b": {"ackReaction": "not an emoji", "replyToModeByChatType": "all",
+                           "replyToMode": 1}}
+    }));
+    for needle in [
+        "replyToMode: unknown value `sometimes`",
+        "replyToModeByChatType.direct: unknown value `always`",
+        "ackReaction: emoji 🦄 has no Rocket.Chat name",
+        "sendReadReceipts: wrong type",
+        "accounts.b.ackReaction: \"not an emoji\" is not an emoji name",
+        "accounts.b.replyToModeByChatType: wrong type: expected an object",
+        "accounts.b.replyToMode: wrong type",
+    ] {
+        assert!(has(&e, needle), "{needle} not in {e:#?}");
+    }
+    // An unknown kind of room is a warning, like any unknown key.
+    let c = ok(json!({
+        "baseUrl": "https://c.example", "authToken": "t", "userId": "u",
+        "replyToModeByChatType": {"room": "all"}
+    }));
+    let w: Vec<String> = c.warnings.iter().map(ToString::to_string).collect();
+    assert!(has(&w, "replyToModeByChatType.room: unknown key"), "{w:?}");
+    assert!(has(
+        &errs(json!({
+            "baseUrl": "https://c.example", "authToken": "t", "userId": "u", "ackReaction": 5
+        })),
+        "ackReaction: wrong type"
+    ));
+}
+
+#[test]
+fn reply_and_ack_keys_are_in_the_schema() {
+    let s = json_schema();
+    let props = s["properties"].as_object().unwrap();
+    for k in [
+        "replyToMode",
+        "replyToModeByChatType",
+        "ackReaction",
+        "sendReadReceipts",
+    ] {
+        assert!(props.contains_key(k), "{k}");
+    }
+    let text = s.to_string();
+    for v in ["\"off\"", "\"first\"", "\"all\"", "\"batched\""] {
+        assert!(text.contains(v), "{v}");
+    }
+    assert!(s["$defs"]["ReplyToModeByChatTypeSection"]["properties"]
+        .get("direct")
+        .is_some());
+}

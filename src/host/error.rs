@@ -203,6 +203,9 @@ impl HostError {
                     DeliveryError::NotOwnMessage { .. } => {
                         HostError::new(ErrorCode::Forbidden, message)
                     }
+                    DeliveryError::UnknownEmoji { .. } => {
+                        HostError::new(ErrorCode::InvalidArgument, message)
+                    }
                     DeliveryError::Aborted { .. } | DeliveryError::StreamClosed => {
                         HostError::new(ErrorCode::Closed, message)
                     }

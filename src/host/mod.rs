@@ -473,6 +473,14 @@ impl Host {
             .await?)
     }
 
+    async fn mark_read(self: Arc<Self>, a: MarkReadArgs) -> Result<Done, HostError> {
+        self.ensure_open()?;
+        self.core
+            .mark_read(&a.account_id, &a.target, a.read_threads)
+            .await?;
+        Ok(Done)
+    }
+
     async fn resolve_target(self: Arc<Self>, a: ResolveArgs) -> Result<Resolved, HostError> {
         self.ensure_open()?;
         let room_id = self.core.resolve_target(&a.account_id, &a.target).await?;

@@ -247,7 +247,8 @@ pub struct ReactArgs {
     pub account_id: String,
     /// The message.
     pub message_id: String,
-    /// `:thumbsup:`, `thumbsup` or a Unicode emoji Rocket.Chat knows.
+    /// `:thumbsup:`, `thumbsup`, or a Unicode emoji (`👍`, `👀`, `✅`, …) the core knows the
+    /// Rocket.Chat name of; another Unicode emoji is INVALID_ARGUMENT, without a request.
     pub emoji: String,
     /// Add (default) or remove.
     #[serde(default = "yes")]
@@ -305,6 +306,19 @@ pub struct HistoryArgs {
     /// How many of the newest messages, 1 to 100 (default 20).
     #[serde(default)]
     pub limit: Option<u32>,
+}
+
+/// `markRead`: mark a room read for the bot.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MarkReadArgs {
+    /// The account id.
+    pub account_id: String,
+    /// The room (targets as in `sendText`).
+    pub target: String,
+    /// Also mark the room's threads read (default: the server's default, which leaves them).
+    #[serde(default)]
+    pub read_threads: Option<bool>,
 }
 
 /// `resolveTarget`: the room a target names.
@@ -439,7 +453,8 @@ verbs! {
     /// Download an inbound file with the account's credentials (server origin only, capped
     /// at `mediaMaxMb`).
     "download" => download(DownloadArgs) -> Downloaded;
-    /// Add or remove the bot's reaction on a message.
+    /// Add or remove the bot's reaction on a message (Unicode emoji are sent by their
+    /// Rocket.Chat names; one without a known name is INVALID_ARGUMENT).
     "react" => react(ReactArgs) -> Done;
     /// Replace the text of one of the bot's messages (FORBIDDEN for others' messages).
     "editMessage" => edit_message(EditArgs) -> SentMessage;
@@ -450,6 +465,9 @@ verbs! {
     /// A room's or thread's recent messages, oldest first, without those from senders the
     /// access rules shut out.
     "history" => history(HistoryArgs) -> Vec<InboundMessage>;
+    /// Mark a room read for the bot (its unread count and alert cleared; with `readThreads`
+    /// its threads too), so unread in the room means not yet handled.
+    "markRead" => mark_read(MarkReadArgs) -> Done;
     /// The room id a send target names.
     "resolveTarget" => resolve_target(ResolveArgs) -> Resolved;
     /// Stop every account and close the event queue (hosts drain it, then it ends).

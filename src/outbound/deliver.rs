@@ -232,6 +232,12 @@ pub enum DeliveryError {
         /// The limit.
         limit: usize,
     },
+    /// A reaction with a Unicode emoji that has no known Rocket.Chat shortname.
+    #[error("emoji {emoji} has no Rocket.Chat name this bot knows; pass its name, e.g. `unicorn` for 🦄")]
+    UnknownEmoji {
+        /// The emoji as given.
+        emoji: String,
+    },
     /// A single REST call failed.
     #[error(transparent)]
     Rest(#[from] RestError),
@@ -506,10 +512,16 @@ impl Deliverer {
         }
     }
 
-    /// Add (`add = true`) or remove the bot's reaction `emoji` (`:thumbsup:` or
-    /// `thumbsup`) on any message it can see.
+    /// Add (`add = true`) or remove the bot's reaction `emoji` (`:thumbsup:`, `thumbsup`, or
+    /// a Unicode emoji [`super::emoji`] has a shortname for) on any message it can see. A
+    /// Unicode emoji without a known shortname is refused before any request.
     pub async fn react(&self, msg_id: &str, emoji: &str, add: bool) -> Result<(), DeliveryError> {
-        let name = emoji.trim().trim_matches(':');
+        let name = match super::emoji::reaction_name(emoji) {
+            super::emoji::ReactionEmoji::Name(name) => name,
+            super::emoji::ReactionEmoji::Unknown(emoji) => {
+                return Err(DeliveryError::UnknownEmoji { emoji })
+            }
+        };
         Ok(self
             .inner
             .rest

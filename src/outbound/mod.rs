@@ -14,7 +14,8 @@
 //!
 //! - [`deliver`]: [`Deliverer`], one per account: whole replies, reactions, edits,
 //!   deletes; [`media`]: file replies; [`stream`]: block streaming over a
-//!   [`Coalescer`]; [`typing`]: the typing indicator while a reply is produced.
+//!   [`Coalescer`]; [`typing`]: the typing indicator while a reply is produced;
+//!   [`emoji`]: Unicode emoji to the shortnames reactions take.
 //!
 //! The order a driver applies them in: `convert_tables` on each reply payload,
 //! then either `chunk_text` (whole replies) or a [`coalesce::Coalescer`]
@@ -24,6 +25,7 @@ pub mod chunk;
 pub mod claim;
 pub mod coalesce;
 pub mod deliver;
+pub mod emoji;
 pub mod media;
 pub mod stream;
 pub mod tables;

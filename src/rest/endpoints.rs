@@ -407,6 +407,25 @@ impl RestClient {
         .map(|_| ())
     }
 
+    /// `POST /api/v1/subscriptions.read`: mark room `rid` read for the caller (its unread
+    /// count and alert cleared); `read_threads` also clears its threads' unread marks.
+    pub async fn mark_read(&self, rid: &str, read_threads: Option<bool>) -> Result<(), RestError> {
+        let mut body = json!({"rid": rid});
+        if let Some(b) = read_threads {
+            body["readThreads"] = json!(b);
+        }
+        self.call_json(
+            Method::POST,
+            "subscriptions.read",
+            &["subscriptions.read"],
+            vec![],
+            Some(body),
+            Retry::Idempotent,
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// `GET /api/v1/chat.getMessage?msgId=`.
     pub async fn get_message(&self, msg_id: &str) -> Result<Value, RestError> {
         let body = self

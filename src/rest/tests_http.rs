@@ -536,3 +536,24 @@ async fn redirects_to_other_origins_are_not_followed() {
         Some(TOKEN)
     );
 }
+
+#[tokio::test]
+async fn mark_read_posts_the_room_id_and_read_threads_only_when_given() {
+    let srv = TestServer::start(|_| Resp::json(200, json!({"success": true}))).await;
+    let c = static_client(&format!("{}/api/v1/", srv.url));
+    c.mark_read("GENERAL", None).await.unwrap();
+    c.mark_read("GENERAL", Some(true)).await.unwrap();
+    c.mark_read("GENERAL", Some(false)).await.unwrap();
+    let hits = srv.hits("/api/v1/subscriptions.read");
+    assert_eq!(hits.len(), 3);
+    assert!(hits.iter().all(|r| r.method == "POST"));
+    assert_eq!(hits[0].json(), json!({"rid": "GENERAL"}));
+    assert_eq!(
+        hits[1].json(),
+        json!({"rid": "GENERAL", "readThreads": true})
+    );
+    assert_eq!(
+        hits[2].json(),
+        json!({"rid": "GENERAL", "readThreads": false})
+    );
+}

@@ -10,6 +10,7 @@ mod fuzz_harness;
 mod support;
 
 mod core_accounts;
+mod core_actions;
 mod core_auth;
 mod core_catchup;
 mod core_config;

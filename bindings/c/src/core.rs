@@ -370,6 +370,7 @@ pub extern "C" fn rcc_send_text(
 /// | `deleteMessage` | `{accountId, messageId}` | `null` |
 /// | `updateAllowlist` | `{accountId, approve?, revoke?, allowFrom?, groupAllowFrom?}` | `null` |
 /// | `history` | `{accountId, target, threadId?, limit?}` | inbound messages, oldest first |
+/// | `markRead` | `{accountId, target, readThreads?}` | `null` |
 /// | `resolveTarget` | `{accountId, target}` | `{roomId}` |
 /// | `close` | `{}` | `null` (as `rcc_core_close`) |
 ///

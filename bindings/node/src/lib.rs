@@ -372,6 +372,16 @@ impl RocketChatCore {
         self.verb(env, "history", args)
     }
 
+    /// The `markRead` verb.
+    #[napi]
+    pub fn mark_read<'env>(
+        &self,
+        env: &'env Env,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.verb(env, "markRead", args)
+    }
+
     /// The `resolveTarget` verb.
     #[napi]
     pub fn resolve_target<'env>(

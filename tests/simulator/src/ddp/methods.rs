@@ -134,6 +134,12 @@ pub fn call(ctx: &Ctx<'_>, name: &str, params: &[Value]) -> Outcome {
             if store.message(msg_id).is_none() {
                 return Err(not_allowed(name));
             }
+            if !crate::store::emoji::is_known(emoji) {
+                return Err(
+                    ApiError::new("error-not-allowed", "Invalid emoji provided.")
+                        .with_details(json!({"method": name})),
+                );
+            }
             store.react(&u.id, msg_id, emoji, should).map_err(|e| {
                 if e.plain {
                     not_allowed(name)

@@ -230,6 +230,9 @@ pub async fn react(State(state): State<AppState>, auth: Auth, JsonBody(body): Js
                 "The required \"emoji\" param is missing.",
             )
         })?;
+    if !crate::store::emoji::is_known(emoji) {
+        return Err(Fail::meteor("error-not-allowed", "Invalid emoji provided."));
+    }
     let should_react = body.get("shouldReact").and_then(Value::as_bool);
     state
         .store

@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             &r("subscriptions.getOne"),
             get(rooms::subscriptions_get_one),
         )
+        .route(&r("subscriptions.read"), post(rooms::subscriptions_read))
         .route(&r("channels.create"), post(rooms::channels_create))
         .route(&r("groups.create"), post(rooms::groups_create))
         .route(&r("channels.join"), post(rooms::channels_join))

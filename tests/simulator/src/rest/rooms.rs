@@ -348,6 +348,34 @@ pub async fn subscriptions_get_one(
     Ok(ok(json!({ "subscription": sub })))
 }
 
+const READ_BY_RID: Schema = Schema {
+    required: &["rid"],
+    props: &[("rid", Ty::Str), ("readThreads", Ty::Bool)],
+};
+const READ_BY_ROOM_ID: Schema = Schema {
+    required: &["roomId"],
+    props: &[("roomId", Ty::Str), ("readThreads", Ty::Bool)],
+};
+
+/// `POST /api/v1/subscriptions.read`: `{rid | roomId, readThreads?}`; the caller's
+/// subscription is marked read.
+pub async fn subscriptions_read(
+    State(state): State<AppState>,
+    auth: Auth,
+    JsonBody(body): JsonBody,
+) -> Reply {
+    let branch =
+        one_of(&[&READ_BY_RID, &READ_BY_ROOM_ID], &body).map_err(super::chat::invalid_params)?;
+    let key = if branch == 0 { "rid" } else { "roomId" };
+    let rid = str_field(&body, key).unwrap_or_default();
+    let read_threads = body
+        .get("readThreads")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    state.store.mark_read(&auth.user.id, rid, read_threads)?;
+    Ok(ok(json!({})))
+}
+
 fn create(state: &AppState, user: &User, kind: Kind, body: &Map<String, Value>) -> Reply {
     let name = str_field(body, "name")
         .filter(|n| !n.is_empty())

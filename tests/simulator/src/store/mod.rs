@@ -5,6 +5,7 @@
 //! Errors are [`ApiError`]s (a Meteor.Error: code, reason, details) that the REST and
 //! DDP layers render in their own envelope.
 
+pub mod emoji;
 mod messages;
 pub mod model;
 mod rooms;

@@ -97,6 +97,39 @@ impl Store {
         Some(s.document(&u, form))
     }
 
+    /// Mark room `rid` read for `user_id` (`readMessages`): unread and mentions to 0 (so
+    /// `alert` is false), last seen now; announced as `subscriptions-changed` `updated`.
+    /// `error-invalid-subscription` when the user has no subscription there. The simulator
+    /// keeps no per-thread unread marks, so `read_threads` changes nothing more.
+    pub fn mark_read(&self, user_id: &str, rid: &str, _read_threads: bool) -> Result<(), ApiError> {
+        let now = now_ms();
+        let doc = {
+            let mut st = self.lock();
+            let u = st
+                .users
+                .get(user_id)
+                .map(User::brief)
+                .unwrap_or(Value::Null);
+            let sub = st
+                .subscriptions
+                .get_mut(&(user_id.to_owned(), rid.to_owned()))
+                .ok_or_else(|| {
+                    ApiError::new("error-invalid-subscription", "Invalid subscription")
+                        .with_details(json!({"method": "readMessages"}))
+                })?;
+            sub.unread = 0;
+            sub.user_mentions = 0;
+            sub.ls = now;
+            sub.updated_at = now;
+            sub.document(&u, DateForm::Ejson)
+        };
+        self.bus.publish(BusEvent::NotifyUser {
+            event: format!("{user_id}/subscriptions-changed"),
+            args: vec![json!("updated"), doc],
+        });
+        Ok(())
+    }
+
     /// Open (or find) the DM between two users; DM id = the two ids sorted and joined.
     /// New rooms are announced on both users' `rooms-changed` / `subscriptions-changed`.
     pub fn create_direct_message(

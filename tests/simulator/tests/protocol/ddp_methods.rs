@@ -122,6 +122,16 @@ async fn send_update_react_and_room_lookups() {
         .await;
     assert!(r.get("error").is_none(), "{r}");
     assert!(s.store().message("ClientId000000001").unwrap()["reactions"][":+1:"].is_object());
+    for bad in [":👀:", "👀", ":no_such_emoji:"] {
+        let r = c
+            .call("setReaction", json!([bad, "ClientId000000001"]))
+            .await;
+        assert_eq!(r["error"]["error"], "error-not-allowed", "{bad}: {r}");
+        assert_eq!(
+            r["error"]["message"], "Invalid emoji provided. [error-not-allowed]",
+            "{bad}"
+        );
+    }
 
     assert_eq!(
         c.call("getRoomIdByNameOrId", json!(["general"])).await["result"],

@@ -223,6 +223,62 @@ async fn update_delete_react_get() {
 }
 
 #[tokio::test]
+async fn react_refuses_emoji_the_server_does_not_know() {
+    let s = start(Profile::V8).await;
+    let sent = s
+        .bot_post(
+            "/api/v1/chat.postMessage",
+            &json!({"roomId": "GENERAL", "text": "react to me"}),
+        )
+        .await;
+    let id = sent.body["message"]["_id"].as_str().unwrap().to_owned();
+    for bad in [":👀:", "👀", ":unicorn_of_doom:", "eyes👀"] {
+        let r = s
+            .bot_post(
+                "/api/v1/chat.react",
+                &json!({"messageId": id, "emoji": bad, "shouldReact": true}),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{bad}");
+        assert_eq!(
+            r.body,
+            json!({"success": false, "error": "Invalid emoji provided. [error-not-allowed]",
+                   "errorType": "error-not-allowed"}),
+            "{bad}"
+        );
+    }
+    assert!(
+        s.sim
+            .store()
+            .message(&id)
+            .unwrap()
+            .get("reactions")
+            .is_none(),
+        "nothing stored"
+    );
+    for good in [
+        ":eyes:",
+        "white_check_mark",
+        ":+1:",
+        "hourglass_flowing_sand",
+    ] {
+        let r = s
+            .bot_post(
+                "/api/v1/chat.react",
+                &json!({"messageId": id, "emoji": good, "shouldReact": true}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{good}: {}", r.body);
+    }
+    let stored = s.sim.store().message(&id).unwrap();
+    assert_eq!(stored["reactions"][":eyes:"]["usernames"], json!(["mybot"]));
+    assert_eq!(
+        stored["reactions"][":white_check_mark:"]["usernames"],
+        json!(["mybot"])
+    );
+}
+
+#[tokio::test]
 async fn rest_and_ddp_date_forms_of_one_message() {
     let s = start(Profile::V8).await;
     let r = s

@@ -3,6 +3,7 @@
 use crate::rest_support;
 
 use rest_support::*;
+use rocketchat_sim::time::parse_iso;
 use rocketchat_sim::Profile;
 use serde_json::{json, Value};
 
@@ -122,6 +123,80 @@ async fn users_and_subscriptions() {
         .bot_get("/api/v1/subscriptions.getOne?roomId=RandomRoom0000001")
         .await;
     assert_eq!(r.body["subscription"], Value::Null);
+}
+
+#[tokio::test]
+async fn subscriptions_read_clears_unread_for_one_room() {
+    let s = start(Profile::V8).await;
+    for rid in ["GENERAL", OPS] {
+        let r = s
+            .post(
+                "/api/v1/chat.postMessage",
+                Some((ALICE_ID, ALICE_TOKEN)),
+                &json!({"roomId": rid, "text": "unread for the bot"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let sub = |rid: &'static str| {
+        let s = &s;
+        async move {
+            s.bot_get(&format!("/api/v1/subscriptions.getOne?roomId={rid}"))
+                .await
+                .body["subscription"]
+                .clone()
+        }
+    };
+    let before = sub("GENERAL").await;
+    assert_eq!(before["unread"], 1);
+    assert_eq!(before["alert"], true);
+    assert_eq!(sub(OPS).await["unread"], 1);
+
+    let r = s
+        .bot_post(
+            "/api/v1/subscriptions.read",
+            &json!({"rid": "GENERAL", "readThreads": true}),
+        )
+        .await;
+    assert_eq!((r.status, &r.body), (200, &json!({"success": true})));
+    let after = sub("GENERAL").await;
+    assert_eq!(after["unread"], 0);
+    assert_eq!(after["alert"], false);
+    let ls = |v: &Value| parse_iso(v["ls"].as_str().unwrap()).unwrap();
+    assert!(ls(&after) > ls(&before), "last seen moves to now");
+    assert_eq!(sub(OPS).await["unread"], 1, "other rooms untouched");
+
+    // `roomId` is accepted too.
+    let r = s
+        .bot_post("/api/v1/subscriptions.read", &json!({"roomId": OPS}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(sub(OPS).await["unread"], 0);
+
+    // Neither: the ajv message of both branches.
+    let r = s
+        .bot_post("/api/v1/subscriptions.read", &json!({"readThreads": true}))
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["success"], false);
+    assert_eq!(r.body["errorType"], "invalid-params");
+    assert!(
+        r.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("must have required property 'rid'"),
+        "{}",
+        r.body
+    );
+    // A room the caller is not subscribed to.
+    let r = s
+        .bot_post(
+            "/api/v1/subscriptions.read",
+            &json!({"rid": "RandomRoom0000001"}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["errorType"], "error-invalid-subscription");
 }
 
 #[tokio::test]
