@@ -138,8 +138,8 @@ async function dispatchMessage(state, m) {
   });
   const account = state.account;
   const streaming = resolveStreaming(cfg, accountId);
-  // "partial" shows the answer growing in the live message: it needs the agent's blocks.
-  const disableBlockStreaming = streaming.mode === "partial" ? false : typeof account.config.blockStreaming === "boolean" ? !account.config.blockStreaming : undefined;
+  // "partial" shows the answer growing in the live message, "block" posts blocks: both need them.
+  const disableBlockStreaming = streaming.mode === "partial" || streaming.mode === "block" ? false : typeof account.config.blockStreaming === "boolean" ? !account.config.blockStreaming : undefined;
   // Block streaming: one core stream per turn; its coalescer decides how blocks become
   // messages (blockStreamingCoalesce). Final-only replies go out whole through sendReply.
   let streamId;
@@ -150,7 +150,7 @@ async function dispatchMessage(state, m) {
   let progress;
   let textShown = false;
   let turnFailed = false;
-  if (streaming.mode !== "off") {
+  if (streaming.live) {
     try {
       streamId = (await core.streamStart({ accountId, target: replyTarget, threadId, placeholder: streaming.placeholder })).streamId;
       const live = streamId;

@@ -4,6 +4,7 @@
 // messages when the answer outgrows one (`streamStart` with a `placeholder`).
 //   "progress": the answer replaces the placeholder when it is complete.
 //   "partial":  the answer's text grows in it as the agent writes (block streaming).
+//   "block": no placeholder; the answer in blocks as they come (as `blockStreaming: true`).
 //   "off" (default): no placeholder; the answer is posted when ready.
 // A watchdog keeps the placeholder honest: it says the turn is still running after
 // `streaming.stallMs` without news, and what failed when the turn dies.
@@ -13,13 +14,15 @@ export const DEFAULT_PLACEHOLDER = "Working…";
 export const DEFAULT_STALL_MS = 60_000;
 const MIN_STALL_MS = 5_000;
 
-/** `{mode, placeholder, stallMs}` of an account; `mode` is "off" unless a live one is set. */
+const MODES = new Set(["progress", "partial", "block"]);
+
+/** `{mode, placeholder, stallMs, live}` of an account (`live`: a placeholder is posted). */
 export function resolveStreaming(cfg, accountId) {
   const s = resolveAccount(cfg, accountId).config.streaming;
-  const mode = s?.mode === "progress" || s?.mode === "partial" ? s.mode : "off";
+  const mode = MODES.has(s?.mode) ? s.mode : "off";
   const placeholder = typeof s?.placeholder === "string" && s.placeholder.trim() ? s.placeholder.trim() : DEFAULT_PLACEHOLDER;
   const stallMs = Number.isFinite(s?.stallMs) ? Math.max(MIN_STALL_MS, s.stallMs) : DEFAULT_STALL_MS;
-  return { mode, placeholder, stallMs };
+  return { mode, placeholder, stallMs, live: mode === "progress" || mode === "partial" };
 }
 
 const minutes = (ms) => Math.max(1, Math.round(ms / 60_000));

@@ -32,6 +32,12 @@ const COALESCE_MIN_CHARS: WholeRange = WholeRange {
     max: 100_000,
     words: "a whole number of characters from 0 to 100000",
 };
+const STALL_MS: WholeRange = WholeRange {
+    min: 5_000,
+    max: 3_600_000,
+    words: "a whole number of milliseconds from 5000 to 3600000 (an hour)",
+};
+
 const COALESCE_IDLE_MS: WholeRange = WholeRange {
     min: 0,
     max: 600_000,
@@ -80,6 +86,18 @@ pub(super) fn check_values(l: &AccountSection, prefix: &str, d: &mut Diagnostics
     }
     if let Some(r) = l.ack_reaction.as_deref() {
         check_reaction(r, &at("ackReaction"), d);
+    }
+    if let Some(s) = &l.streaming {
+        let sp = at("streaming");
+        check_whole_u(s.stall_ms, &STALL_MS, &join(&sp, "stallMs"), d);
+        if let Some(p) = &s.placeholder {
+            if p.trim().is_empty() || p.chars().count() > 200 {
+                d.error(ConfigProblem::new(
+                    &join(&sp, "placeholder"),
+                    "must be a short text (1 to 200 characters), e.g. \"Working…\"",
+                ));
+            }
+        }
     }
     for (i, pattern) in l.mention_patterns.iter().flatten().enumerate() {
         if let Err(why) = crate::inbound::gate::MentionPatterns::compile(pattern) {

@@ -253,6 +253,7 @@ impl Layer for AccountSection {
         );
         over(&mut self.ack_reaction, o.ack_reaction);
         over(&mut self.send_read_receipts, o.send_read_receipts);
+        over_layer(&mut self.streaming, o.streaming);
         over_layer(&mut self.tls, o.tls);
         over_layer(&mut self.two_factor, o.two_factor);
     }
@@ -264,10 +265,19 @@ impl Layer for AccountSection {
             "tls" => self.tls = nested(value, path, d),
             "twoFactor" => self.two_factor = nested(value, path, d),
             "replyToModeByChatType" => self.reply_to_mode_by_chat_type = nested(value, path, d),
+            "streaming" => self.streaming = nested(value, path, d),
             "rooms" => self.rooms = parse_map(value, path, d),
             _ => return false,
         }
         true
+    }
+}
+
+impl Layer for StreamingSection {
+    fn merge_from(&mut self, o: Self) {
+        over(&mut self.mode, o.mode);
+        over(&mut self.placeholder, o.placeholder);
+        over(&mut self.stall_ms, o.stall_ms);
     }
 }
 

@@ -102,6 +102,8 @@ pub struct AccountSection {
     pub ack_reaction: Option<String>,
     /// Mark the room read once the bot has taken its messages, so unread means not yet handled. Read by the OpenClaw plugin. Default `false`.
     pub send_read_receipts: Option<bool>,
+    /// A live message while the bot works (`streaming.mode`, as OpenClaw's channels spell it). Read by the OpenClaw plugin.
+    pub streaming: Option<StreamingSection>,
     /// TLS settings for REST and WebSocket connections.
     pub tls: Option<TlsSection>,
     /// Two-factor authentication for password login.
@@ -126,6 +128,33 @@ impl AllowEntry {
             AllowEntry::Number(n) => n.to_string(),
         }
     }
+}
+
+/// `streaming`: the live message the bot works in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamingSection {
+    /// `off` (default): the answer is posted when ready; `progress`: a placeholder at once, showing the tool in use, replaced by the answer; `partial`: the same, with the answer's text growing in it as the agent writes; `block`: no placeholder, the answer in blocks as they come (as `blockStreaming: true`).
+    pub mode: Option<StreamingMode>,
+    /// The placeholder's text. Default `Working…`.
+    pub placeholder: Option<String>,
+    /// After this long without news the placeholder says the bot is still at it, in ms (5000 to 3600000). Default 60000.
+    pub stall_ms: Option<u64>,
+}
+
+/// `streaming.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum StreamingMode {
+    /// No live message.
+    #[default]
+    Off,
+    /// A placeholder with progress, replaced by the answer.
+    Progress,
+    /// A placeholder with progress, the answer growing in it.
+    Partial,
+    /// No placeholder; the answer in blocks as they come.
+    Block,
 }
 
 /// `replyToModeByChatType`: `replyToMode` for each kind of room.

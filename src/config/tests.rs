@@ -816,3 +816,41 @@ fn reply_and_ack_keys_are_in_the_schema() {
         .get("direct")
         .is_some());
 }
+
+#[test]
+fn streaming_is_read_inherited_and_checked() {
+    let c = ok(json!({
+        "baseUrl": "https://c.example", "authToken": "t", "userId": "u",
+        "streaming": {"mode": "progress", "placeholder": "Thinking…"},
+        "accounts": {"b": {"authToken": "t2", "userId": "u2", "streaming": {"mode": "partial", "stallMs": 30000}}}
+    }));
+    assert!(
+        c.warnings
+            .iter()
+            .all(|w| !w.message.contains("unknown key")),
+        "{:?}",
+        c.warnings
+    );
+    let e = errs(json!({
+        "baseUrl": "https://c.example", "authToken": "t", "userId": "u",
+        "streaming": {"mode": "sometimes", "stallMs": 10},
+        "accounts": {"b": {"streaming": {"placeholder": " "}}}
+    }));
+    for needle in [
+        "streaming.mode: unknown value `sometimes`",
+        "accounts.b.streaming.placeholder: must be a short text",
+    ] {
+        assert!(has(&e, needle), "{needle} not in {e:#?}");
+    }
+    let e = errs(json!({
+        "baseUrl": "https://c.example", "authToken": "t", "userId": "u",
+        "streaming": {"stallMs": 10}
+    }));
+    assert!(
+        has(
+            &e,
+            "streaming.stallMs: must be a whole number of milliseconds from 5000"
+        ),
+        "{e:#?}"
+    );
+}

@@ -9,10 +9,11 @@ const cfg = (section) => ({ channels: { rocketchat: { baseUrl: 'https://chat.exa
 const flush = () => new Promise((r) => setImmediate(r))
 
 test('streaming.mode: off unless progress or partial; placeholder and stallMs with defaults and a floor', () => {
-  assert.deepEqual(resolveStreaming(cfg({}), 'default'), { mode: 'off', placeholder: 'Working…', stallMs: DEFAULT_STALL_MS })
-  assert.equal(resolveStreaming(cfg({ streaming: { mode: 'block' } }), 'default').mode, 'off')
+  assert.deepEqual(resolveStreaming(cfg({}), 'default'), { mode: 'off', placeholder: 'Working…', stallMs: DEFAULT_STALL_MS, live: false })
+  assert.deepEqual(resolveStreaming(cfg({ streaming: { mode: 'block' } }), 'default').live, false)
+  assert.equal(resolveStreaming(cfg({ streaming: { mode: 'sometimes' } }), 'default').mode, 'off')
   const c = cfg({ streaming: { mode: 'progress', placeholder: ' Thinking… ', stallMs: 10 }, accounts: { ops: { streaming: { mode: 'partial' } } } })
-  assert.deepEqual(resolveStreaming(c, 'default'), { mode: 'progress', placeholder: 'Thinking…', stallMs: 5000 })
+  assert.deepEqual(resolveStreaming(c, 'default'), { mode: 'progress', placeholder: 'Thinking…', stallMs: 5000, live: true })
   assert.equal(resolveStreaming(c, 'ops').mode, 'partial')
   assert.equal(resolveStreaming(c, 'ops').placeholder, 'Thinking…', 'the account inherits the top level')
 })
