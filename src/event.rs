@@ -187,6 +187,14 @@ pub enum Event {
         /// What they wrote.
         text: String,
     },
+    /// Another instance of this bot (a second gateway on the same account) answered the
+    /// message first: this instance's reply to it was not posted (see `replyTo`).
+    ReplyClaimed {
+        /// Room id.
+        room_id: String,
+        /// The message answered.
+        reply_to: String,
+    },
     /// A message (or one chunk of a reply) was sent.
     Sent {
         /// Room id.
@@ -259,6 +267,7 @@ impl Event {
             Event::CatchUpGap { .. } => "catchUpGap",
             Event::Dropped { .. } => "dropped",
             Event::PairingRequest { .. } => "pairingRequest",
+            Event::ReplyClaimed { .. } => "replyClaimed",
             Event::Sent { .. } => "sent",
             Event::SendFailed { .. } => "sendFailed",
             Event::Typing { .. } => "typing",

@@ -366,7 +366,9 @@ impl Core {
             text.to_owned(),
             thread_id.map(str::to_owned),
         );
-        self.queued_send(account_id, target, move |a| a.send_text(to, text, thread))
+        self.queued_send(account_id, target, move |a| {
+            a.send_text(to, text, thread, None)
+        })
     }
 
     /// Deliver an agent's reply (see [`Account::send_reply`]): prefix, tables, chunks, typing.
@@ -378,12 +380,34 @@ impl Core {
         text: &str,
         thread_id: Option<&str>,
     ) -> impl Future<Output = Result<Vec<SentMessage>, CoreError>> + Send + 'static {
-        let (to, text, thread) = (
+        self.send_reply_to(account_id, target, text, thread_id, None, false)
+    }
+
+    /// [`Core::send_reply`] (or, `plain`, [`Core::send_text`]) as the answer to message
+    /// `reply_to`: a second instance of the bot answering it too posts no second copy.
+    pub fn send_reply_to(
+        &self,
+        account_id: &str,
+        target: &str,
+        text: &str,
+        thread_id: Option<&str>,
+        reply_to: Option<&str>,
+        plain: bool,
+    ) -> impl Future<Output = Result<Vec<SentMessage>, CoreError>> + Send + 'static {
+        let (to, text, thread, reply) = (
             target.to_owned(),
             text.to_owned(),
             thread_id.map(str::to_owned),
+            reply_to.map(str::to_owned),
         );
-        self.queued_send(account_id, target, move |a| a.send_reply(to, text, thread))
+        self.queued_send(account_id, target, move |a| {
+            use futures_util::future::Either;
+            if plain {
+                Either::Left(a.send_text(to, text, thread, reply))
+            } else {
+                Either::Right(a.send_reply(to, text, thread, reply))
+            }
+        })
     }
 
     /// Upload files (see [`Account::send_media`]), in call order per target.
@@ -412,11 +436,12 @@ impl Core {
         target: &str,
         thread_id: Option<&str>,
         placeholder: Option<&str>,
+        reply_to: Option<&str>,
     ) -> Result<ReplyStream, CoreError> {
         let (target, thread) = (target.to_owned(), thread_id.map(str::to_owned));
-        let placeholder = placeholder.map(str::to_owned);
+        let (placeholder, reply) = (placeholder.map(str::to_owned), reply_to.map(str::to_owned));
         self.with_account(account_id, move |a| {
-            a.start_stream(target, thread, placeholder)
+            a.start_stream(target, thread, placeholder, reply)
         })
         .await
     }

@@ -38,6 +38,7 @@ export function turnFeedback({ cfg, core, accountId, agentId, m, kind, wasMentio
   const markRead = resolveAccount(cfg, accountId).config.sendReadReceipts === true;
   let answered = false;
   let failed = false;
+  let elsewhere = false;
   return {
     /** The message was taken: acknowledge it. */
     accepted() {
@@ -56,13 +57,18 @@ export function turnFeedback({ cfg, core, accountId, agentId, m, kind, wasMentio
     answered() {
       answered = true;
     },
+    /** Another instance of the bot (a second gateway) answered this message: its reactions
+     * are left to it. */
+    claimedElsewhere() {
+      elsewhere = true;
+    },
     /** The agent run, or sending its answer, failed. */
     failed() {
       failed = true;
     },
     /** The turn is over, however it ended. */
     finished() {
-      if (status) {
+      if (status && !elsewhere) {
         // Not awaited: the final reaction is held a moment, and the next turn need not wait.
         const end = failed ? status.setError() : answered ? status.setDone() : status.restoreInitial();
         Promise.resolve(end).catch(quiet("status reaction"));

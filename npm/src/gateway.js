@@ -24,8 +24,8 @@ const STORE_POLL_MS = 2000;
 const chatKind = (roomType) => (roomType === "d" || roomType === "l" ? "direct" : roomType === "p" ? "group" : "channel");
 
 /** Send an agent's reply through the core (prefix, tables, chunking, typing). */
-export async function sendReplyText(_rt, _cfg, accountId, target, text, threadId) {
-  return getCore().sendReply({ accountId, target, text, threadId: threadId ?? undefined });
+export async function sendReplyText(_rt, _cfg, accountId, target, text, threadId, replyTo) {
+  return getCore().sendReply({ accountId, target, text, threadId: threadId ?? undefined, replyTo });
 }
 
 /** Media through the core (outbound-media.js): `access` is the host's media access for this send. */
@@ -152,7 +152,7 @@ async function dispatchMessage(state, m) {
   let turnFailed = false;
   if (streaming.live) {
     try {
-      streamId = (await core.streamStart({ accountId, target: replyTarget, threadId, placeholder: streaming.placeholder })).streamId;
+      streamId = (await core.streamStart({ accountId, target: replyTarget, threadId, placeholder: streaming.placeholder, replyTo: m.messageId })).streamId;
       const live = streamId;
       progress = liveProgress({ ...streaming, show: (text) => core.streamStatus({ streamId: live, text }), log });
     } catch (e) {
@@ -171,7 +171,7 @@ async function dispatchMessage(state, m) {
     if (id === undefined) return;
     // A live message that failed before any text keeps saying so; finishing would delete it.
     if (progress && turnFailed && !textShown) await core.streamAbort({ streamId: id });
-    else await core.streamFinish({ streamId: id });
+    else if (!(await core.streamFinish({ streamId: id }))?.length && textShown) feedback.claimedElsewhere();
   };
   const delivery = {
     observeMessageSent: true,
@@ -189,7 +189,7 @@ async function dispatchMessage(state, m) {
       if (text.trim() && !media.length) {
         if (info.kind === "block" || (info.kind === "final" && streamId !== undefined)) {
           // A stream stays where its first block went.
-          streamId ??= (await core.streamStart({ accountId, target: replyTarget, threadId: thread })).streamId;
+          streamId ??= (await core.streamStart({ accountId, target: replyTarget, threadId: thread, replyTo: m.messageId })).streamId;
           // OpenClaw trims each block: put back the separator its own coalescer would join them with.
           await core.streamPush({ streamId, text: streamed ? joiner + text : text });
           streamed = true;
@@ -197,8 +197,11 @@ async function dispatchMessage(state, m) {
           if (info.kind === "final") await finishStream();
           return;
         }
-        await sendReplyText(rt, cfg, accountId, replyTarget, text, thread);
-        feedback.answered();
+        // replyTo: with two gateways on this account, the first to post answers (the other's
+        // copy is refused by the server and nothing of it is posted).
+        const sent = await sendReplyText(rt, cfg, accountId, replyTarget, text, thread, m.messageId);
+        if (sent?.length) feedback.answered();
+        else feedback.claimedElsewhere();
       }
       if (media.length) {
         // The agent's files: only from the roots the host allows this agent (its workspace, the
@@ -350,6 +353,8 @@ export function statusPatch(st) {
     sent: st.sent,
     reconnects: st.reconnects,
     dropped: st.dropped,
+    // Replies another instance of the bot (a second gateway on this account) posted first.
+    claimedElsewhere: st.claimedElsewhere ?? 0,
   };
 }
 

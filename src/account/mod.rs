@@ -42,8 +42,8 @@ use crate::inbound::gate::{Decision, Gate};
 use crate::outbound::target::{Target, TargetError};
 use crate::outbound::typing::{TypingFuture, TypingGuard};
 use crate::outbound::{
-    Deliverer, DeliveryError, EventHook, MediaFile, RealtimeTyping, ReplyStream, SentMessage,
-    TypingSink,
+    Deliverer, DeliveryError, EventHook, MediaFile, RealtimeTyping, ReplyStream, ReplyTo,
+    SentMessage, TypingSink,
 };
 use crate::rest::{RestClient, RestError, RestOptions};
 use crate::tls::{self, TlsError, TlsOptions};
@@ -404,23 +404,40 @@ impl Account {
         target: String,
         text: String,
         thread_id: Option<String>,
+        reply_to: Option<String>,
     ) -> impl Future<Output = Result<Vec<SentMessage>, AccountError>> + Send + 'static {
+        let reply = self.reply_to(reply_to);
         self.in_room(target, move |d, rid| async move {
-            d.send_text(&rid, thread_id.as_deref(), &text).await
+            d.send_text_to(&rid, thread_id.as_deref(), &text, reply.as_ref())
+                .await
         })
     }
 
     /// Deliver an agent's whole reply: `responsePrefix`, tables, chunks, with the typing
-    /// indicator shown meanwhile.
+    /// indicator shown meanwhile. With `reply_to` (the message answered), a second instance
+    /// of the bot answering it too does not post a second copy (see `outbound::claim`).
     pub fn send_reply(
         &self,
         target: String,
         text: String,
         thread_id: Option<String>,
+        reply_to: Option<String>,
     ) -> impl Future<Output = Result<Vec<SentMessage>, AccountError>> + Send + 'static {
+        let reply = self.reply_to(reply_to);
         self.in_room(target, move |d, rid| async move {
-            d.send_reply(&rid, thread_id.as_deref(), &text).await
+            d.send_reply_to(&rid, thread_id.as_deref(), &text, reply.as_ref())
+                .await
         })
+    }
+
+    /// The claim key of a reply to `message_id`: the bot's user id (the same in every
+    /// instance of it; the account id until the server told it) and the message.
+    fn reply_to(&self, message_id: Option<String>) -> Option<ReplyTo> {
+        let message_id = message_id.filter(|m| !m.trim().is_empty())?;
+        let bot = self
+            .identity()
+            .map_or_else(|| self.shared.id.clone(), |i| i.user_id);
+        Some(ReplyTo::new(&bot, &message_id))
     }
 
     /// Upload files (one message each, the caption on the first), within `mediaMaxMb`.
@@ -445,12 +462,11 @@ impl Account {
         target: String,
         thread_id: Option<String>,
         placeholder: Option<String>,
+        reply_to: Option<String>,
     ) -> impl Future<Output = Result<ReplyStream, AccountError>> + Send + 'static {
+        let reply = self.reply_to(reply_to);
         self.in_room(target, move |d, rid| async move {
-            Ok(match placeholder.as_deref() {
-                Some(text) => d.start_live_stream(&rid, thread_id.as_deref(), text),
-                None => d.start_stream(&rid, thread_id.as_deref()),
-            })
+            Ok(d.start_reply_stream(&rid, thread_id.as_deref(), placeholder.as_deref(), reply))
         })
     }
 
@@ -586,6 +602,12 @@ fn sent_hook(
 ) -> EventHook {
     let id = account_id.to_owned();
     Arc::new(move |event: Event| {
+        if let Event::ReplyClaimed { .. } = &event {
+            status
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .claimed_elsewhere += 1;
+        }
         if let Event::Sent {
             room_id, thread_id, ..
         } = &event

@@ -66,6 +66,9 @@ pub struct AccountStatus {
     pub sent: u64,
     /// Pairing requests raised for unknown DM senders.
     pub pairing_requests: u64,
+    /// Replies not posted because another instance of the bot (a second gateway on this
+    /// account) answered the message first.
+    pub claimed_elsewhere: u64,
     /// Dropped messages by reason.
     pub dropped: BTreeMap<String, u64>,
 }
@@ -89,6 +92,7 @@ impl AccountStatus {
             edits: 0,
             sent: 0,
             pairing_requests: 0,
+            claimed_elsewhere: 0,
             dropped: BTreeMap::new(),
         }
     }

@@ -278,9 +278,14 @@ impl Host {
         self: Arc<Self>,
         a: SendArgs,
     ) -> impl Future<Output = Result<Vec<SentMessage>, HostError>> + Send + 'static {
-        let sent = self
-            .core
-            .send_text(&a.account_id, &a.target, &a.text, a.thread_id.as_deref());
+        let sent = self.core.send_reply_to(
+            &a.account_id,
+            &a.target,
+            &a.text,
+            a.thread_id.as_deref(),
+            a.reply_to.as_deref(),
+            true,
+        );
         when_open(self.ensure_open(), sent)
     }
 
@@ -288,9 +293,14 @@ impl Host {
         self: Arc<Self>,
         a: SendArgs,
     ) -> impl Future<Output = Result<Vec<SentMessage>, HostError>> + Send + 'static {
-        let sent = self
-            .core
-            .send_reply(&a.account_id, &a.target, &a.text, a.thread_id.as_deref());
+        let sent = self.core.send_reply_to(
+            &a.account_id,
+            &a.target,
+            &a.text,
+            a.thread_id.as_deref(),
+            a.reply_to.as_deref(),
+            false,
+        );
         when_open(self.ensure_open(), sent)
     }
 
@@ -342,6 +352,7 @@ impl Host {
                 &a.target,
                 a.thread_id.as_deref(),
                 a.placeholder.as_deref(),
+                a.reply_to.as_deref(),
             )
             .await?;
         let id = self.next_stream.fetch_add(1, Ordering::Relaxed);

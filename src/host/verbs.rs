@@ -107,6 +107,12 @@ pub struct SendArgs {
     /// Reply in this thread (its root message id).
     #[serde(default)]
     pub thread_id: Option<String>,
+    /// The message this answers. Its messages then get ids derived from it, so when two
+    /// instances of the bot (two gateways) answer the same message, the server refuses the
+    /// second copy: the first to post claims the reply, the other posts nothing more of it
+    /// and reports `replyClaimed`.
+    #[serde(default)]
+    pub reply_to: Option<String>,
 }
 
 /// One file of `sendMedia`: its bytes from `path` (read by the core) or `base64`.
@@ -176,6 +182,9 @@ pub struct StreamStartArgs {
     /// outgrows one). Finishing without text deletes it; aborting leaves the last status.
     #[serde(default)]
     pub placeholder: Option<String>,
+    /// The message this answers (as in `sendReply`): a second instance's copy is not posted.
+    #[serde(default)]
+    pub reply_to: Option<String>,
 }
 
 /// What `streamStart` returns.

@@ -32,12 +32,13 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::chunk::{chunk_text, utf16_len, ChunkMode};
+use super::claim::{Claims, ReplyTo};
 use super::coalesce::{CoalesceConfig, Strategy};
 use super::tables::{convert_tables, TableMode};
 use super::typing::{TypingIndicator, TypingSink, DEFAULT_TYPING_REFRESH};
 use crate::config::AccountConfig;
 use crate::event::Event;
-use crate::rest::{RestClient, RestError, Retry};
+use crate::rest::{OutgoingMessage, RestClient, RestError, Retry, SendOutcome};
 
 /// Rocket.Chat's default `Message_MaxAllowedSize` (UTF-16 units).
 pub const DEFAULT_SERVER_MAX_MESSAGE_SIZE: usize = 5000;
@@ -282,6 +283,8 @@ pub(crate) struct Inner {
     settings: RwLock<Arc<DeliverySettings>>,
     pub(crate) typing: TypingIndicator,
     events: Option<EventHook>,
+    /// Replies numbered for their client ids; those another instance claimed.
+    pub(crate) claims: Arc<Claims>,
 }
 
 /// Sends replies, media, reactions and edits for one account. Cheap to clone.
@@ -317,6 +320,7 @@ impl Deliverer {
                 settings: RwLock::new(Arc::new(settings)),
                 typing,
                 events: None,
+                claims: Arc::default(),
             }),
         }
     }
@@ -329,6 +333,7 @@ impl Deliverer {
             settings: RwLock::new(shared.settings()),
             typing: shared.typing.clone(),
             events: None,
+            claims: shared.claims.clone(),
         });
         Deliverer {
             inner: Arc::new(Inner {
@@ -411,9 +416,22 @@ impl Deliverer {
         thread_id: Option<&str>,
         text: &str,
     ) -> Result<Vec<SentMessage>, DeliveryError> {
+        self.send_reply_to(rid, thread_id, text, None).await
+    }
+
+    /// [`Deliverer::send_reply`] of a reply to message `reply` (see [`super::claim`]): its
+    /// messages get ids another instance of the bot would give them too, and once another
+    /// instance has posted one of them first, nothing more of the reply is sent from here.
+    pub async fn send_reply_to(
+        &self,
+        rid: &str,
+        thread_id: Option<&str>,
+        text: &str,
+        reply: Option<&ReplyTo>,
+    ) -> Result<Vec<SentMessage>, DeliveryError> {
         let typing = self.inner.typing.start(rid, thread_id);
         let chunks = self.settings().shape(text);
-        let result = self.send_chunks(rid, thread_id, chunks).await;
+        let result = self.send_chunks_as(rid, thread_id, chunks, reply).await;
         typing.stop().await;
         result
     }
@@ -426,22 +444,37 @@ impl Deliverer {
         thread_id: Option<&str>,
         text: &str,
     ) -> Result<Vec<SentMessage>, DeliveryError> {
-        let chunks = self.settings().shape_plain(text);
-        self.send_chunks(rid, thread_id, chunks).await
+        self.send_text_to(rid, thread_id, text, None).await
     }
 
-    /// Send already shaped chunks in order, reporting events.
-    pub(crate) async fn send_chunks(
+    /// [`Deliverer::send_text`] as the reply to message `reply` (see [`Deliverer::send_reply_to`]).
+    pub async fn send_text_to(
+        &self,
+        rid: &str,
+        thread_id: Option<&str>,
+        text: &str,
+        reply: Option<&ReplyTo>,
+    ) -> Result<Vec<SentMessage>, DeliveryError> {
+        let chunks = self.settings().shape_plain(text);
+        self.send_chunks_as(rid, thread_id, chunks, reply).await
+    }
+
+    /// Send already shaped chunks in order, reporting events; numbered as messages of
+    /// `reply` when given.
+    pub(crate) async fn send_chunks_as(
         &self,
         rid: &str,
         thread_id: Option<&str>,
         chunks: Vec<String>,
+        reply: Option<&ReplyTo>,
     ) -> Result<Vec<SentMessage>, DeliveryError> {
         let total = chunks.len();
         let mut sent = Vec::with_capacity(total);
         for text in chunks {
-            match self.post_text(rid, thread_id, &text).await {
-                Ok(m) => sent.push(m),
+            match self.post_text_as(rid, thread_id, &text, reply).await {
+                Ok(Some(m)) => sent.push(m),
+                // Another instance answers this message: the rest of the reply is its.
+                Ok(None) => break,
                 Err(source) => return Err(self.failed(rid, sent, Some(total), source)),
             }
         }
@@ -461,13 +494,65 @@ impl Deliverer {
             .rest
             .send_message(rid, text, thread_id, false)
             .await?;
-        Ok(SentMessage {
-            id: message_id(&msg),
+        Ok(self.sent_message(rid, thread_id, text, &msg))
+    }
+
+    /// One message of `reply` (a random id without one). `None`: another instance of the bot
+    /// posted this message of the reply first (counted and reported once per reply), or had
+    /// already, so it is not posted from here.
+    pub(crate) async fn post_text_as(
+        &self,
+        rid: &str,
+        thread_id: Option<&str>,
+        text: &str,
+        reply: Option<&ReplyTo>,
+    ) -> Result<Option<SentMessage>, RestError> {
+        let Some(reply) = reply else {
+            return self.post_text(rid, thread_id, text).await.map(Some);
+        };
+        let Some(id) = self.inner.claims.next_id(reply) else {
+            return Ok(None);
+        };
+        let outcome = self
+            .inner
+            .rest
+            .send_claiming(OutgoingMessage {
+                id: Some(id),
+                rid: rid.to_owned(),
+                msg: text.to_owned(),
+                tmid: thread_id.map(str::to_owned),
+                ..Default::default()
+            })
+            .await?;
+        match outcome {
+            SendOutcome::Posted(msg) => Ok(Some(self.sent_message(rid, thread_id, text, &msg))),
+            SendOutcome::Taken(_) => {
+                if self.inner.claims.lost(reply) {
+                    tracing::info!(room = %rid, reply_to = %reply.message_id, "another instance of the bot answered this message first; not answering it again");
+                    self.emit(Event::ReplyClaimed {
+                        room_id: rid.to_owned(),
+                        reply_to: reply.message_id.clone(),
+                    });
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    fn sent_message(
+        &self,
+        rid: &str,
+        thread_id: Option<&str>,
+        text: &str,
+        msg: &Value,
+    ) -> SentMessage {
+        SentMessage {
+            id: message_id(msg),
             room_id: rid.to_owned(),
             thread_id: thread_id.map(str::to_owned),
             text: text.to_owned(),
             file_name: None,
-        })
+        }
     }
 
     /// Build a [`DeliveryError::Partial`] and report it (the landed messages as sent).

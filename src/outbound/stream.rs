@@ -37,6 +37,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::chunk::{fence_at, parse_fences};
+use super::claim::ReplyTo;
 use super::coalesce::{Action, Coalescer};
 use super::deliver::{Deliverer, DeliveryError, SentMessage};
 use super::tables::{convert_tables, TableMode};
@@ -117,7 +118,7 @@ impl Deliverer {
     /// Start a streamed reply to room `rid` (thread `thread_id`). Must be called inside a
     /// Tokio runtime. Uses the settings current at this moment.
     pub fn start_stream(&self, rid: &str, thread_id: Option<&str>) -> ReplyStream {
-        self.spawn_stream(rid, thread_id, None)
+        self.start_reply_stream(rid, thread_id, None, None)
     }
 
     /// Start a live message: `placeholder` is posted at once and edited into the reply as it
@@ -128,14 +129,17 @@ impl Deliverer {
         thread_id: Option<&str>,
         placeholder: &str,
     ) -> ReplyStream {
-        self.spawn_stream(rid, thread_id, Some(placeholder.to_owned()))
+        self.start_reply_stream(rid, thread_id, Some(placeholder), None)
     }
 
-    fn spawn_stream(
+    /// A stream, live with a `placeholder`, numbered as the reply to message `reply` when
+    /// given (see [`super::claim`]: another instance's copy of the reply is not posted).
+    pub fn start_reply_stream(
         &self,
         rid: &str,
         thread_id: Option<&str>,
-        placeholder: Option<String>,
+        placeholder: Option<&str>,
+        reply: Option<ReplyTo>,
     ) -> ReplyStream {
         let (tx, rx) = mpsc::unbounded_channel();
         let typing = self.inner.typing.start(rid, thread_id);
@@ -144,8 +148,10 @@ impl Deliverer {
             rid: rid.to_owned(),
             tmid: thread_id.map(str::to_owned),
             posted: Vec::new(),
-            placeholder,
+            placeholder: placeholder.map(str::to_owned),
             text_started: false,
+            reply,
+            claimed: false,
         };
         let task = tokio::spawn(driver.run(rx, typing));
         ReplyStream {
@@ -166,6 +172,10 @@ struct Driver {
     placeholder: Option<String>,
     /// Whether any of the reply's text has been shown (a live message's status is then over).
     text_started: bool,
+    /// The message this stream answers, when its messages are numbered for claims.
+    reply: Option<ReplyTo>,
+    /// Another instance of the bot answers it: nothing more is posted or edited.
+    claimed: bool,
 }
 
 impl Driver {
@@ -191,11 +201,15 @@ impl Driver {
         };
         match self
             .deliverer
-            .post_text(&self.rid, self.tmid.as_deref(), &text)
+            .post_text_as(&self.rid, self.tmid.as_deref(), &text, self.reply.as_ref())
             .await
         {
-            Ok(m) => {
+            Ok(Some(m)) => {
                 self.posted.push(m);
+                Ok(())
+            }
+            Ok(None) => {
+                self.claimed = true;
                 Ok(())
             }
             Err(source) => Err(self.deliverer.failed(&self.rid, vec![], None, source)),
@@ -205,7 +219,7 @@ impl Driver {
     /// Show a live message's progress, while its text has not started. A failed edit only
     /// costs the progress line: the reply itself goes on.
     async fn show_status(&mut self, text: &str) {
-        if self.placeholder.is_none() || self.text_started {
+        if self.placeholder.is_none() || self.text_started || self.claimed {
             return;
         }
         if let Some(m) = self.posted.first_mut() {
@@ -251,10 +265,13 @@ impl Driver {
             }
         }
         let mut chunks = self.deliverer.settings().shape(&text);
+        if self.claimed {
+            return Ok(vec![]);
+        }
         if self.placeholder.is_none() {
             return self
                 .deliverer
-                .send_chunks(&self.rid, self.tmid.as_deref(), chunks)
+                .send_chunks_as(&self.rid, self.tmid.as_deref(), chunks, self.reply.as_ref())
                 .await;
         }
         if chunks.is_empty() {
@@ -273,7 +290,7 @@ impl Driver {
         let mut sent = std::mem::take(&mut self.posted);
         match self
             .deliverer
-            .send_chunks(&self.rid, self.tmid.as_deref(), rest)
+            .send_chunks_as(&self.rid, self.tmid.as_deref(), rest, self.reply.as_ref())
             .await
         {
             Ok(more) => {
@@ -344,6 +361,9 @@ impl Driver {
 
     async fn apply(&mut self, actions: Vec<Action>) -> Result<(), DeliveryError> {
         for action in actions {
+            if self.claimed {
+                return Ok(());
+            }
             self.text_started = true;
             // A live message's first message is its placeholder: posted already, edited.
             let action = match action {
@@ -354,9 +374,12 @@ impl Driver {
                 Action::Post { key, text } => {
                     debug_assert_eq!(key, self.posted.len());
                     self.deliverer
-                        .post_text(&self.rid, self.tmid.as_deref(), &text)
+                        .post_text_as(&self.rid, self.tmid.as_deref(), &text, self.reply.as_ref())
                         .await
-                        .map(|m| self.posted.push(m))
+                        .map(|m| match m {
+                            Some(m) => self.posted.push(m),
+                            None => self.claimed = true,
+                        })
                 }
                 Action::Edit { key, text } => match self.posted.get_mut(key) {
                     Some(m) => self

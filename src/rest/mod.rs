@@ -29,8 +29,8 @@ use serde_json::Value;
 use url::Url;
 
 pub use endpoints::{
-    parse_login as parse_login_response, LoginResult, Me, OutgoingMessage, ServerInfo, SyncResult,
-    Updates,
+    parse_login as parse_login_response, LoginResult, Me, OutgoingMessage, SendOutcome, ServerInfo,
+    SyncResult, Updates,
 };
 pub(crate) use error::with_code;
 pub use error::RestError;

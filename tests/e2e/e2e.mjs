@@ -14,6 +14,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { channelAccount, createStateDir, freePort, installPlugin, openclaw, startFakeModel, startGateway, SIM_BOT, waitChannelConnected } from "./gateway.mjs";
 import { CURRENT_VERSION, PLUGIN_NAME, installedVersions, publishRelease, startRegistry, userNpmrc } from "./registry.mjs";
+import { loadNative } from "../../npm/src/native.js";
 import { ALICE_ID, ALICE_TOKEN, DM_ALICE, GENERAL, OPS, defaultSimBin, startSimulator, uploadAsAlice, watchRoom } from "./simulator.mjs";
 
 const argv = process.argv.slice(2);
@@ -336,6 +337,43 @@ const tests = {
     await sim.post("alice", DM_ALICE, `${tag} FAKE_FAIL`);
     const failed = await waitForBot(sim, DM_ALICE, failSince, (m) => m.length > 0 && !m.some((x) => /^Working…/.test(x.msg)), 60000);
     return `placeholder ${working._id} became "slow: done", the DM read; the failed turn shows ${JSON.stringify(failed.map((x) => x.msg.slice(0, 60)))}`;
+  },
+  // Two instances of the bot: a second core (this process, the same account and server) answers
+  // alice's DM at once; the gateway's own answer, derived from the same message, is refused by
+  // the server, so the DM gets one answer, and `channels status` counts the claim.
+  async two_instances({ sim, state }) {
+    const tag = `i${Date.now().toString(36)}`;
+    const { RocketChatCore } = loadNative();
+    const other = new RocketChatCore({ logLevel: "off" });
+    const answered = new Promise((resolve, reject) => {
+      other.onEvent((batch) => {
+        for (const raw of batch) {
+          const ev = JSON.parse(raw);
+          if (ev.type !== "message" || !ev.message?.text?.includes(tag)) continue;
+          other.sendReply({ accountId: "default", target: `room:${ev.message.roomId}`, text: `${tag} answered by the other instance`, replyTo: ev.message.messageId }).then(resolve, reject);
+        }
+      });
+    });
+    try {
+      await other.applyConfig({ config: { baseUrl: sim.url, authToken: SIM_BOT.pat, userId: SIM_BOT.userId, dmPolicy: "open", allowFrom: ["*"] } });
+      for (const end = Date.now() + 30_000; (await other.status({ accountId: "default" }))?.state !== "ready"; await sleep(100)) {
+        if (Date.now() > end) throw new Error("the second instance did not connect");
+      }
+      const since = new Date().toISOString();
+      await sim.post("alice", DM_ALICE, `${tag} who answers?`);
+      const mine = await answered;
+      if (mine.length !== 1) throw new Error(`the other instance posted ${JSON.stringify(mine)}`);
+      let acct;
+      for (const end = Date.now() + 60_000; !(acct?.claimedElsewhere >= 1); await sleep(1000)) {
+        if (Date.now() > end) throw new Error(`the gateway counted no claim: ${JSON.stringify(acct)}`);
+        acct = channelAccount(JSON.parse((await openclaw(state.env, ["channels", "status", "--json"])).stdout), "default");
+      }
+      const msgs = (await sim.messages(DM_ALICE, SIM_BOT.username, since)).messages.filter((x) => x.msg.includes(tag));
+      if (msgs.length !== 1) throw new Error(`expected one answer in the DM, got ${JSON.stringify(msgs.map((x) => x.msg))}`);
+      return `one answer (the other instance's), the gateway's refused: claimedElsewhere ${acct.claimedElsewhere}`;
+    } finally {
+      await other.close();
+    }
   },
   // Group history: what was said in the room since the bot last spoke reaches the agent with the
   // next mention, without the messages of senders outside groupAllowFrom.

@@ -13,6 +13,7 @@ mod core_accounts;
 mod core_actions;
 mod core_auth;
 mod core_catchup;
+mod core_claims;
 mod core_config;
 mod core_faults;
 mod core_logs;

@@ -109,7 +109,7 @@ async fn a_streamed_reply_ends_up_in_the_room() {
     let mut h = harness().await;
     let stream = h
         .core()
-        .start_stream("default", GENERAL, None, None)
+        .start_stream("default", GENERAL, None, None, None)
         .await
         .expect("stream started");
     let pieces = [

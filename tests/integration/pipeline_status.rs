@@ -65,7 +65,7 @@ async fn status_counts_what_happened() {
     h.reply(DM, "you are welcome", None).await;
     let stream = h
         .core()
-        .start_stream("default", OPS, None, None)
+        .start_stream("default", OPS, None, None, None)
         .await
         .unwrap();
     stream.push("streamed ").unwrap();
