@@ -140,6 +140,18 @@ export interface PairingRequestEvent extends EventEnvelope {
   text: string
 }
 
+/**
+ * Another instance of this bot (a second gateway on the same account) answered the
+ * message first: this instance's reply to it was not posted (see `replyTo`).
+ */
+export interface ReplyClaimedEvent extends EventEnvelope {
+  type: "replyClaimed"
+  /** The message answered. */
+  replyTo: string
+  /** Room id. */
+  roomId: string
+}
+
 /** A message (or one chunk of a reply) was sent. */
 export interface SentEvent extends EventEnvelope {
   type: "sent"
@@ -217,6 +229,7 @@ export type RocketChatEvent =
   | CatchUpGapEvent
   | DroppedEvent
   | PairingRequestEvent
+  | ReplyClaimedEvent
   | SentEvent
   | SendFailedEvent
   | TypingEvent

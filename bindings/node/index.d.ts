@@ -114,6 +114,11 @@ export interface AccountStatus {
   baseUrl: string
   /** Of those, fetched by catch-up after a reconnect. */
   caughtUp: number
+  /**
+   * Replies not posted because another instance of the bot (a second gateway on this
+   * account) answered the message first.
+   */
+  claimedElsewhere: number
   /** Messages delivered to the host (live and catch-up). */
   delivered: number
   /** Dropped messages by reason. */
@@ -390,6 +395,13 @@ export interface Resolved {
 export interface SendArgs {
   /** The account id. */
   accountId: string
+  /**
+   * The message this answers. Its messages then get ids derived from it, so when two
+   * instances of the bot (two gateways) answer the same message, the server refuses the
+   * second copy: the first to post claims the reply, the other posts nothing more of it
+   * and reports `replyClaimed`.
+   */
+  replyTo?: string
   /** `room:ID`, `channel:ID`, `#name`, `@username`, `user:ID`, or a bare room id. */
   target: string
   /** The text (markdown). */
@@ -485,6 +497,8 @@ export interface StreamStartArgs {
    * outgrows one). Finishing without text deletes it; aborting leaves the last status.
    */
   placeholder?: string
+  /** The message this answers (as in `sendReply`): a second instance's copy is not posted. */
+  replyTo?: string
   /** Where to (targets as in `sendText`). */
   target: string
   /** In this thread. */
