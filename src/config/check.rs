@@ -93,7 +93,7 @@ pub(super) fn check_values(l: &AccountSection, prefix: &str, d: &mut Diagnostics
         if let Some(p) = &s.placeholder {
             if p.trim().is_empty() || p.chars().count() > 200 {
                 d.error(ConfigProblem::new(
-                    &join(&sp, "placeholder"),
+                    join(&sp, "placeholder"),
                     "must be a short text (1 to 200 characters), e.g. \"Working…\"",
                 ));
             }
