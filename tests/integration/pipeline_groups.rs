@@ -289,6 +289,14 @@ async fn an_edit_that_adds_the_mention_is_a_new_message_and_other_edits_stay_edi
         .expect("edit");
     let m = h.delivered(&id).await;
     assert_eq!(m.trigger.expect("a trigger").body, "what do you think?");
+    // Edits are stamped to the millisecond: the next comes later, as a person's would (two
+    // edits in one millisecond look the same, and the second is taken for a re-broadcast).
+    let edited_at = h.sim.store().message(&id).expect("stored")["editedAt"]["$date"]
+        .as_i64()
+        .expect("editedAt");
+    while chrono::Utc::now().timestamp_millis() <= edited_at {
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
     // Edited again: the agent has seen it, so this is an edit, not a second question.
     h.sim
         .store()
