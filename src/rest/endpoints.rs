@@ -267,6 +267,8 @@ impl RestClient {
         let mut ticket = self.room_ticket(&msg.rid);
         async move {
             ticket.wait().await;
+            // A caller's id may be taken already (see `outbound::claim`); a fresh random one is not.
+            let claimable = msg.id.is_some();
             let id = msg.id.clone().unwrap_or_else(new_message_id);
             let mut m = msg.extra.clone();
             m.insert("_id".into(), json!(id));
@@ -289,11 +291,15 @@ impl RestClient {
                     retry,
                 )
             };
-            // The first attempt is not repeated: a duplicate `_id` in its answer means the id
-            // was taken before this call, not that an earlier attempt of it landed.
-            let (res, repeated) = match call(Retry::Once).await {
-                Err(e) if is_transient(&e) => (call(Retry::Idempotent).await, true),
-                other => (other, false),
+            // For a caller's id the first attempt is not repeated: a duplicate `_id` in its
+            // answer means the id was taken before this call, not that an attempt landed.
+            let (res, repeated) = if !claimable {
+                (call(Retry::Idempotent).await, true)
+            } else {
+                match call(Retry::Once).await {
+                    Err(e) if is_transient(&e) => (call(Retry::Idempotent).await, true),
+                    other => (other, false),
+                }
             };
             match res {
                 Ok(body) => {
