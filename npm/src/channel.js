@@ -18,6 +18,7 @@ import { sendReplyMedia, sendReplyText, startAccount, statusPatch, stopAccount }
 import { deleteAccount, setAccountEnabled } from "./accounts.js";
 import { probeRocketchat, rocketchatSetup, rocketchatSetupWizard } from "./setup.js";
 import { resolveReplyToMode } from "./threading.js";
+import { createDirectory, createMessageActions } from "./actions.js";
 
 export { CHANNEL_ID, DEFAULT_ACCOUNT_ID, listAccountIds, resolveAccount };
 export { NativeCoreMissingError } from "./native.js";
@@ -52,6 +53,9 @@ async function ensureAccount(cfg, accountId) {
   if (!(await getCore().status({ accountId }))) await startCoreAccount(cfg, accountId, () => {});
   await waitUsable(accountId);
 }
+
+// The agent's message actions and the directory: core verbs, the account started on demand.
+const actionDeps = { getCore, ensureAccount };
 
 const messageIdOf = (sent) => {
   const last = Array.isArray(sent) ? sent.at(-1) : sent;
@@ -101,6 +105,9 @@ export const rocketchatPlugin = createChatChannelPlugin({
         threads: true,
         media: true,
         blockStreaming: true,
+        reactions: true,
+        edit: true,
+        unsend: true,
       },
       streaming: { blockStreamingCoalesceDefaults: { minChars: 1500, idleMs: 1000 } },
       reload: { configPrefixes: [`channels.${CHANNEL_ID}`], accountScopedRestart: true },
@@ -132,6 +139,8 @@ export const rocketchatPlugin = createChatChannelPlugin({
           Boolean(section(cfg).baseUrl || section(cfg).accounts || env?.[ENV_KEYS.baseUrl]),
       },
     }),
+    actions: createMessageActions(actionDeps),
+    directory: createDirectory(actionDeps),
     messaging: {
       targetPrefixes: [CHANNEL_ID, "channel", "room", "user"],
       directTargetStyle: "user-prefixed",
