@@ -375,6 +375,28 @@ const tests = {
       await other.close();
     }
   },
+  // The message actions, as `openclaw message …` runs them (the plugin in the CLI's process):
+  // read #general (bob, outside groupAllowFrom, left out), react to alice's message, search.
+  async message_actions({ sim, state }) {
+    const tag = `a${Date.now().toString(36)}`;
+    const asked = (await sim.post("alice", GENERAL, `${tag} the deploy is green`)).message;
+    await sim.post("bob", GENERAL, `${tag} bob was here`);
+    const action = async (args) => {
+      const r = await openclaw(state.env, ["message", ...args, "--channel", "rocketchat", "--json"]);
+      if (r.code !== 0) throw new Error(`message ${args[0]}: exit ${r.code}\n${r.stdout.slice(-600)}${r.stderr.slice(-600)}`);
+      return JSON.parse(r.stdout.slice(r.stdout.indexOf("{"))).payload;
+    };
+    const read = await action(["read", "-t", "channel:GENERAL", "--limit", "50"]);
+    const texts = (read.messages ?? []).map((m) => m.text);
+    if (!texts.includes(`${tag} the deploy is green`)) throw new Error(`read lacks alice's message: ${JSON.stringify(texts.slice(-5))}`);
+    if (texts.some((t) => t.includes(`${tag} bob`))) throw new Error("read shows bob's message (not allowlisted)");
+    await action(["react", "-t", "channel:GENERAL", "--message-id", asked._id, "--emoji", "👍"]);
+    const reactions = (await sim.messages(GENERAL)).messages.find((x) => x._id === asked._id)?.reactions ?? {};
+    if (!(reactions[":thumbsup:"]?.usernames ?? []).includes(SIM_BOT.username)) throw new Error(`no 👍 by the bot: ${JSON.stringify(reactions)}`);
+    const found = await action(["search", "--channel-id", "GENERAL", "--query", `${tag} the deploy`]);
+    if (!(found.messages ?? []).some((m) => m.messageId === asked._id)) throw new Error(`search did not find it: ${JSON.stringify(found)}`);
+    return `read ${texts.length} messages without bob's, 👍 on ${asked._id}, search found it`;
+  },
   // Group history: what was said in the room since the bot last spoke reaches the agent with the
   // next mention, without the messages of senders outside groupAllowFrom.
   async group_history({ sim, model }) {
