@@ -303,11 +303,16 @@ enum rcc_status rcc_send_text(const struct rcc_core *core,
  * | `streamPush` | `{streamId, text}` | `null` |
  * | `streamFinish`, `streamAbort` | `{streamId}` | messages of the reply |
  * | `download` | `{accountId, url, roomId?, path?}` | `{fileName, contentType?, size, path?, base64?}` |
- * | `react` | `{accountId, messageId, emoji, add?}` | `null` |
- * | `editMessage` | `{accountId, messageId, text}` | the message |
- * | `deleteMessage` | `{accountId, messageId}` | `null` |
+ * | `react` | `{accountId, messageId, emoji, add?, target?}` | `null` |
+ * | `editMessage` | `{accountId, messageId, text, target?}` | the message |
+ * | `deleteMessage` | `{accountId, messageId, target?}` | `null` |
+ * | `pin`, `unpin` | `{accountId, messageId, target?}` | `null` |
  * | `updateAllowlist` | `{accountId, approve?, revoke?, allowFrom?, groupAllowFrom?}` | `null` |
  * | `history` | `{accountId, target, threadId?, limit?}` | inbound messages, oldest first |
+ * | `search` | `{accountId, target, query, limit?}` | inbound messages, newest first |
+ * | `rooms` | `{accountId}` | `[{roomId, name, type, label}]` |
+ * | `roomInfo` | `{accountId, target}` | `{roomId, name, type, topic?, description?, memberCount?, readOnly?}` |
+ * | `userInfo` | `{accountId, user}` | `{userId, username, name?, status?, roles?}` |
  * | `markRead` | `{accountId, target, readThreads?}` | `null` |
  * | `resolveTarget` | `{accountId, target}` | `{roomId}` |
  * | `close` | `{}` | `null` (as `rcc_core_close`) |

@@ -466,8 +466,36 @@ impl Core {
         emoji: &str,
         add: bool,
     ) -> Result<(), CoreError> {
+        self.react_in(account_id, message_id, emoji, add, None)
+            .await
+    }
+
+    /// [`Core::react`]; with `target`, refused (FORBIDDEN) unless the message is in that room.
+    pub async fn react_in(
+        &self,
+        account_id: &str,
+        message_id: &str,
+        emoji: &str,
+        add: bool,
+        target: Option<&str>,
+    ) -> Result<(), CoreError> {
         let (message_id, emoji) = (message_id.to_owned(), emoji.to_owned());
-        self.with_account(account_id, move |a| a.react(message_id, emoji, add))
+        let target = target.map(str::to_owned);
+        self.with_account(account_id, move |a| a.react(message_id, emoji, add, target))
+            .await
+    }
+
+    /// Pin (`pin`) or unpin a message; with `target`, refused unless it is in that room.
+    pub async fn pin(
+        &self,
+        account_id: &str,
+        message_id: &str,
+        pin: bool,
+        target: Option<&str>,
+    ) -> Result<(), CoreError> {
+        let message_id = message_id.to_owned();
+        let target = target.map(str::to_owned);
+        self.with_account(account_id, move |a| a.pin(message_id, pin, target))
             .await
     }
 
@@ -478,9 +506,24 @@ impl Core {
         message_id: &str,
         text: &str,
     ) -> Result<SentMessage, CoreError> {
-        let (message_id, text) = (message_id.to_owned(), text.to_owned());
-        self.with_account(account_id, move |a| a.edit_message(message_id, text))
+        self.edit_message_in(account_id, message_id, text, None)
             .await
+    }
+
+    /// [`Core::edit_message`]; with `target`, refused unless the message is in that room.
+    pub async fn edit_message_in(
+        &self,
+        account_id: &str,
+        message_id: &str,
+        text: &str,
+        target: Option<&str>,
+    ) -> Result<SentMessage, CoreError> {
+        let (message_id, text) = (message_id.to_owned(), text.to_owned());
+        let target = target.map(str::to_owned);
+        self.with_account(account_id, move |a| {
+            a.edit_message(message_id, text, target)
+        })
+        .await
     }
 
     /// Delete one of the bot's messages.
@@ -489,8 +532,63 @@ impl Core {
         account_id: &str,
         message_id: &str,
     ) -> Result<(), CoreError> {
+        self.delete_message_in(account_id, message_id, None).await
+    }
+
+    /// [`Core::delete_message`]; with `target`, refused unless the message is in that room.
+    pub async fn delete_message_in(
+        &self,
+        account_id: &str,
+        message_id: &str,
+        target: Option<&str>,
+    ) -> Result<(), CoreError> {
         let message_id = message_id.to_owned();
-        self.with_account(account_id, move |a| a.delete_message(message_id))
+        let target = target.map(str::to_owned);
+        self.with_account(account_id, move |a| a.delete_message(message_id, target))
+            .await
+    }
+
+    /// A room's messages matching `query`, newest first, filtered by the access rules (see
+    /// [`Account::search`]).
+    pub async fn search(
+        &self,
+        account_id: &str,
+        target: &str,
+        query: &str,
+        limit: u32,
+    ) -> Result<Vec<crate::event::InboundMessage>, CoreError> {
+        let (target, query) = (target.to_owned(), query.to_owned());
+        self.with_account(account_id, move |a| a.search(target, query, limit))
+            .await
+    }
+
+    /// The bot's rooms the access rules leave open (see [`Account::rooms`]).
+    pub async fn rooms(
+        &self,
+        account_id: &str,
+    ) -> Result<Vec<crate::account::RoomEntry>, CoreError> {
+        self.with_account(account_id, |a| a.rooms()).await
+    }
+
+    /// A room's description (see [`Account::room_info`]).
+    pub async fn room_info(
+        &self,
+        account_id: &str,
+        target: &str,
+    ) -> Result<crate::account::RoomInfo, CoreError> {
+        let target = target.to_owned();
+        self.with_account(account_id, move |a| a.room_info(target))
+            .await
+    }
+
+    /// A user's public profile (see [`Account::user_info`]).
+    pub async fn user_info(
+        &self,
+        account_id: &str,
+        user: &str,
+    ) -> Result<crate::account::UserInfo, CoreError> {
+        let user = user.to_owned();
+        self.with_account(account_id, move |a| a.user_info(user))
             .await
     }
 

@@ -83,8 +83,14 @@ export type VerbName =
   | 'react'
   | 'editMessage'
   | 'deleteMessage'
+  | 'pin'
+  | 'unpin'
   | 'updateAllowlist'
   | 'history'
+  | 'search'
+  | 'rooms'
+  | 'roomInfo'
+  | 'userInfo'
   | 'markRead'
   | 'resolveTarget'
   | 'close'
@@ -254,6 +260,8 @@ export interface EditArgs {
   accountId: string
   /** One of the bot's messages. */
   messageId: string
+  /** The conversation the caller acts in (as in `react`): a message elsewhere is FORBIDDEN. */
+  target?: string
   /** The new text (within one message's length). */
   text: string
 }
@@ -307,10 +315,22 @@ export interface MessageArgs {
   accountId: string
   /** One of the bot's messages. */
   messageId: string
+  /** The conversation the caller acts in (as in `react`): a message elsewhere is FORBIDDEN. */
+  target?: string
 }
 
 /** Verbs without arguments take `{}` (or `null`). */
 export type NoArgs = Record<string, unknown>
+
+/** `pin` and `unpin`: pin a message to its room, or take the pin off. */
+export interface PinArgs {
+  /** The account id. */
+  accountId: string
+  /** The message (anyone's, in a room the bot is in). */
+  messageId: string
+  /** The conversation the caller acts in (as in `react`): a message elsewhere is FORBIDDEN. */
+  target?: string
+}
 
 /**
  * `probe`: log in once with an account's configuration and say who the bot is, without
@@ -361,6 +381,11 @@ export interface ReactArgs {
   emoji: string
   /** The message. */
   messageId: string
+  /**
+   * The conversation the caller acts in (targets as in `sendText`): when given, a message
+   * elsewhere is refused (FORBIDDEN "message <id> is not in <target>").
+   */
+  target?: string
 }
 
 /** What `Core::apply_config` did. */
@@ -389,6 +414,56 @@ export interface ResolveArgs {
 export interface Resolved {
   /** The room id. */
   roomId: string
+}
+
+/** One of the bot's rooms (`rooms`). */
+export interface RoomEntry {
+  /** `#name` for channels and groups, `@username` for DMs: a target for the other verbs. */
+  label: string
+  /** The room's name; for a DM, the other user's username. */
+  name: string
+  /** The room id. */
+  roomId: string
+  /** `c` (channel), `p` (private group) or `d` (direct message). */
+  type: string
+}
+
+/** A room's description (`roomInfo`). */
+export interface RoomInfo {
+  /** The description, when set. */
+  description?: string
+  /** How many members, when the server says. */
+  memberCount?: number
+  /** The room's name; for a DM, the other user's username. */
+  name: string
+  /** Whether only some may post, when the server says. */
+  readOnly?: boolean
+  /** The room id. */
+  roomId: string
+  /** The topic, when set. */
+  topic?: string
+  /** `c`, `p`, `d` (or `l`, livechat). */
+  type: string
+}
+
+/** `roomInfo`: describe a room. */
+export interface RoomInfoArgs {
+  /** The account id. */
+  accountId: string
+  /** The room (targets as in `sendText`; `@username` opens the DM). */
+  target: string
+}
+
+/** `search`: a room's messages whose text contains a string. */
+export interface SearchArgs {
+  /** The account id. */
+  accountId: string
+  /** How many of the newest matches, 1 to 100 (default 20). */
+  limit?: number
+  /** The text to look for (not blank; the server matches it case-insensitively). */
+  query: string
+  /** The room (targets as in `sendText`). */
+  target: string
 }
 
 /** `sendText` and `sendReply`. */
@@ -517,6 +592,28 @@ export interface TypingArgs {
   threadId?: string
 }
 
+/** A user's public profile (`userInfo`): never an email address or another private field. */
+export interface UserInfo {
+  /** The display name. */
+  name?: string
+  /** Roles, e.g. `["user", "bot"]`. */
+  roles?: string[]
+  /** Presence: `online`, `away`, `busy`, `offline`. */
+  status?: string
+  /** The user id. */
+  userId: string
+  /** The username. */
+  username: string
+}
+
+/** `userInfo`: describe a user. */
+export interface UserInfoArgs {
+  /** The account id. */
+  accountId: string
+  /** `@username`, `username` or `user:ID`. */
+  user: string
+}
+
 /** What `onEvent` returns. */
 export declare class EventSubscription {
   private constructor()
@@ -585,20 +682,48 @@ export declare class RocketChatCore {
   download(args: DownloadArgs): Promise<Downloaded>
   /**
    * Add or remove the bot's reaction on a message (Unicode emoji are sent by their
-   * Rocket.Chat names; one without a known name is INVALID_ARGUMENT).
+   * Rocket.Chat names; one without a known name is INVALID_ARGUMENT). With `target`,
+   * FORBIDDEN for a message in another room.
    */
   react(args: ReactArgs): Promise<Done>
-  /** Replace the text of one of the bot's messages (FORBIDDEN for others' messages). */
+  /**
+   * Replace the text of one of the bot's messages (FORBIDDEN for others' messages, and
+   * with `target` for a message in another room).
+   */
   editMessage(args: EditArgs): Promise<SentMessage>
-  /** Delete one of the bot's messages (FORBIDDEN for others' messages). */
+  /**
+   * Delete one of the bot's messages (FORBIDDEN for others' messages, and with `target`
+   * for a message in another room).
+   */
   deleteMessage(args: MessageArgs): Promise<Done>
+  /** Pin a message to its room (with `target`, FORBIDDEN for a message in another room). */
+  pin(args: PinArgs): Promise<Done>
+  /** Take the pin off a message (with `target`, FORBIDDEN for a message in another room). */
+  unpin(args: PinArgs): Promise<Done>
   /** Change an account's allowlists now (pairing approvals, host edits). */
   updateAllowlist(args: AllowlistArgs): Promise<Done>
   /**
    * A room's or thread's recent messages, oldest first, without those from senders the
-   * access rules shut out.
+   * access rules shut out; FORBIDDEN for a room they close (naming the key that does).
    */
   history(args: HistoryArgs): Promise<InboundMessage[]>
+  /**
+   * A room's newest messages containing `query`, newest first, filtered as `history`
+   * filters; FORBIDDEN for a room the access rules close.
+   */
+  search(args: SearchArgs): Promise<InboundMessage[]>
+  /**
+   * The bot's channels, groups and DMs (`#name` / `@username` labels), without the rooms
+   * the access rules close.
+   */
+  rooms(args: AccountArgs): Promise<RoomEntry[]>
+  /** A room's name, type, topic, description, member count and read-only flag. */
+  roomInfo(args: RoomInfoArgs): Promise<RoomInfo>
+  /**
+   * A user's id, username, display name, status and roles (public fields only);
+   * NOT_FOUND for an unknown user.
+   */
+  userInfo(args: UserInfoArgs): Promise<UserInfo>
   /**
    * Mark a room read for the bot (its unread count and alert cleared; with `readThreads`
    * its threads too), so unread in the room means not yet handled.

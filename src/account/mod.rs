@@ -26,7 +26,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use actions::MAX_HISTORY;
+pub use actions::{RoomEntry, RoomInfo, UserInfo, MAX_HISTORY};
 pub use catchup::{missed_messages, Gap, Missed, OVERLAP_MS};
 pub use pipeline::Identity;
 pub use probe::{probe, ProbeResult};
@@ -42,7 +42,7 @@ use crate::inbound::gate::{Decision, Gate};
 use crate::outbound::target::{Target, TargetError};
 use crate::outbound::typing::{TypingFuture, TypingGuard};
 use crate::outbound::{
-    Deliverer, DeliveryError, EventHook, MediaFile, RealtimeTyping, ReplyStream, ReplyTo,
+    Deliverer, DeliveryError, EventHook, InRoom, MediaFile, RealtimeTyping, ReplyStream, ReplyTo,
     SentMessage, TypingSink,
 };
 use crate::rest::{RestClient, RestError, RestOptions};
@@ -86,6 +86,15 @@ pub enum AccountError {
         message: String,
         /// The REST failure underneath (decides the error code).
         source: Box<RestError>,
+    },
+    /// The access rules or the named room refuse the action: a room they close, a message
+    /// that is not in the room the caller acts in.
+    #[error("account {account}: {message}")]
+    Forbidden {
+        /// Account id.
+        account: String,
+        /// What was refused and why, naming the room and the configuration key.
+        message: String,
     },
     /// The send target is not one we understand.
     #[error("account {account}: {source}")]
@@ -495,31 +504,53 @@ impl Account {
         }
     }
 
-    /// Add or remove the bot's reaction on a message.
+    /// Add or remove the bot's reaction on a message; with `target`, only on a message in
+    /// that room.
     pub fn react(
         &self,
         message_id: String,
         emoji: String,
         add: bool,
+        target: Option<String>,
     ) -> impl Future<Output = Result<(), AccountError>> + Send + 'static {
-        self.with_deliverer(move |d| async move { d.react(&message_id, &emoji, add).await })
+        self.on_message(target, move |d, room| async move {
+            d.react_in(&message_id, &emoji, add, room.as_ref()).await
+        })
     }
 
-    /// Replace the text of one of the bot's own messages.
+    /// Pin or unpin a message; with `target`, only a message in that room.
+    pub fn pin(
+        &self,
+        message_id: String,
+        pin: bool,
+        target: Option<String>,
+    ) -> impl Future<Output = Result<(), AccountError>> + Send + 'static {
+        self.on_message(target, move |d, room| async move {
+            d.pin_in(&message_id, pin, room.as_ref()).await
+        })
+    }
+
+    /// Replace the text of one of the bot's own messages; with `target`, only in that room.
     pub fn edit_message(
         &self,
         message_id: String,
         text: String,
+        target: Option<String>,
     ) -> impl Future<Output = Result<SentMessage, AccountError>> + Send + 'static {
-        self.with_deliverer(move |d| async move { d.edit_message(&message_id, &text).await })
+        self.on_message(target, move |d, room| async move {
+            d.edit_message_in(&message_id, &text, room.as_ref()).await
+        })
     }
 
-    /// Delete one of the bot's own messages.
+    /// Delete one of the bot's own messages; with `target`, only in that room.
     pub fn delete_message(
         &self,
         message_id: String,
+        target: Option<String>,
     ) -> impl Future<Output = Result<(), AccountError>> + Send + 'static {
-        self.with_deliverer(move |d| async move { d.delete_message(&message_id).await })
+        self.on_message(target, move |d, room| async move {
+            d.delete_message_in(&message_id, room.as_ref()).await
+        })
     }
 
     /// Resolve `target` to a room, then run a delivery there. The future owns everything, so
@@ -543,19 +574,28 @@ impl Account {
         }
     }
 
-    /// Run a delivery that needs no room (reactions, edits, deletes).
-    fn with_deliverer<T, F, Fut>(
+    /// Run an action on a message (reactions, pins, edits, deletes), with the room it must
+    /// be in when `target` names one (resolved first).
+    fn on_message<T, F, Fut>(
         &self,
+        target: Option<String>,
         f: F,
     ) -> impl Future<Output = Result<T, AccountError>> + Send + 'static
     where
-        F: FnOnce(Deliverer) -> Fut + Send + 'static,
+        F: FnOnce(Deliverer, Option<InRoom>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<T, DeliveryError>> + Send + 'static,
         T: Send + 'static,
     {
         let shared = self.shared.clone();
         async move {
-            f(shared.deliverer.clone())
+            let room = match target {
+                Some(target) => Some(InRoom {
+                    room_id: shared.resolve(&target).await?,
+                    target,
+                }),
+                None => None,
+            };
+            f(shared.deliverer.clone(), room)
                 .await
                 .map_err(|e| shared.delivery_err(e))
         }

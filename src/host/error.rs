@@ -190,6 +190,7 @@ impl HostError {
             CoreError::Account(account) => match account {
                 AccountError::Tls { .. } => HostError::new(ErrorCode::Tls, message),
                 AccountError::Target { .. } => HostError::new(ErrorCode::InvalidArgument, message),
+                AccountError::Forbidden { .. } => HostError::new(ErrorCode::Forbidden, message),
                 AccountError::Rest { source, .. } | AccountError::Probe { source, .. } => {
                     rest_error(source, message)
                 }
@@ -200,7 +201,7 @@ impl HostError {
                     DeliveryError::MediaTooLarge { .. } | DeliveryError::TooLong { .. } => {
                         HostError::new(ErrorCode::TooLarge, message)
                     }
-                    DeliveryError::NotOwnMessage { .. } => {
+                    DeliveryError::NotOwnMessage { .. } | DeliveryError::NotInRoom { .. } => {
                         HostError::new(ErrorCode::Forbidden, message)
                     }
                     DeliveryError::UnknownEmoji { .. } => {

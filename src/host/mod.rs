@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::account::{AccountStatus, ProbeResult, MAX_HISTORY};
+use crate::account::{AccountStatus, ProbeResult, RoomEntry, RoomInfo, UserInfo, MAX_HISTORY};
 use crate::config::{self, AccountConfig, EnvSource, NoEnv, ProcessEnv};
 use crate::event::InboundMessage;
 use crate::event_queue::EventQueue;
@@ -442,7 +442,13 @@ impl Host {
     async fn react(self: Arc<Self>, a: ReactArgs) -> Result<Done, HostError> {
         self.ensure_open()?;
         self.core
-            .react(&a.account_id, &a.message_id, &a.emoji, a.add)
+            .react_in(
+                &a.account_id,
+                &a.message_id,
+                &a.emoji,
+                a.add,
+                a.target.as_deref(),
+            )
             .await?;
         Ok(Done)
     }
@@ -451,14 +457,30 @@ impl Host {
         self.ensure_open()?;
         Ok(self
             .core
-            .edit_message(&a.account_id, &a.message_id, &a.text)
+            .edit_message_in(&a.account_id, &a.message_id, &a.text, a.target.as_deref())
             .await?)
     }
 
     async fn delete_message(self: Arc<Self>, a: MessageArgs) -> Result<Done, HostError> {
         self.ensure_open()?;
         self.core
-            .delete_message(&a.account_id, &a.message_id)
+            .delete_message_in(&a.account_id, &a.message_id, a.target.as_deref())
+            .await?;
+        Ok(Done)
+    }
+
+    async fn pin(self: Arc<Self>, a: PinArgs) -> Result<Done, HostError> {
+        self.ensure_open()?;
+        self.core
+            .pin(&a.account_id, &a.message_id, true, a.target.as_deref())
+            .await?;
+        Ok(Done)
+    }
+
+    async fn unpin(self: Arc<Self>, a: PinArgs) -> Result<Done, HostError> {
+        self.ensure_open()?;
+        self.core
+            .pin(&a.account_id, &a.message_id, false, a.target.as_deref())
             .await?;
         Ok(Done)
     }
@@ -482,6 +504,39 @@ impl Host {
             .core
             .history(&a.account_id, &a.target, a.thread_id.as_deref(), limit)
             .await?)
+    }
+
+    async fn search(self: Arc<Self>, a: SearchArgs) -> Result<Vec<InboundMessage>, HostError> {
+        self.ensure_open()?;
+        let limit = a.limit.unwrap_or(DEFAULT_HISTORY);
+        if !(1..=MAX_HISTORY).contains(&limit) {
+            return Err(HostError::invalid(
+                "search",
+                format!("limit: must be a whole number between 1 and {MAX_HISTORY}, got {limit}"),
+            ));
+        }
+        if a.query.trim().is_empty() {
+            return Err(HostError::invalid("search", "query: must not be blank"));
+        }
+        Ok(self
+            .core
+            .search(&a.account_id, &a.target, &a.query, limit)
+            .await?)
+    }
+
+    async fn rooms(self: Arc<Self>, a: AccountArgs) -> Result<Vec<RoomEntry>, HostError> {
+        self.ensure_open()?;
+        Ok(self.core.rooms(&a.account_id).await?)
+    }
+
+    async fn room_info(self: Arc<Self>, a: RoomInfoArgs) -> Result<RoomInfo, HostError> {
+        self.ensure_open()?;
+        Ok(self.core.room_info(&a.account_id, &a.target).await?)
+    }
+
+    async fn user_info(self: Arc<Self>, a: UserInfoArgs) -> Result<UserInfo, HostError> {
+        self.ensure_open()?;
+        Ok(self.core.user_info(&a.account_id, &a.user).await?)
     }
 
     async fn mark_read(self: Arc<Self>, a: MarkReadArgs) -> Result<Done, HostError> {

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use super::error::{ErrorCode, HostError};
 use super::Host;
-use crate::account::{AccountStatus, AllowlistUpdate, ProbeResult};
+use crate::account::{AccountStatus, AllowlistUpdate, ProbeResult, RoomEntry, RoomInfo, UserInfo};
 use crate::event::InboundMessage;
 use crate::outbound::SentMessage;
 use crate::ReloadReport;
@@ -262,6 +262,10 @@ pub struct ReactArgs {
     /// Add (default) or remove.
     #[serde(default = "yes")]
     pub add: bool,
+    /// The conversation the caller acts in (targets as in `sendText`): when given, a message
+    /// elsewhere is refused (FORBIDDEN "message <id> is not in <target>").
+    #[serde(default)]
+    pub target: Option<String>,
 }
 
 fn yes() -> bool {
@@ -278,6 +282,9 @@ pub struct EditArgs {
     pub message_id: String,
     /// The new text (within one message's length).
     pub text: String,
+    /// The conversation the caller acts in (as in `react`): a message elsewhere is FORBIDDEN.
+    #[serde(default)]
+    pub target: Option<String>,
 }
 
 /// `deleteMessage`: delete one of the bot's messages.
@@ -288,6 +295,57 @@ pub struct MessageArgs {
     pub account_id: String,
     /// One of the bot's messages.
     pub message_id: String,
+    /// The conversation the caller acts in (as in `react`): a message elsewhere is FORBIDDEN.
+    #[serde(default)]
+    pub target: Option<String>,
+}
+
+/// `pin` and `unpin`: pin a message to its room, or take the pin off.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PinArgs {
+    /// The account id.
+    pub account_id: String,
+    /// The message (anyone's, in a room the bot is in).
+    pub message_id: String,
+    /// The conversation the caller acts in (as in `react`): a message elsewhere is FORBIDDEN.
+    #[serde(default)]
+    pub target: Option<String>,
+}
+
+/// `search`: a room's messages whose text contains a string.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SearchArgs {
+    /// The account id.
+    pub account_id: String,
+    /// The room (targets as in `sendText`).
+    pub target: String,
+    /// The text to look for (not blank; the server matches it case-insensitively).
+    pub query: String,
+    /// How many of the newest matches, 1 to 100 (default 20).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// `roomInfo`: describe a room.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RoomInfoArgs {
+    /// The account id.
+    pub account_id: String,
+    /// The room (targets as in `sendText`; `@username` opens the DM).
+    pub target: String,
+}
+
+/// `userInfo`: describe a user.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserInfoArgs {
+    /// The account id.
+    pub account_id: String,
+    /// `@username`, `username` or `user:ID`.
+    pub user: String,
 }
 
 /// `updateAllowlist`: change who may talk to the bot, now, without a restart.
@@ -463,17 +521,35 @@ verbs! {
     /// at `mediaMaxMb`).
     "download" => download(DownloadArgs) -> Downloaded;
     /// Add or remove the bot's reaction on a message (Unicode emoji are sent by their
-    /// Rocket.Chat names; one without a known name is INVALID_ARGUMENT).
+    /// Rocket.Chat names; one without a known name is INVALID_ARGUMENT). With `target`,
+    /// FORBIDDEN for a message in another room.
     "react" => react(ReactArgs) -> Done;
-    /// Replace the text of one of the bot's messages (FORBIDDEN for others' messages).
+    /// Replace the text of one of the bot's messages (FORBIDDEN for others' messages, and
+    /// with `target` for a message in another room).
     "editMessage" => edit_message(EditArgs) -> SentMessage;
-    /// Delete one of the bot's messages (FORBIDDEN for others' messages).
+    /// Delete one of the bot's messages (FORBIDDEN for others' messages, and with `target`
+    /// for a message in another room).
     "deleteMessage" => delete_message(MessageArgs) -> Done;
+    /// Pin a message to its room (with `target`, FORBIDDEN for a message in another room).
+    "pin" => pin(PinArgs) -> Done;
+    /// Take the pin off a message (with `target`, FORBIDDEN for a message in another room).
+    "unpin" => unpin(PinArgs) -> Done;
     /// Change an account's allowlists now (pairing approvals, host edits).
     "updateAllowlist" => update_allowlist(AllowlistArgs) -> Done;
     /// A room's or thread's recent messages, oldest first, without those from senders the
-    /// access rules shut out.
+    /// access rules shut out; FORBIDDEN for a room they close (naming the key that does).
     "history" => history(HistoryArgs) -> Vec<InboundMessage>;
+    /// A room's newest messages containing `query`, newest first, filtered as `history`
+    /// filters; FORBIDDEN for a room the access rules close.
+    "search" => search(SearchArgs) -> Vec<InboundMessage>;
+    /// The bot's channels, groups and DMs (`#name` / `@username` labels), without the rooms
+    /// the access rules close.
+    "rooms" => rooms(AccountArgs) -> Vec<RoomEntry>;
+    /// A room's name, type, topic, description, member count and read-only flag.
+    "roomInfo" => room_info(RoomInfoArgs) -> RoomInfo;
+    /// A user's id, username, display name, status and roles (public fields only);
+    /// NOT_FOUND for an unknown user.
+    "userInfo" => user_info(UserInfoArgs) -> UserInfo;
     /// Mark a room read for the bot (its unread count and alert cleared; with `readThreads`
     /// its threads too), so unread in the room means not yet handled.
     "markRead" => mark_read(MarkReadArgs) -> Done;

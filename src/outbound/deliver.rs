@@ -225,6 +225,14 @@ pub enum DeliveryError {
         /// Its author's user id.
         author: String,
     },
+    /// A message the caller named is not in the room it acts in.
+    #[error("message {message_id} is not in {target}")]
+    NotInRoom {
+        /// The message.
+        message_id: String,
+        /// The room as the caller named it.
+        target: String,
+    },
     /// An edit longer than one message may be.
     #[error("text is {len} UTF-16 units, over the {limit}-unit message limit")]
     TooLong {
@@ -262,6 +270,15 @@ impl DeliveryError {
             _ => &[],
         }
     }
+}
+
+/// The room a message must be in for an action on it: the conversation the caller acts in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InRoom {
+    /// Its room id.
+    pub room_id: String,
+    /// The target as the caller named it (`#name`, `@username`, an id), for the error.
+    pub target: String,
 }
 
 /// A file to send.
@@ -601,17 +618,46 @@ impl Deliverer {
     /// a Unicode emoji [`super::emoji`] has a shortname for) on any message it can see. A
     /// Unicode emoji without a known shortname is refused before any request.
     pub async fn react(&self, msg_id: &str, emoji: &str, add: bool) -> Result<(), DeliveryError> {
+        self.react_in(msg_id, emoji, add, None).await
+    }
+
+    /// [`Deliverer::react`], refused ([`DeliveryError::NotInRoom`]) when `room` is given and
+    /// the message is elsewhere.
+    pub async fn react_in(
+        &self,
+        msg_id: &str,
+        emoji: &str,
+        add: bool,
+        room: Option<&InRoom>,
+    ) -> Result<(), DeliveryError> {
         let name = match super::emoji::reaction_name(emoji) {
             super::emoji::ReactionEmoji::Name(name) => name,
             super::emoji::ReactionEmoji::Unknown(emoji) => {
                 return Err(DeliveryError::UnknownEmoji { emoji })
             }
         };
+        if let Some(room) = room {
+            self.message_in(msg_id, room).await?;
+        }
         Ok(self
             .inner
             .rest
             .react(msg_id, &format!(":{name}:"), Some(add))
             .await?)
+    }
+
+    /// Pin (`pin = true`) or unpin a message, refused when `room` is given and the message is
+    /// elsewhere.
+    pub async fn pin_in(
+        &self,
+        msg_id: &str,
+        pin: bool,
+        room: Option<&InRoom>,
+    ) -> Result<(), DeliveryError> {
+        if let Some(room) = room {
+            self.message_in(msg_id, room).await?;
+        }
+        Ok(self.inner.rest.pin_message(msg_id, pin).await?)
     }
 
     /// Replace the text of a message the bot sent (one message: at most the chunk limit).
@@ -620,12 +666,22 @@ impl Deliverer {
         msg_id: &str,
         text: &str,
     ) -> Result<SentMessage, DeliveryError> {
+        self.edit_message_in(msg_id, text, None).await
+    }
+
+    /// [`Deliverer::edit_message`], refused when `room` is given and the message is elsewhere.
+    pub async fn edit_message_in(
+        &self,
+        msg_id: &str,
+        text: &str,
+        room: Option<&InRoom>,
+    ) -> Result<SentMessage, DeliveryError> {
         let limit = self.settings().chunk_limit();
         let len = utf16_len(text);
         if len > limit {
             return Err(DeliveryError::TooLong { len, limit });
         }
-        let (rid, tmid) = self.own_message(msg_id).await?;
+        let (rid, tmid) = self.own_message(msg_id, room).await?;
         self.inner.rest.update_message(&rid, msg_id, text).await?;
         Ok(SentMessage {
             id: msg_id.to_owned(),
@@ -638,12 +694,34 @@ impl Deliverer {
 
     /// Delete a message the bot sent.
     pub async fn delete_message(&self, msg_id: &str) -> Result<(), DeliveryError> {
-        let (rid, _) = self.own_message(msg_id).await?;
+        self.delete_message_in(msg_id, None).await
+    }
+
+    /// [`Deliverer::delete_message`], refused when `room` is given and the message is
+    /// elsewhere.
+    pub async fn delete_message_in(
+        &self,
+        msg_id: &str,
+        room: Option<&InRoom>,
+    ) -> Result<(), DeliveryError> {
+        let (rid, _) = self.own_message(msg_id, room).await?;
         Ok(self.inner.rest.delete_message(&rid, msg_id).await?)
     }
 
-    /// The room and thread of `msg_id`, after checking the bot wrote it.
-    async fn own_message(&self, msg_id: &str) -> Result<(String, Option<String>), DeliveryError> {
+    /// The message `msg_id` (`chat.getMessage`), after checking it is in `room`.
+    async fn message_in(&self, msg_id: &str, room: &InRoom) -> Result<Value, DeliveryError> {
+        let msg = self.inner.rest.get_message(msg_id).await?;
+        check_in_room(msg_id, &msg, room)?;
+        Ok(msg)
+    }
+
+    /// The room and thread of `msg_id`, after checking it is in `room` (when given) and the
+    /// bot wrote it.
+    async fn own_message(
+        &self,
+        msg_id: &str,
+        room: Option<&InRoom>,
+    ) -> Result<(String, Option<String>), DeliveryError> {
         let rest = &self.inner.rest;
         let me = rest
             .token_source()
@@ -652,6 +730,9 @@ impl Deliverer {
             .map_err(RestError::from)?
             .user_id;
         let msg = rest.get_message(msg_id).await?;
+        if let Some(room) = room {
+            check_in_room(msg_id, &msg, room)?;
+        }
         let author = msg
             .pointer("/u/_id")
             .and_then(Value::as_str)
@@ -669,6 +750,18 @@ impl Deliverer {
             .to_owned();
         let tmid = msg.get("tmid").and_then(Value::as_str).map(str::to_owned);
         Ok((rid, tmid))
+    }
+}
+
+/// [`DeliveryError::NotInRoom`] unless message `msg` (`msg_id`) is in `room`.
+fn check_in_room(msg_id: &str, msg: &Value, room: &InRoom) -> Result<(), DeliveryError> {
+    if msg.get("rid").and_then(Value::as_str) == Some(room.room_id.as_str()) {
+        Ok(())
+    } else {
+        Err(DeliveryError::NotInRoom {
+            message_id: msg_id.to_owned(),
+            target: room.target.clone(),
+        })
     }
 }
 

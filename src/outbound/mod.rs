@@ -36,7 +36,7 @@ pub use chunk::{chunk_text, utf16_len, ChunkMode};
 pub use claim::ReplyTo;
 pub use coalesce::{Action, CoalesceConfig, Coalescer, Strategy};
 pub use deliver::{
-    Deliverer, DeliveryError, DeliverySettings, EventHook, MediaFile, SentMessage,
+    Deliverer, DeliveryError, DeliverySettings, EventHook, InRoom, MediaFile, SentMessage,
     DEFAULT_SERVER_MAX_MESSAGE_SIZE,
 };
 pub use stream::ReplyStream;

@@ -447,6 +447,51 @@ impl RestClient {
         take("GET /api/v1/chat.getMessage", body, "message")
     }
 
+    /// `GET /api/v1/chat.search?roomId=&searchText=&count=`: the room's messages whose text
+    /// matches, newest first, at most `count`.
+    pub async fn search_messages(
+        &self,
+        room_id: &str,
+        search_text: &str,
+        count: u32,
+    ) -> Result<Vec<Value>, RestError> {
+        let count = count.to_string();
+        let body = self
+            .call_json(
+                Method::GET,
+                "chat.search",
+                &["chat.search"],
+                q(&[
+                    ("roomId", room_id),
+                    ("searchText", search_text),
+                    ("count", &count),
+                ]),
+                None,
+                Retry::Idempotent,
+            )
+            .await?;
+        Ok(list(&body, "messages"))
+    }
+
+    /// `POST /api/v1/chat.pinMessage {messageId}` (`pin`) or `chat.unPinMessage` (`!pin`).
+    pub async fn pin_message(&self, msg_id: &str, pin: bool) -> Result<(), RestError> {
+        let endpoint = if pin {
+            "chat.pinMessage"
+        } else {
+            "chat.unPinMessage"
+        };
+        self.call_json(
+            Method::POST,
+            endpoint,
+            &[endpoint],
+            vec![],
+            Some(json!({ "messageId": msg_id })),
+            Retry::Idempotent,
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// `GET /api/v1/chat.syncMessages?roomId=&lastUpdate=` (ISO date).
     pub async fn sync_messages(
         &self,

@@ -18,6 +18,7 @@ mod core_config;
 mod core_faults;
 mod core_logs;
 mod core_memory;
+mod core_room_actions;
 mod core_roundtrip;
 mod core_send;
 mod core_shutdown;

@@ -352,6 +352,26 @@ impl RocketChatCore {
         self.verb(env, "deleteMessage", args)
     }
 
+    /// The `pin` verb.
+    #[napi]
+    pub fn pin<'env>(
+        &self,
+        env: &'env Env,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.verb(env, "pin", args)
+    }
+
+    /// The `unpin` verb.
+    #[napi]
+    pub fn unpin<'env>(
+        &self,
+        env: &'env Env,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.verb(env, "unpin", args)
+    }
+
     /// The `updateAllowlist` verb.
     #[napi]
     pub fn update_allowlist<'env>(
@@ -370,6 +390,46 @@ impl RocketChatCore {
         args: Option<Value>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
         self.verb(env, "history", args)
+    }
+
+    /// The `search` verb.
+    #[napi]
+    pub fn search<'env>(
+        &self,
+        env: &'env Env,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.verb(env, "search", args)
+    }
+
+    /// The `rooms` verb.
+    #[napi]
+    pub fn rooms<'env>(
+        &self,
+        env: &'env Env,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.verb(env, "rooms", args)
+    }
+
+    /// The `roomInfo` verb.
+    #[napi]
+    pub fn room_info<'env>(
+        &self,
+        env: &'env Env,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.verb(env, "roomInfo", args)
+    }
+
+    /// The `userInfo` verb.
+    #[napi]
+    pub fn user_info<'env>(
+        &self,
+        env: &'env Env,
+        args: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.verb(env, "userInfo", args)
     }
 
     /// The `markRead` verb.

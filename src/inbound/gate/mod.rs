@@ -92,7 +92,7 @@ pub use text::{is_control_command, prefixed_command, strip_bot_mention, strip_on
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::config::{AccountConfig, ChatMode, DmPolicy, GroupPolicy, RoomConfig};
-use crate::event::{DropReason, Event, InboundMessage};
+use crate::event::{DropReason, Event, InboundMessage, RoomType};
 use crate::inbound::mentions_username;
 
 use pairing::Pending;
@@ -193,6 +193,25 @@ impl Decision {
                 reason: *reason,
             }),
         }
+    }
+}
+
+/// Why the access rules close a room: no human's message there reaches the agent, whoever
+/// sent it, so nothing of it is the bot's to read or show either ([`Gate::room_closed`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomClosed {
+    /// What [`Gate::decide`] drops every message of the room with.
+    pub reason: DropReason,
+    /// The configuration key that closes it (`rooms.<roomId>.enabled`, `dmPolicy`,
+    /// `allowFrom`, `groupPolicy`, `groupAllowFrom`), relative to the account.
+    pub key: String,
+    /// What that key says, e.g. `is "disabled"`.
+    pub why: &'static str,
+}
+
+impl std::fmt::Display for RoomClosed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.key, self.why)
     }
 }
 
@@ -428,6 +447,53 @@ impl Gate {
             || self.policy.group_allow_from.matches(s)
     }
 
+    /// Whether the access rules close room `room_id` (of type `room_type`) whoever writes
+    /// there: `rooms.<roomId>.enabled: false`; for DMs `dmPolicy: "disabled"`, or
+    /// `"allowlist"` with nobody in `allowFrom` nor approved; for channels and groups
+    /// `groupPolicy: "disabled"`, or `"allowlist"` with an empty effective group list.
+    /// The one rule for a closed room: [`Gate::decide`] drops with its reason, and what the
+    /// host reads of a room (history, search, the room list) is refused or left out.
+    pub fn room_closed(&self, room_id: &str, room_type: RoomType) -> Option<RoomClosed> {
+        let closed = |reason, key: &str, why| {
+            Some(RoomClosed {
+                reason,
+                key: key.to_owned(),
+                why,
+            })
+        };
+        if !self.policy.room_enabled(room_id) {
+            return closed(
+                DropReason::RoomDisabled,
+                &format!("rooms.{room_id}.enabled"),
+                "is false",
+            );
+        }
+        if room_type.is_direct() {
+            return match self.policy.dm_policy {
+                DmPolicy::Disabled => closed(DropReason::Policy, "dmPolicy", "is \"disabled\""),
+                DmPolicy::Allowlist
+                    if self.approvals.is_empty() && self.policy.allow_from.is_empty() =>
+                {
+                    closed(
+                        DropReason::NotAllowed,
+                        "allowFrom",
+                        "is empty (dmPolicy \"allowlist\")",
+                    )
+                }
+                _ => None,
+            };
+        }
+        match self.policy.group_policy {
+            GroupPolicy::Disabled => closed(DropReason::Policy, "groupPolicy", "is \"disabled\""),
+            GroupPolicy::Allowlist if self.group_list_empty() => closed(
+                DropReason::NotAllowed,
+                "groupAllowFrom",
+                "and allowFrom are empty (groupPolicy \"allowlist\")",
+            ),
+            _ => None,
+        }
+    }
+
     /// Whether `msg`'s sender may talk to the bot where it was posted, mentions and
     /// conversation windows aside (the bot's own messages count): what history shown to the
     /// agent is filtered by, so context never carries text from senders the policy shuts out.
@@ -439,7 +505,7 @@ impl Gate {
         {
             return true;
         }
-        if !self.policy.room_enabled(&msg.room_id) {
+        if self.room_closed(&msg.room_id, msg.room_type).is_some() {
             return false;
         }
         if msg.room_type.is_direct() {
@@ -521,8 +587,8 @@ impl Gate {
         if msg.message_type.is_some() {
             return Decision::Drop(DropReason::System);
         }
-        if !self.policy.room_enabled(&msg.room_id) {
-            return Decision::Drop(DropReason::RoomDisabled);
+        if let Some(closed) = self.room_closed(&msg.room_id, msg.room_type) {
+            return Decision::Drop(closed.reason);
         }
         let bot_username = self.bot.as_ref().map_or("", |b| b.username.as_str());
         let mentioned = self.was_mentioned(msg);

@@ -16,6 +16,7 @@ const T0: u64 = 1_763_980_801_000;
 const MIN: u64 = 60_000;
 
 mod allow;
+mod closed;
 mod commands;
 mod defensive;
 mod direct;

@@ -49,6 +49,11 @@ const UPDATE: Schema = Schema {
     ],
 };
 
+const PIN: Schema = Schema {
+    required: &["messageId"],
+    props: &[("messageId", Ty::Str)],
+};
+
 /// A legacy-route validation failure: `"<ajv messages> [invalid-params]"`.
 pub fn invalid_params(msg: String) -> Fail {
     Fail::Api(ApiError::new("invalid-params", &msg))
@@ -345,4 +350,53 @@ pub async fn sync_messages(State(state): State<AppState>, auth: Auth, q: QueryMa
     Ok(ok(
         json!({"result": {"updated": updated, "deleted": deleted}}),
     ))
+}
+
+/// `POST /api/v1/chat.pinMessage {messageId}`: the `message_pinned` system message.
+pub async fn pin_message(
+    State(state): State<AppState>,
+    auth: Auth,
+    JsonBody(body): JsonBody,
+) -> Reply {
+    PIN.check(&body).map_err(typed_invalid_params)?;
+    let msg_id = str_field(&body, "messageId").unwrap_or_default();
+    let doc = state.store.pin_message(&auth.user.id, msg_id, true)?;
+    Ok(ok(json!({"message": render(&doc, DateForm::Iso)})))
+}
+
+/// `POST /api/v1/chat.unPinMessage {messageId}`.
+pub async fn unpin_message(
+    State(state): State<AppState>,
+    auth: Auth,
+    JsonBody(body): JsonBody,
+) -> Reply {
+    PIN.check(&body).map_err(typed_invalid_params)?;
+    let msg_id = str_field(&body, "messageId").unwrap_or_default();
+    state.store.pin_message(&auth.user.id, msg_id, false)?;
+    Ok(ok(json!({})))
+}
+
+/// `GET /api/v1/chat.search?roomId=&searchText=&count=&offset=`: the room's messages whose
+/// text contains `searchText` (case-insensitive; the server's regex search), newest first.
+pub async fn search(State(state): State<AppState>, auth: Auth, q: QueryMap) -> Reply {
+    let (Some(rid), Some(text)) = (q.get("roomId"), q.get("searchText")) else {
+        return Err(Fail::meteor(
+            "error-invalid-params",
+            "The required \"roomId\" and \"searchText\" query params are missing.",
+        ));
+    };
+    if !state.store.can_access(rid, &auth.user.id) {
+        return Err(Fail::meteor("error-not-allowed", "Not allowed"));
+    }
+    let offset = q.num("offset").unwrap_or(0);
+    let count = q.num("count").unwrap_or(50);
+    let messages: Vec<Value> = state
+        .store
+        .search_messages(rid, text)
+        .iter()
+        .skip(offset)
+        .take(count)
+        .map(|m| render(m, DateForm::Iso))
+        .collect();
+    Ok(ok(json!({ "messages": messages })))
 }

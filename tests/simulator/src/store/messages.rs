@@ -342,6 +342,87 @@ impl Store {
         Ok(doc)
     }
 
+    /// Pin (`pin`) or unpin a message as `user_id` (`chat.pinMessage` / `chat.unPinMessage`):
+    /// sets `pinned`, `pinnedAt`, `pinnedBy` (or clears them) and delivers the message again;
+    /// a pin also posts the `message_pinned` system message quoting it (§2.2), which is
+    /// returned; an unpin returns the message. Pinning a pinned message changes nothing.
+    pub fn pin_message(&self, user_id: &str, msg_id: &str, pin: bool) -> Result<Value, ApiError> {
+        let current = self.message(msg_id).ok_or_else(|| {
+            ApiError::new(
+                "error-message-not-found",
+                "The provided \"messageId\" does not match any existing message.",
+            )
+        })?;
+        let rid = current["rid"].as_str().unwrap_or_default().to_owned();
+        if !self.can_access(&rid, user_id) {
+            return Err(ApiError::new("error-action-not-allowed", "Not allowed"));
+        }
+        let user = self
+            .user(user_id)
+            .ok_or_else(|| ApiError::new("error-invalid-user", "Invalid user"))?;
+        let room = self
+            .room(&rid)
+            .ok_or_else(|| ApiError::plain("error-not-allowed"))?;
+        if current["pinned"] == pin || (!pin && current.get("pinned").is_none()) {
+            return Ok(current);
+        }
+        let now = now_ms();
+        let doc = self
+            .modify_message(msg_id, |m| {
+                let obj = m.as_object_mut().expect("object");
+                obj.insert("pinned".into(), json!(pin));
+                if pin {
+                    obj.insert("pinnedAt".into(), json!({"$date": now}));
+                    obj.insert(
+                        "pinnedBy".into(),
+                        json!({"_id": user.id, "username": user.username}),
+                    );
+                } else {
+                    obj.remove("pinnedAt");
+                    obj.remove("pinnedBy");
+                }
+                obj.insert("_updatedAt".into(), json!({"$date": now}));
+            })
+            .expect("message exists");
+        self.broadcast_message(&doc, &room);
+        if !pin {
+            return Ok(doc);
+        }
+        let author = current["u"]["username"].as_str().unwrap_or_default();
+        self.send_message(
+            user_id,
+            NewMessage {
+                rid,
+                t: Some("message_pinned".into()),
+                extra: Some(json!({"attachments": [{
+                    "text": current["msg"],
+                    "author_name": author,
+                    "author_icon": format!("/avatar/{author}"),
+                    "ts": current["ts"],
+                }]})),
+                ..Default::default()
+            },
+        )
+    }
+
+    /// The messages of a room whose text contains `text` (case-insensitive), newest first,
+    /// without system messages (`chat.search`).
+    pub fn search_messages(&self, rid: &str, text: &str) -> Vec<Value> {
+        let needle = text.to_lowercase();
+        let mut found: Vec<Value> = self
+            .messages_in(rid, None, false)
+            .into_iter()
+            .filter(|m| m.get("t").is_none())
+            .filter(|m| {
+                m["msg"]
+                    .as_str()
+                    .is_some_and(|t| t.to_lowercase().contains(&needle))
+            })
+            .collect();
+        found.reverse();
+        found
+    }
+
     /// Hard-delete a message: no room-messages event, but `<rid>/deleteMessage` on notify-room.
     pub fn delete_message(
         &self,

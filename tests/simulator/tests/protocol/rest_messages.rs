@@ -507,3 +507,104 @@ async fn deny_history_refuses_one_room_to_one_user_until_reset() {
     let r = s.bot_get("/api/v1/channels.history?roomId=GENERAL").await;
     assert_eq!(texts(&r), ["hello"]);
 }
+
+#[tokio::test]
+async fn search_matches_text_case_insensitively_newest_first() {
+    let s = start(Profile::V8).await;
+    for text in ["Deploy one", "lunch", "the second deploy"] {
+        let r = s
+            .bot_post(
+                "/api/v1/chat.postMessage",
+                &json!({"roomId": "GENERAL", "text": text}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let r = s
+        .bot_get("/api/v1/chat.search?roomId=GENERAL&searchText=DEPLOY&count=10")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["success"], true);
+    let texts: Vec<&str> = r.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["msg"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["the second deploy", "Deploy one"]);
+    assert!(
+        r.body["messages"][0]["ts"].is_string(),
+        "REST dates are ISO"
+    );
+    let r = s
+        .bot_get("/api/v1/chat.search?roomId=GENERAL&searchText=deploy&count=1")
+        .await;
+    assert_eq!(r.body["messages"].as_array().unwrap().len(), 1);
+    // Bob is not in the ops group: a room he cannot read.
+    let r = s
+        .get(
+            &format!("/api/v1/chat.search?roomId={OPS}&searchText=x"),
+            Some((BOB_ID, BOB_TOKEN)),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["errorType"], "error-not-allowed");
+}
+
+#[tokio::test]
+async fn pin_marks_the_message_posts_the_note_and_unpin_clears_it() {
+    let s = start(Profile::V8).await;
+    let sent = s
+        .post(
+            "/api/v1/chat.postMessage",
+            Some((ALICE_ID, ALICE_TOKEN)),
+            &json!({"roomId": "GENERAL", "text": "pin me"}),
+        )
+        .await;
+    let id = sent.body["message"]["_id"].as_str().unwrap().to_owned();
+
+    let r = s
+        .bot_post("/api/v1/chat.pinMessage", &json!({"messageId": id}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["message"]["t"], "message_pinned");
+    assert_eq!(r.body["message"]["attachments"][0]["text"], "pin me");
+    assert_eq!(r.body["message"]["attachments"][0]["author_name"], "alice");
+    let m = s.sim.store().message(&id).unwrap();
+    assert_eq!(m["pinned"], true);
+    assert_eq!(m["pinnedBy"], json!({"_id": BOT_ID, "username": "mybot"}));
+    // Pinning again posts no second note.
+    s.bot_post("/api/v1/chat.pinMessage", &json!({"messageId": id}))
+        .await;
+    let notes = s
+        .sim
+        .store()
+        .messages_in("GENERAL", None, false)
+        .into_iter()
+        .filter(|m| m["t"] == "message_pinned")
+        .count();
+    assert_eq!(notes, 1);
+
+    let r = s
+        .bot_post("/api/v1/chat.unPinMessage", &json!({"messageId": id}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let m = s.sim.store().message(&id).unwrap();
+    assert_eq!(m["pinned"], false);
+    assert!(
+        m.get("pinnedAt").is_none() && m.get("pinnedBy").is_none(),
+        "{m}"
+    );
+
+    // A typed route: unknown keys and a missing id are invalid params, without a suffix.
+    let r = s
+        .bot_post("/api/v1/chat.pinMessage", &json!({"msgId": id}))
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["errorType"], "error-invalid-params", "{}", r.body);
+    let r = s
+        .bot_post("/api/v1/chat.pinMessage", &json!({"messageId": "nope"}))
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["errorType"], "error-message-not-found", "{}", r.body);
+}
