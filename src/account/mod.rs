@@ -38,7 +38,7 @@ use crate::config::AccountConfig;
 use crate::ddp::realtime::{Backoff, RealtimeConfig};
 use crate::event::{now_ms, Event};
 use crate::event_queue::EventQueue;
-use crate::inbound::gate::{Decision, Gate};
+use crate::inbound::gate::Gate;
 use crate::outbound::target::{Target, TargetError};
 use crate::outbound::typing::{TypingFuture, TypingGuard};
 use crate::outbound::{
@@ -348,23 +348,8 @@ impl Account {
         let now = now_ms();
         let mut delivered = Vec::new();
         for mut message in gate.take_released(now) {
-            if let Decision::Deliver {
-                text,
-                was_mentioned,
-                reason,
-                control_command,
-                command_authorized,
-                typed_as,
-            } = gate.decide(&message, now)
-            {
-                message.trigger = Some(crate::event::Trigger {
-                    reason: reason.as_str().to_owned(),
-                    body: text,
-                    was_mentioned,
-                    control_command,
-                    command_authorized,
-                    typed_as,
-                });
+            if let Some(trigger) = gate.decide(&message, now).into_trigger() {
+                message.trigger = Some(trigger);
                 delivered.push(message);
             }
         }

@@ -15,7 +15,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::ddp::stream::RawMessage;
-use crate::event::{now_ms, DropReason, Event, MessageSource, RoomType, Trigger};
+use crate::event::{now_ms, DropReason, Event, MessageSource, RoomType};
 use crate::event_queue::EventQueue;
 use crate::inbound::dedupe::{Dedupe, Seen, SeenState, Stamps, DEFAULT_WINDOW};
 use crate::inbound::gate::{Decision, Gate};
@@ -337,22 +337,8 @@ impl Inbound {
             .decide(&message, now_ms());
         let mut message = message;
         match decision {
-            Decision::Deliver {
-                text,
-                was_mentioned,
-                reason,
-                control_command,
-                command_authorized,
-                typed_as,
-            } => {
-                message.trigger = Some(Trigger {
-                    reason: reason.as_str().to_owned(),
-                    body: text,
-                    was_mentioned,
-                    control_command,
-                    command_authorized,
-                    typed_as,
-                });
+            deliver @ Decision::Deliver { .. } => {
+                message.trigger = deliver.into_trigger();
             }
             Decision::Drop(reason) => {
                 // Only a first sight counts: an edit turned away must not make a later edit of a

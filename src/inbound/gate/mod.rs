@@ -92,7 +92,7 @@ pub use text::{is_control_command, prefixed_command, strip_bot_mention, strip_on
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::config::{AccountConfig, ChatMode, DmPolicy, GroupPolicy, RoomConfig};
-use crate::event::{DropReason, Event, InboundMessage, RoomType};
+use crate::event::{DropReason, Event, InboundMessage, RoomType, Trigger};
 use crate::inbound::mentions_username;
 
 use pairing::Pending;
@@ -170,6 +170,29 @@ pub enum Decision {
 }
 
 impl Decision {
+    /// What the host is told of a delivered message's admission (its `trigger`); `None` for a
+    /// message that is not delivered.
+    pub fn into_trigger(self) -> Option<Trigger> {
+        match self {
+            Decision::Deliver {
+                text,
+                was_mentioned,
+                reason,
+                control_command,
+                typed_as,
+                command_authorized,
+            } => Some(Trigger {
+                reason: reason.as_str().to_owned(),
+                body: text,
+                was_mentioned,
+                control_command,
+                command_authorized,
+                typed_as,
+            }),
+            _ => None,
+        }
+    }
+
     /// The event reporting a non-delivery: `dropped` or `pairingRequest`;
     /// `None` for [`Decision::Deliver`].
     pub fn report(&self, msg: &InboundMessage) -> Option<Event> {
