@@ -342,20 +342,18 @@ async fn answered_beyond(h: &Harness, route: &str, after: u64) {
     }
 }
 
-/// The connection drops while a catch-up runs, after it read the DM's history and while the
-/// channel's history is still on its way (a slow answer). The DM posted right then is in
-/// neither that catch-up nor the live stream; the channel's history, read later, brings a
-/// message stamped seconds after it. The next catch-up must still fetch the DM: where a room
-/// resumes is what was seen in that room, not the newest message of any room.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_drop_during_a_catch_up_loses_nothing_of_a_room_read_before_it() {
-    const IM_HISTORY: &str = "/api/v1/im.history";
+/// The connection drops while a catch-up runs: the rooms in `seen_in` had a message delivered
+/// before; the catch-up is past `anchor_route` and waits for the channel's slow history. A DM
+/// posted right then is in neither that catch-up nor the live stream; the channel's history,
+/// read later, brings a message stamped seconds after it. The next catch-up must still fetch
+/// the DM, once, as caught up, with no gap reported.
+async fn a_dm_posted_at_a_drop_during_a_catch_up_arrives(seen_in: &[&str], anchor_route: &str) {
     let mut h = Harness::pat().await;
-    for rid in [DM, GENERAL] {
+    for rid in seen_in {
         let seen = h.post("alice", rid, "seen before");
         h.delivered(&seen).await;
     }
-    let im_before = h.sim.faults().answered(IM_HISTORY);
+    let before = h.sim.faults().answered(anchor_route);
     h.sim.faults().inject(Fault::Delay {
         route: "/api/v1/channels.history".into(),
         ms: 4_000,
@@ -367,9 +365,7 @@ async fn a_drop_during_a_catch_up_loses_nothing_of_a_room_read_before_it() {
             matches!(e.event, Event::Authenticated { .. })
         })
         .await;
-    // The catch-up has read the DM (rooms are read in id order, the DM first) and waits for
-    // the channel's history.
-    answered_beyond(&h, IM_HISTORY, im_before).await;
+    answered_beyond(&h, anchor_route, before).await;
     h.sim.faults().drop_sockets();
     let dm = h.post("alice", DM, "posted while the catch-up ran");
     let dm_ts = h.sim.store().message(&dm).expect("stored")["ts"]["$date"]
@@ -407,51 +403,18 @@ async fn a_drop_during_a_catch_up_loses_nothing_of_a_room_read_before_it() {
     );
 }
 
-/// As above, for a room where nothing was seen yet: the DM has had no message since the bot
-/// started, so it has no watermark of its own. It must resume from what the live stream had
+/// The DM was read by the interrupted catch-up (rooms are read in id order, the DM first):
+/// where a room resumes is what was seen in that room, not the newest message of any room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drop_during_a_catch_up_loses_nothing_of_a_room_read_before_it() {
+    a_dm_posted_at_a_drop_during_a_catch_up_arrives(&[DM, GENERAL], "/api/v1/im.history").await;
+}
+
+/// Nothing was seen in the DM since the bot started, so it has no mark of its own (the
+/// catch-up listed the rooms and skipped it). It resumes from what the live stream had
 /// covered (the newest message received live), not from the newest message of any room,
 /// which the slow channel history of the interrupted catch-up moved seconds past the drop.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_drop_during_a_catch_up_loses_nothing_of_a_room_nothing_was_seen_in() {
-    const ROOMS_GET: &str = "/api/v1/rooms.get";
-    let mut h = Harness::pat().await;
-    let seen = h.post("alice", GENERAL, "seen before");
-    h.delivered(&seen).await;
-    let rooms_before = h.sim.faults().answered(ROOMS_GET);
-    h.sim.faults().inject(Fault::Delay {
-        route: "/api/v1/channels.history".into(),
-        ms: 4_000,
-        count: 1,
-    });
-    h.sim.faults().drop_sockets();
-    h.events
-        .expect("authenticated again", LONG_WAIT, |e| {
-            matches!(e.event, Event::Authenticated { .. })
-        })
-        .await;
-    // The catch-up has listed the rooms (the DM had nothing new) and waits for the channel.
-    answered_beyond(&h, ROOMS_GET, rooms_before).await;
-    h.sim.faults().drop_sockets();
-    let dm = h.post("alice", DM, "first DM, posted while the catch-up ran");
-    let dm_ts = h.sim.store().message(&dm).expect("stored")["ts"]["$date"]
-        .as_i64()
-        .expect("ts");
-    let later = post_at(&h, "bob", GENERAL, "later in the channel", dm_ts + 3_000);
-    h.events
-        .expect(
-            &format!("message {later}"),
-            LONG_WAIT,
-            |e| matches!(&e.event, Event::Message { message } if message.message_id == later),
-        )
-        .await;
-    h.events
-        .expect(
-            &format!("message {dm}"),
-            LONG_WAIT,
-            |e| matches!(&e.event, Event::Message { message } if message.message_id == dm),
-        )
-        .await;
-    let counts = h.events.message_counts(Some("default"));
-    assert_eq!(counts.get(&dm), Some(&1), "{}", h.events.dump());
-    assert_eq!(counts.get(&later), Some(&1), "{}", h.events.dump());
+    a_dm_posted_at_a_drop_during_a_catch_up_arrives(&[GENERAL], "/api/v1/rooms.get").await;
 }
