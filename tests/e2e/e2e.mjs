@@ -30,11 +30,14 @@ const DM_BOB = "Bq7dYg4KxWnZcT3rAYh3nR6vPq2XzMt8Ws"; // mybot + bob: created by 
 // every case uses unless it says otherwise); the other accounts of the same gateway each have a
 // simulator of their own (same seed bot), so no other case sees them: `stream` with block
 // streaming on, `v7` and `v6` with the Rocket.Chat 7.x and 6.x profiles (`v7` answers top-level
-// channel messages in a thread: replyToMode "first"; `v6` answers through a live message and
-// marks rooms read: streaming.mode "progress", sendReadReceipts); `unreachable` points at a
+// channel messages in a thread: replyToMode "first", and its answers grow in a live message:
+// streaming.mode "partial", textChunkLimit 2000; `v6` answers through a live message and marks rooms read:
+// streaming.mode "progress", sendReadReceipts, and threads only quick messages answered together:
+// replyToMode "batched"); `unreachable` points at a
 // port nobody listens on (the core keeps retrying, the probe says why).
 const UNREACHABLE_URL = "http://127.0.0.1:9";
 const STREAM = { textChunkLimit: 2000, blockStreamingCoalesce: { minChars: 1200, idleMs: 800 } };
+const PARTIAL_LIMIT = 2000; // v7's textChunkLimit: a streamed answer outgrows its live message
 const ACCOUNT_IDS = ["default", "stream", "v7", "v6"];
 const section = (simUrl, sims) => ({
   enabled: true,
@@ -47,8 +50,8 @@ const section = (simUrl, sims) => ({
   groupAllowFrom: ["alice"],
   accounts: {
     stream: { baseUrl: sims.stream.url, blockStreaming: true, ...STREAM },
-    v7: { baseUrl: sims.v7.url, replyToMode: "first" },
-    v6: { baseUrl: sims.v6.url, streaming: { mode: "progress" }, sendReadReceipts: true },
+    v7: { baseUrl: sims.v7.url, replyToMode: "first", streaming: { mode: "partial" }, textChunkLimit: PARTIAL_LIMIT },
+    v6: { baseUrl: sims.v6.url, replyToMode: "batched", streaming: { mode: "progress" }, sendReadReceipts: true },
     unreachable: { baseUrl: UNREACHABLE_URL },
   },
 });
@@ -338,6 +341,54 @@ const tests = {
     const failed = await waitForBot(sim, DM_ALICE, failSince, (m) => m.length > 0 && !m.some((x) => /^Working…/.test(x.msg)), 60000);
     return `placeholder ${working._id} became "slow: done", the DM read; the failed turn shows ${JSON.stringify(failed.map((x) => x.msg.slice(0, 60)))}`;
   },
+  // streaming.mode "partial" (v7): the answer's text grows in the live message as the model
+  // streams it (~3.7 KB over ~4 s): the placeholder shows part of the answer before the whole,
+  // and the answer outgrowing one message (2000 chars here) goes on in new ones; nothing is left
+  // saying "Working…".
+  async live_partial({ sims, model }) {
+    const sim = sims.v7;
+    const alice = await watchRoom(sim.wsUrl, ALICE_TOKEN, DM_ALICE);
+    try {
+      const since = new Date().toISOString();
+      await sim.post("alice", DM_ALICE, "FAKE_STREAM as it comes");
+      const msgs = await waitForBot(sim, DM_ALICE, since, (m) => m.some((x) => x.msg.includes("FAKE_STREAM_END")), 120000);
+      const req = (await model.requests()).find((r) => r.at >= since && r.streamDoneAt && /FAKE_STREAM/.test(r.lastUserText ?? "") && r.lastUserText.includes("as it comes"));
+      if (!req) throw new Error("the model was not asked for a streamed reply");
+      const flat = (t) => t.replace(/\s+/g, " ").trim();
+      const whole = flat(req.reply);
+      if (flat(msgs.map((m) => m.msg).join(" ")) !== whole) throw new Error(`the messages are not the whole reply in order: ${JSON.stringify(msgs.map((m) => m.msg.slice(0, 40)))}`);
+      if (msgs.some((m) => /^Working…/.test(m.msg))) throw new Error("a placeholder was left");
+      const sizes = msgs.map((m) => m.msg.length);
+      if (msgs.length < 2 || sizes.some((n) => n > PARTIAL_LIMIT)) throw new Error(`expected the answer in messages of at most ${PARTIAL_LIMIT} chars, got ${sizes}`);
+      const live = msgs[0];
+      const states = alice.events.filter((e) => e.kind === "message" && e.id === live._id).map((e) => e.text);
+      if (!/^Working…/.test(states[0] ?? "")) throw new Error(`the answer did not start as the placeholder: ${JSON.stringify(states.map((t) => t.slice(0, 40)))}`);
+      const partial = states.filter((t) => t && !/^Working…/.test(t) && flat(t) !== flat(live.msg));
+      if (!partial.length) throw new Error(`the live message went from the placeholder to its final text with nothing in between: ${states.length} states`);
+      if (!partial.every((t) => whole.startsWith(flat(t)))) throw new Error(`a partial state is not the start of the answer: ${JSON.stringify(partial.map((t) => t.slice(-60)))}`);
+      return `placeholder ${live._id} grew through ${partial.length} partial text(s) to ${live.msg.length} chars; ${msgs.length} messages (${sizes.join("+")})`;
+    } finally {
+      alice.close();
+    }
+  },
+  // replyToMode "batched" (v6): a lone mention is answered in the room; two quick mentions,
+  // answered together, get their answer in a thread under the last of them.
+  async reply_batched({ sims }) {
+    const sim = sims.v6;
+    const tag = `b${Date.now().toString(36)}`;
+    const since = new Date().toISOString();
+    await sim.post("alice", GENERAL, `@${SIM_BOT.username} ${tag} a lone question`);
+    const lone = (await waitForBot(sim, GENERAL, since, (m) => m.some((x) => x.msg.includes(`${tag} a lone question`)))).find((x) => x.msg.includes(tag));
+    if (lone.tmid) throw new Error(`a lone mention was answered in a thread: ${JSON.stringify(lone)}`);
+    const since2 = new Date().toISOString();
+    const one = (await sim.post("alice", GENERAL, `@${SIM_BOT.username} ${tag} part one`)).message;
+    const two = (await sim.post("alice", GENERAL, `@${SIM_BOT.username} ${tag} part two`)).message;
+    const msgs = await waitForBot(sim, GENERAL, since2, (m) => m.some((x) => x.msg.includes(`${tag} part two`)));
+    const answers = msgs.filter((x) => x.msg.includes(tag));
+    if (answers.length !== 1) throw new Error(`expected one answer to both, got ${JSON.stringify(answers.map((x) => x.msg))}`);
+    if (![one._id, two._id].includes(answers[0].tmid)) throw new Error(`the batch's answer is not in a thread under it: ${JSON.stringify(answers[0])}`);
+    return `lone mention answered in the room; the two quick ones answered once, in thread ${answers[0].tmid}`;
+  },
   // Two instances of the bot: a second core (this process, the same account and server) answers
   // alice's DM at once; the gateway's own answer, derived from the same message, is refused by
   // the server, so the DM gets one answer, and `channels status` counts the claim.
@@ -396,6 +447,33 @@ const tests = {
     const found = await action(["search", "--channel-id", "GENERAL", "--query", `${tag} the deploy`]);
     if (!(found.messages ?? []).some((m) => m.messageId === asked._id)) throw new Error(`search did not find it: ${JSON.stringify(found)}`);
     return `read ${texts.length} messages without bob's, 👍 on ${asked._id}, search found it`;
+  },
+  // The agent itself uses the `message` tool in the conversation it was asked in, as a model
+  // that calls tools does: it reacts to the asking message, then reads the room; OpenClaw fills in
+  // the current room and message, and the read leaves out bob (not allowlisted) here too.
+  async agent_message_tool({ sim, model }) {
+    const tag = `t${Date.now().toString(36)}`;
+    await sim.post("alice", GENERAL, `${tag} the build passed on main`);
+    await sim.post("bob", GENERAL, `${tag} bob says hi`);
+    await model.addRules([
+      { match: `${tag} thumbs`, tool: { name: "message", args: { action: "react", emoji: "👍" } }, reply: `${tag} reacted: {output}` },
+      { match: `${tag} recap`, tool: { name: "message", args: { action: "read", limit: 20 } }, reply: `${tag} read: {output}` },
+    ]);
+    const since = new Date().toISOString();
+    const asked = (await sim.post("alice", GENERAL, `@${SIM_BOT.username} ${tag} thumbs up please`)).message;
+    await waitForBot(sim, GENERAL, since, (m) => m.some((x) => x.msg.startsWith(`${tag} reacted:`)), 120000);
+    const reactions = (await sim.messages(GENERAL)).messages.find((x) => x._id === asked._id)?.reactions ?? {};
+    if (!(reactions[":thumbsup:"]?.usernames ?? []).includes(SIM_BOT.username)) throw new Error(`the agent's react did not land on the asking message: ${JSON.stringify(reactions)}`);
+    const calls = (await model.requests()).filter((r) => r.at >= since && r.toolCall).map((r) => r.toolCall.name);
+    if (!calls.length) throw new Error("the model made no tool call");
+
+    const since2 = new Date().toISOString();
+    await sim.post("alice", GENERAL, `@${SIM_BOT.username} ${tag} recap the room`);
+    const msgs = await waitForBot(sim, GENERAL, since2, (m) => m.some((x) => x.msg.startsWith(`${tag} read:`)), 120000);
+    const read = msgs.find((x) => x.msg.startsWith(`${tag} read:`)).msg;
+    if (!read.includes(`${tag} the build passed on main`)) throw new Error(`the agent's read lacks alice's message: ${read.slice(0, 600)}`);
+    if (read.includes(`${tag} bob says hi`)) throw new Error("the agent's read shows bob's message (not allowlisted)");
+    return `the agent reacted 👍 on the asking message and read the room without bob's message (via ${calls[0]})`;
   },
   // Group history: what was said in the room since the bot last spoke reaches the agent with the
   // next mention, without the messages of senders outside groupAllowFrom.

@@ -23,6 +23,12 @@
 //                                 "history"  the group's "Chat history since last reply": how many
 //                                            messages, from whom, and the first one
 //                               (a request without a file or history goes on to the next rule)
+//                               With "tool": {"name","args"} the rule is a tool call, as a model
+//                               that uses a tool answers (Responses API only): the first request
+//                               gets a `function_call` of that tool (through OpenClaw's `tool_call`
+//                               when the tool is only listed as deferred), and the request carrying
+//                               its `function_call_output` gets "reply", in which `{output}` is the
+//                               tool's output (its first 3000 characters)
 //   GET  /_health               {"ok":true}
 //
 // Built-in rules, matched against the text of the last user message:
@@ -193,9 +199,41 @@ function describeHistory(body) {
 
 const derivedAnswers = { file: (text) => describeFile(text), history: (_text, body) => describeHistory(body) };
 
+// The output of this turn's tool call: a `function_call_output` after the last user message.
+function toolOutput(body) {
+  const items = Array.isArray(body?.input) ? body.input : [];
+  for (let i = items.length - 1; i >= 0; i--) {
+    const it = items[i];
+    if (it?.type === "function_call_output") return typeof it.output === "string" ? it.output : JSON.stringify(it.output);
+    if (it?.role === "user" && stripInternal(contentText(it.content))) return null;
+  }
+  return null;
+}
+
+// The function call a tool rule makes: the tool itself when the request offers it, else OpenClaw's
+// `tool_call` with the tool's name (OpenClaw lists most tools as deferred schemas behind it).
+function toolCall(tool, body) {
+  const offered = new Set((body?.tools ?? []).map((t) => t?.name ?? t?.function?.name));
+  if (offered.has(tool.name)) return { name: tool.name, arguments: JSON.stringify(tool.args ?? {}) };
+  if (offered.has("tool_call")) return { name: "tool_call", arguments: JSON.stringify({ id: tool.name, args: tool.args ?? {} }) };
+  return null;
+}
+
+// The rule's answer: text, or `{call}` for a tool rule whose tool has not run yet this turn.
+function chooseAnswer(text, body) {
+  for (const r of rules) {
+    if (!r.tool || !r.re.test(text)) continue;
+    const output = toolOutput(body);
+    if (output !== null) return { reply: r.reply.replaceAll("{output}", output.slice(0, 3000)) };
+    const call = toolCall(r.tool, body);
+    return call ? { call } : { reply: `fake-model: the request offers no ${r.tool.name} tool` };
+  }
+  return { reply: chooseReply(text, body) };
+}
+
 function chooseReply(text, body) {
   for (const r of rules) {
-    if (!r.re.test(text)) continue;
+    if (r.tool || !r.re.test(text)) continue;
     if (r.reply !== undefined) return r.reply;
     // Nothing to derive from (e.g. OpenClaw's own recap requests quote the text): the next rule.
     const derived = derivedAnswers[r.answer](text, body);
@@ -260,6 +298,32 @@ async function chatCompletions(body, reply, res, paceMs) {
   res.end("data: [DONE]\n\n");
 }
 
+// A Responses-API answer that calls a tool: one `function_call` output item.
+async function responsesToolCall(body, call, res) {
+  const id = newId("resp");
+  const fcId = newId("fc");
+  const model = body.model || "fake-model";
+  const created_at = Math.floor(Date.now() / 1000);
+  const usageObj = { input_tokens: 10, output_tokens: 10, total_tokens: 20,
+    input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } };
+  const item = { id: fcId, type: "function_call", status: "completed", call_id: newId("call"), name: call.name, arguments: call.arguments };
+  const base = { id, object: "response", created_at, model, status: "in_progress", output: [], usage: null };
+  const done = { ...base, status: "completed", output: [item], usage: usageObj };
+  if (!body.stream) return sendJson(res, 200, done);
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+  let n = 0;
+  const ev = (type, data) =>
+    res.write(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: n++, ...data })}\n\n`);
+  ev("response.created", { response: base });
+  ev("response.in_progress", { response: base });
+  ev("response.output_item.added", { output_index: 0, item: { ...item, status: "in_progress", arguments: "" } });
+  ev("response.function_call_arguments.delta", { item_id: fcId, output_index: 0, delta: call.arguments });
+  ev("response.function_call_arguments.done", { item_id: fcId, output_index: 0, arguments: call.arguments });
+  ev("response.output_item.done", { output_index: 0, item });
+  ev("response.completed", { response: done });
+  res.end();
+}
+
 async function responsesApi(body, reply, res, paceMs) {
   const id = newId("resp");
   const msgId = newId("msg");
@@ -318,9 +382,10 @@ const server = http.createServer(async (req, res) => {
     }
     if (path === "/_rules" && req.method === "POST") {
       for (const r of Array.isArray(body) ? body : [body]) {
-        const ok = r && typeof r.match === "string" && (typeof r.reply === "string" || Object.hasOwn(derivedAnswers, r.answer));
-        if (!ok) return sendJson(res, 400, { error: `expected {match, reply} strings, or answer: ${Object.keys(derivedAnswers).join(" | ")}` });
-        rules.push({ re: new RegExp(r.match, r.flags ?? ""), reply: r.reply, answer: r.answer });
+        const tool = r?.tool === undefined || (typeof r.tool?.name === "string" && typeof r.reply === "string");
+        const ok = r && typeof r.match === "string" && tool && (typeof r.reply === "string" || Object.hasOwn(derivedAnswers, r.answer));
+        if (!ok) return sendJson(res, 400, { error: `expected {match, reply} strings (and tool: {name, args}), or answer: ${Object.keys(derivedAnswers).join(" | ")}` });
+        rules.push({ re: new RegExp(r.match, r.flags ?? ""), reply: r.reply, answer: r.answer, tool: r.tool });
       }
       return sendJson(res, 200, { ok: true, rules: rules.length });
     }
@@ -341,7 +406,12 @@ const server = http.createServer(async (req, res) => {
     }
     if (req.method === "POST" && (p === "/chat/completions" || p === "/responses")) {
       rec.lastUserText = lastUserText(body);
-      rec.reply = chooseReply(rec.lastUserText, body);
+      const answer = chooseAnswer(rec.lastUserText, body);
+      if (answer.call && p === "/responses") {
+        rec.toolCall = answer.call;
+        return responsesToolCall(body ?? {}, answer.call, res);
+      }
+      rec.reply = answer.reply ?? `fake-model: tool calls are answered on /v1/responses only`;
       if (/FAKE_SLOW/.test(rec.lastUserText)) await new Promise((r) => setTimeout(r, SLOW_MS));
       if (/FAKE_FAIL/.test(rec.lastUserText)) {
         return sendJson(res, 400, { error: { message: "fake-model: this request is refused on purpose", type: "invalid_request_error", code: "invalid_request" } });

@@ -96,7 +96,7 @@ export async function watchRoom(wsUrl, token, rid, { legacyTyping = false } = {}
     } else if (f.collection === "stream-notify-room" && f.fields.eventName === `${rid}/typing`) {
       record({ kind: "typing", user: first, on: second === true, legacy: true });
     } else if (f.collection === "stream-room-messages" && first?.rid === rid) {
-      record({ kind: "message", user: first.u?.username, text: first.msg ?? "", tmid: first.tmid });
+      record({ kind: "message", id: first._id, user: first.u?.username, text: first.msg ?? "", tmid: first.tmid, wall: Date.now() });
     }
   });
   await new Promise((resolve, reject) => {
