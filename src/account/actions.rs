@@ -254,19 +254,15 @@ impl Account {
         }
     }
 
-    /// The room `target` names, as `rooms.info` describes it.
+    /// The room `target` names, as `rooms.info` describes it; refused for a room the access
+    /// rules close, as [`Account::history`] is (its topic and members are the room's too).
     pub fn room_info(
         &self,
         target: String,
     ) -> impl Future<Output = Result<RoomInfo, AccountError>> + Send + 'static {
         let shared = self.shared.clone();
         async move {
-            let rid = shared.resolve(&target).await?;
-            let room = shared
-                .rest
-                .rooms_info(&rid)
-                .await
-                .map_err(|e| shared.rest_err(e))?;
+            let (rid, room) = shared.readable_room("roomInfo", &target).await?;
             let room_type = room_type_of(&room).code().to_owned();
             let bot = shared.bot_username();
             let name = text(&room, "name")

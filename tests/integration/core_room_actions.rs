@@ -167,7 +167,18 @@ async fn history_and_search_refuse_a_room_the_access_rules_close() {
                 .expect_err("search of a closed room"),
         );
         assert!(err.message.contains(&key), "{}", err.message);
+        let err = refused(
+            h.core()
+                .room_info("default", &target)
+                .await
+                .expect_err("info of a closed room"),
+        );
+        assert!(err.message.contains(&key), "{}", err.message);
     }
+    h.core()
+        .room_info("default", "#general")
+        .await
+        .expect("info of an open room");
     let err = refused(
         h.core()
             .history("default", "@alice", None, 5)
