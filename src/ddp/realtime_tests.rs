@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
+use super::subscribe::private_room_inserted;
 use super::*;
 use crate::auth::{AuthError, AuthToken, BoxFuture, TokenSource};
 use crate::ddp::testing::{Peer, ScriptServer};

@@ -1,0 +1,223 @@
+//! The supervisor's subscriptions: every stream at once when a session starts (asking again
+//! after the server's wait when it rate-limits them), one room more when the bot is added to
+//! it, and the forwarding of what the streams deliver.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::super::connection::{Connection, SubError};
+use super::super::stream::{StreamEvent, MY_MESSAGES, NOTIFY_USER, ROOM_MESSAGES};
+use super::{RealtimeEvent, Supervisor, Via};
+
+impl Supervisor {
+    /// Subscribe to every stream; refused subscriptions are reported, a lost connection
+    /// ends the session.
+    pub(super) async fn subscribe_all(
+        &mut self,
+        conn: &Connection,
+        user_id: &str,
+    ) -> Result<(), String> {
+        let mut wanted = vec![
+            (ROOM_MESSAGES, MY_MESSAGES.to_owned()),
+            (NOTIFY_USER, format!("{user_id}/rooms-changed")),
+            (NOTIFY_USER, format!("{user_id}/subscriptions-changed")),
+        ];
+        wanted.extend(self.rooms.iter().map(|rid| (ROOM_MESSAGES, rid.clone())));
+        let timeout = self.config.call_timeout;
+        for round in 1..=SUBSCRIBE_ROUNDS {
+            // All at once: one round trip instead of one per room.
+            let results = futures_util::future::join_all(
+                wanted
+                    .iter()
+                    .map(|(name, event)| conn.subscribe(name, stream_params(event), timeout)),
+            )
+            .await;
+            let mut limited = Vec::new();
+            let mut wait_ms = 0u64;
+            for ((name, event_name), result) in wanted.into_iter().zip(results) {
+                match result {
+                    Ok(_) => {}
+                    Err(SubError::Disconnected(reason)) => return Err(reason.to_string()),
+                    // Only the streams every message and room change come through are waited
+                    // for: a bot in hundreds of rooms is refused most per-room streams by the
+                    // same rule (which `__my_messages__` covers on current servers), and
+                    // waiting for those would hold the account back for minutes.
+                    Err(SubError::NoSub(Some(e)))
+                        if e.is_text_code("too-many-requests")
+                            && round < SUBSCRIBE_ROUNDS
+                            && (event_name == MY_MESSAGES || name == NOTIFY_USER) =>
+                    {
+                        wait_ms = wait_ms.max(e.time_to_reset_ms().unwrap_or(1000));
+                        limited.push((name, event_name));
+                    }
+                    // Without the stream of the bot's messages the session is deaf: end it
+                    // (reconnect with backoff, then catch up) rather than report it ready.
+                    Err(e) if event_name == MY_MESSAGES => {
+                        return Err(format!("subscription to {MY_MESSAGES} refused: {e}"));
+                    }
+                    Err(e) => {
+                        tracing::warn!(%name, %event_name, error = %e, "subscription refused");
+                        self.emit(RealtimeEvent::SubscribeFailed {
+                            name: name.to_owned(),
+                            event_name,
+                            reason: e.to_string(),
+                        })
+                        .await;
+                    }
+                }
+            }
+            if limited.is_empty() {
+                break;
+            }
+            // Rocket.Chat's per-user rule counts every subscription, so a bot that reconnected
+            // often is refused for a while: ask again on this connection once the announced
+            // window has passed (a new login would only cost more calls). Messages posted
+            // meanwhile come from the catch-up that follows `Authenticated`.
+            let wait =
+                Duration::from_millis(wait_ms).min(MAX_SUBSCRIBE_WAIT) + Duration::from_millis(50);
+            tracing::info!(
+                refused = limited.len(),
+                retry_in_ms = wait.as_millis() as u64,
+                "subscriptions rate limited by the server; asking again after its wait"
+            );
+            tokio::select! {
+                _ = self.shutdown.changed() => return Err("shutting down".into()),
+                reason = conn.closed() => return Err(reason.to_string()),
+                _ = tokio::time::sleep(wait) => {}
+            }
+            wanted = limited;
+        }
+        Ok(())
+    }
+
+    /// Remember a room; when connected, subscribe to it right away (in the background, so
+    /// event forwarding does not wait for the `ready`).
+    pub(super) fn watch(&mut self, rid: String, conn: Option<&Connection>) {
+        if !self.rooms.insert(rid.clone()) {
+            return;
+        }
+        let Some(conn) = conn.cloned() else { return };
+        let events = self.events.clone();
+        let timeout = self.config.call_timeout;
+        tokio::spawn(async move {
+            let mut round = 1;
+            let result = loop {
+                match conn
+                    .subscribe(ROOM_MESSAGES, stream_params(&rid), timeout)
+                    .await
+                {
+                    // Rate limited: ask again after the server's wait, as `subscribe_all` does.
+                    Err(SubError::NoSub(Some(e)))
+                        if e.is_text_code("too-many-requests") && round < SUBSCRIBE_ROUNDS =>
+                    {
+                        round += 1;
+                        let ms = e.time_to_reset_ms().unwrap_or(1000);
+                        let wait = Duration::from_millis(ms).min(MAX_SUBSCRIBE_WAIT);
+                        tokio::select! {
+                            _ = conn.closed() => break Ok(()),
+                            _ = tokio::time::sleep(wait + Duration::from_millis(50)) => {}
+                        }
+                    }
+                    other => break other.map(|_| ()),
+                }
+            };
+            match result {
+                Ok(_) | Err(SubError::Disconnected(_)) => {}
+                Err(e) => {
+                    let _ = events
+                        .send(RealtimeEvent::SubscribeFailed {
+                            name: ROOM_MESSAGES.to_owned(),
+                            event_name: rid,
+                            reason: e.to_string(),
+                        })
+                        .await;
+                }
+            }
+        });
+    }
+
+    pub(super) async fn forward(&mut self, event: StreamEvent, conn: &Connection) {
+        let out = match event {
+            StreamEvent::RoomMessage {
+                event_name,
+                message,
+                meta,
+            } => RealtimeEvent::RoomMessage {
+                message,
+                meta,
+                via: if event_name == MY_MESSAGES {
+                    Via::MyMessages
+                } else {
+                    Via::Room(event_name)
+                },
+            },
+            StreamEvent::RoomsChanged { action, room, .. } => {
+                if let Some(rid) = private_room_inserted(&action, &room, "_id") {
+                    self.watch(rid, Some(conn));
+                }
+                RealtimeEvent::RoomsChanged { action, room }
+            }
+            StreamEvent::SubscriptionsChanged {
+                action,
+                subscription,
+                ..
+            } => {
+                if let Some(rid) = private_room_inserted(&action, &subscription, "rid") {
+                    self.watch(rid, Some(conn));
+                }
+                RealtimeEvent::SubscriptionsChanged {
+                    action,
+                    subscription,
+                }
+            }
+            StreamEvent::UserActivity {
+                rid,
+                username,
+                activities,
+                tmid,
+            } => RealtimeEvent::UserActivity {
+                rid,
+                username,
+                activities,
+                tmid,
+            },
+            StreamEvent::MessageDeleted { rid, id } => RealtimeEvent::MessageDeleted { rid, id },
+            StreamEvent::Other {
+                collection,
+                event_name,
+                ..
+            } => {
+                tracing::debug!(%collection, %event_name, "stream event not forwarded");
+                return;
+            }
+        };
+        self.emit(out).await;
+    }
+}
+
+/// Rounds of asking again for subscriptions the server refused for rate limiting.
+const SUBSCRIBE_ROUNDS: u32 = 6;
+/// The longest announced rate-limit wait honoured before asking again (Rocket.Chat's stream
+/// rules have 40 s windows); a longer one is cut to this.
+const MAX_SUBSCRIBE_WAIT: Duration = Duration::from_secs(45);
+
+/// `params` for a stream subscription: `[eventName, {useCollection:false, args:[]}]`.
+pub(super) fn stream_params(event_name: &str) -> Vec<Value> {
+    vec![
+        json!(event_name),
+        json!({"useCollection": false, "args": []}),
+    ]
+}
+
+/// The room id of an `inserted` private group or DM (`t` = `p` or `d`), which
+/// `__my_messages__` alone may not cover on every server version.
+pub(super) fn private_room_inserted(action: &str, doc: &Value, id_key: &str) -> Option<String> {
+    if action != "inserted" {
+        return None;
+    }
+    match doc.get("t").and_then(Value::as_str) {
+        Some("p") | Some("d") => doc.get(id_key).and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    }
+}
