@@ -1,7 +1,8 @@
 //! `scripts/demo --core`: a Rocket.Chat simulator on loopback and a bot on the core alone that
 //! answers in it, no OpenClaw: what a C or Rust host looks like. A scripted conversation runs
 //! first (a DM, a mention in a channel, a thread); then, when stdin is a terminal, you chat as
-//! `alice`.
+//! `alice`. The simulator's chat view (printed first, `http://127.0.0.1:PORT/view`) shows the
+//! same conversation in a browser, where you can also post as alice or bob.
 //!
 //! ```text
 //! scripts/demo --core                 # scripted conversation, then interactive
@@ -52,6 +53,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Rocket.Chat simulator: {}  (DDP {})",
         sim.url(),
         sim.ws_url()
+    );
+    println!(
+        "watch the chat in a browser: {}?as=alice  (or ?as=bob)",
+        sim.view_url()
     );
     println!("Bot account `mybot` connecting with its personal access token…\n");
 

@@ -9,6 +9,9 @@
 //     --keep    keep OpenClaw's temporary state dir (config, logs, sessions) after exit
 //     --timeout S  how long each scripted message may wait for its answer (default 90 s)
 //
+// It prints the address of the simulator's chat view (http://127.0.0.1:PORT/view) first: open it
+// in a browser to watch the bot answer as in a Rocket.Chat client, and to post as alice or bob.
+//
 // Runs with the Node 24 that tests/e2e/setup.sh installs; scripts/demo builds and installs first.
 import {
   createStateDir, freePort, installPlugin, killAllChildren, packPlugin, rocketchatSection, startGateway, waitChannelConnected,
@@ -77,6 +80,7 @@ try {
   sim = await startSimulator({ port: simPort });
   model = await startModel();
   console.log(`Rocket.Chat simulator  ${sim.url}   (bot mybot; humans alice, bob)`);
+  console.log(`watch the chat in a browser: ${sim.viewUrl}?as=alice   (or ?as=bob; type there to post as them)`);
   console.log(`model                  ${model.describe}`);
 
   state = createStateDir({ modelBaseUrl: model.baseUrl, port: await freePort(), extraConfig: model.extraConfig, prefix: "openclaw-demo-" });

@@ -13,9 +13,10 @@
 // --plugin DIR|TGZ installs that folder or tarball instead.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { channelAccount, createStateDir, freePort, installPlugin, openclaw, startFakeModel, startGateway, SIM_BOT, waitChannelConnected } from "./gateway.mjs";
+import { channelAccount, createStateDir, freePort, installPlugin, openclaw, root, startFakeModel, startGateway, SIM_BOT, waitChannelConnected } from "./gateway.mjs";
 import { CURRENT_VERSION, PLUGIN_NAME, installedVersions, publishRelease, startRegistry, userNpmrc } from "./registry.mjs";
 import { loadNative } from "../../npm/src/native.js";
+import { launchBrowser } from "./browser.mjs";
 import { ALICE_ID, ALICE_TOKEN, DM_ALICE, GENERAL, OPS, defaultSimBin, startSimulator, uploadAsAlice, watchRoom } from "./simulator.mjs";
 
 const argv = process.argv.slice(2);
@@ -62,6 +63,8 @@ const section = (simUrl, sims) => ({
     unreachable: { baseUrl: UNREACHABLE_URL },
   },
 });
+// Where the chat-view case leaves its screenshots.
+const ARTEFACTS = process.env.E2E_ARTEFACTS ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, "target"), "e2e-artefacts");
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const DEBOUNCE_MS = 1500;
 
@@ -141,6 +144,54 @@ const tests = {
     const out = [];
     for (const [account, label] of [["v7", "7.x"], ["v6", "6.x"]]) out.push(await typingInThread(sims[account], label));
     return out.join("; ");
+  },
+  // The simulator's chat view (/view) in a real headless Chromium: alice logs in, types a DM to
+  // the bot in the page, sees "mybot is typing…" while the model thinks (FAKE_SLOW: 3 s) and then
+  // the bot's answer, live over the page's own DDP socket. Screenshots go to ARTEFACTS.
+  async web_view({ sim }) {
+    mkdirSync(ARTEFACTS, { recursive: true });
+    const shots = { typing: path.join(ARTEFACTS, "web-view-typing.png"), answer: path.join(ARTEFACTS, "web-view.png") };
+    const b = await launchBrowser();
+    try {
+      const { page } = b;
+      await page.goto(`${sim.viewUrl}?as=alice`);
+      await page.click(`.room[data-rid="${DM_ALICE}"]`, { timeout: 60000 });
+      await page.waitForSelector("#status:has-text('connected as alice')", { timeout: 60000 });
+      const tag = `w${Date.now().toString(36)}`;
+      const since = new Date().toISOString();
+      await page.fill("#composer textarea", `FAKE_SLOW ${tag} typed in the browser`);
+      await page.press("#composer textarea", "Enter");
+      // Her message, as the server streamed it back; then the bot's typing, before any answer to it.
+      await page.waitForSelector(`.msg[data-user="alice"]:has-text("${tag}")`, { timeout: 30000 });
+      const seen = (await page.waitForFunction((tag) => {
+        const all = [...document.querySelectorAll("#messages .msg")];
+        const mine = all.findIndex((m) => m.textContent.includes(tag));
+        const answered = all.slice(mine + 1).some((m) => m.dataset.user === "mybot" && m.textContent.includes("slow: done"));
+        const typing = /\bmybot is typing/.test(document.getElementById("typing").textContent);
+        return (typing || answered) && { typing, answered };
+      }, tag, { timeout: 90000, polling: 100 })).jsonValue();
+      const { typing, answered } = await seen;
+      if (!typing || answered) throw new Error(`the answer came with no typing indicator shown before it (${JSON.stringify({ typing, answered })})`);
+      const typingAt = Date.now();
+      await page.screenshot({ path: shots.typing });
+      await page.waitForFunction((tag) => {
+        const all = [...document.querySelectorAll("#messages .msg")];
+        const mine = all.findIndex((m) => m.textContent.includes(tag));
+        return all.slice(mine + 1).some((m) => m.dataset.user === "mybot" && m.textContent.includes("slow: done"));
+      }, tag, { timeout: 90000, polling: 100 });
+      const shownMs = Date.now() - typingAt;
+      // The answer ends the indicator (the bot stops typing; a posted message ends it in the page).
+      await page.waitForFunction(() => !/mybot is typing/.test(document.getElementById("typing").textContent), null, { timeout: 30000, polling: 100 });
+      await page.screenshot({ path: shots.answer });
+      // The page showed what the server has: the answer, in the DM.
+      await waitForBot(sim, DM_ALICE, since, (m) => m.some((x) => x.msg.includes("slow: done")), 10000);
+      return `typed in the page, "mybot is typing…" shown ~${shownMs} ms, then the answer; screenshots ${shots.typing}, ${shots.answer}`;
+    } catch (e) {
+      await b.page.screenshot({ path: path.join(ARTEFACTS, "web-view-failed.png") }).catch(() => {});
+      throw new Error(`${e.message}\npage console: ${b.logs.slice(-20).join(" | ")}`);
+    } finally {
+      await b.close();
+    }
   },
   // Three lines sent as three quick messages are one question to the agent, answered once.
   async debounce_rapid_messages({ sim, model }) {

@@ -3,6 +3,7 @@
 # native core (debug, stripped, bundled into npm/ the way npm/scripts/build-native.sh --bundle allows),
 # then the full end-to-end test with the simulator and the fake model (the plugin installed by name
 # from a local registry, its load path checked with the CLI before the one gateway starts), the
+# chat view's own checks in headless Chromium (web-view.mjs, about 5 s, no gateway), the
 # install cases that need no gateway (packed tarball, no platform package, upgrade in place), and
 # last the release workflow's publish job as a dry run (npm/scripts/release-dry-run.mjs: napi
 # artifacts, the package checks, npm publish --dry-run of each package against a local registry;
@@ -37,6 +38,7 @@ fi
 newest_dir="$("$here/setup.sh" --openclaw "$newest")"
 echo "OpenClaw versions: the full suite on $newest (newest on npm), the interface cases on $oldest (oldest declared)"
 E2E_OPENCLAW_DIR="$newest_dir" node "$here/e2e.mjs"
+node "$here/web-view.mjs"
 if [[ "$oldest" != "$newest" ]]; then
   E2E_OPENCLAW_DIR="$("$here/setup.sh" --openclaw "$oldest")" node "$here/e2e.mjs" --compat
 fi

@@ -7,6 +7,9 @@
 #   .cache/e2e/napi/node_modules/@napi-rs/cli              the napi CLI of the release assembly
 #                                                          (npm/scripts/assemble-release.mjs; pinned in
 #                                                          npm/package.json devDependencies)
+#   .cache/e2e/browser/node_modules/playwright-core        drives /usr/bin/chromium (apt) in the chat-view
+#                                                          checks (browser-setup.sh, run last; E2E_BROWSER=0
+#                                                          skips it)
 # Node is installed first, on its own: openclaw's install script refuses to run under Node < 24.16,
 # so the second install runs with Node 24 first on PATH.
 # Reuses the cache when the installed versions match the pins; silent on success, loud on failure.
@@ -103,6 +106,11 @@ run "$node24" -e '
   const v = process.versions.node;
   if (v !== process.argv[1]) throw new Error("node " + v + " != " + process.argv[1]);' "$NODE_PKG_VERSION"
 run "$node24" "$pkgs/node_modules/openclaw/openclaw.mjs" --version
+
+# The headless browser of the chat-view checks (E2E_BROWSER=0 skips it: scripts/demo needs none).
+if [[ "${E2E_BROWSER:-1}" != 0 ]]; then
+  "$here/browser-setup.sh"
+fi
 
 if [[ -n "$extra_openclaw" ]]; then
   dir="$pkgs"

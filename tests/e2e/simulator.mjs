@@ -39,6 +39,8 @@ export async function startSimulator({ bin = defaultSimBin(), port = 0, args = [
   return {
     url,
     wsUrl: `${url.replace(/^http/, "ws")}/websocket`,
+    // The chat view: a browser client of the simulator (`?as=alice` logs in as a seed user).
+    viewUrl: `${url}/view`,
     // Any POST route of the control API, e.g. control("faults", {kind: "dropSockets"}).
     control: (route, body) => api("POST", `/_sim/${route}`, body),
     // POST /_sim/flood: resolves once the last message is published.

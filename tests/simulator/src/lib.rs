@@ -24,6 +24,7 @@ pub mod seed;
 pub mod server;
 pub mod store;
 pub mod time;
+pub mod view;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::AtomicU64;
@@ -120,6 +121,11 @@ impl Simulator {
     /// `ws://127.0.0.1:PORT/websocket`.
     pub fn ws_url(&self) -> String {
         format!("ws://{}/websocket", self.addr)
+    }
+
+    /// `http://127.0.0.1:PORT/view`: the chat view, a browser client of this server.
+    pub fn view_url(&self) -> String {
+        format!("http://{}{}", self.addr, view::PATH)
     }
 
     /// The bound address.

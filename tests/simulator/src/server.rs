@@ -1,7 +1,7 @@
-//! The HTTP server: one loopback port for DDP (`/websocket`), REST (`/api`), file downloads
-//! and the control API (`/_sim`). The listener can refuse connections (a fault), and the
-//! server can be stopped and started again on the same port (a restart keeps the state, as a
-//! real server keeps its database).
+//! The HTTP server: one loopback port for DDP (`/websocket`), REST (`/api`), file downloads,
+//! the control API (`/_sim`) and the chat view (`/view`). The listener can refuse connections
+//! (a fault), and the server can be stopped and started again on the same port (a restart
+//! keeps the state, as a real server keeps its database).
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/websocket", get(crate::ddp::ws_handler))
         .route("/websocket/", get(crate::ddp::ws_handler))
+        .route(crate::view::PATH, get(crate::view::page))
         .merge(crate::rest::router(state.clone()))
         .nest("/_sim", crate::control::router())
         .layer(middleware::from_fn_with_state(state.clone(), http_faults))

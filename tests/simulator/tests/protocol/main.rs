@@ -18,3 +18,4 @@ mod rest_files;
 mod rest_limits;
 mod rest_messages;
 mod rest_rooms;
+mod view;
