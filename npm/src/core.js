@@ -36,14 +36,15 @@ export function getCore() {
     // Each account's memory of what it has seen lives in OpenClaw's state dir, so a gateway
     // restart delivers what was posted meanwhile and answers nothing twice.
     core = new RocketChatCore({ stateDir: path.join(resolveStateDir(), "plugins", CHANNEL_ID) });
-    subscription = core.onEvent((batch) => {
-      for (const raw of batch) {
-        let event;
-        try {
-          event = JSON.parse(raw);
-        } catch {
-          continue;
-        }
+    // One JSON array per batch: one JSON.parse for all its events.
+    subscription = core.onEventJson((batch) => {
+      let events;
+      try {
+        events = JSON.parse(batch);
+      } catch {
+        return;
+      }
+      for (const event of events) {
         if (event.accountId == null && event.type === "log") forwardLog(coreLog, event);
         else handlers.get(event.accountId)?.(event);
         if (STATE_EVENTS.has(event.type)) {
