@@ -30,23 +30,25 @@ export async function busyRun(o, measure, list) {
   const alice = seed.users.find((u) => u.username === 'alice').id
   const file = join(tmpdir(), `bench-busy-seed-${process.pid}.json`)
   writeFileSync(file, JSON.stringify(seed))
-  const sim = await startSimulator({ bin: o.sim, args: ['--seed', file] })
   const out = {}
-  try {
-    for (const c of list) {
-      out[c.key] = []
-      const env = { BENCH_ROOMS: '__my_messages__', BENCH_EVERY: c.key === 'floor' ? '1' : String(BUSY_EVERY), BENCH_SENDER_ID: alice }
-      for (let rep = 0; rep < o.reps; rep++) {
+  for (const c of list) {
+    out[c.key] = []
+    const env = { BENCH_ROOMS: '__my_messages__', BENCH_EVERY: c.key === 'floor' ? '1' : String(BUSY_EVERY), BENCH_SENDER_ID: alice }
+    for (let rep = 0; rep < o.reps; rep++) {
+      // A simulator per run: the core's subscriptions to 1 000 rooms use up the account's DDP
+      // rate-limit budget for a minute, which would hold the next login back.
+      const sim = await startSimulator({ bin: o.sim, args: ['--seed', file] })
+      try {
         const flood = { count: o.busyCount, seed: rep + 1, rooms, mention: 'mybot', mentionEvery: BUSY_EVERY, replay: true }
         const r = await measure(sim, c, flood, 'throughput', o.budget * 1000, { env })
         const expected = c.key === 'floor' ? r.sent : Math.floor(r.sent / BUSY_EVERY)
         process.stderr.write(`  busy ${c.key} run ${rep + 1}: ${r.received}/${expected} in ${r.seconds.toFixed(2)} s\n`)
         out[c.key].push({ ...r, expected })
         if (r.received < expected) break
+      } finally {
+        await sim.stop()
       }
     }
-  } finally {
-    await sim.stop()
   }
   return out
 }
