@@ -203,7 +203,7 @@ async fn messages(State(state): State<AppState>, Query(q): Query<MessagesQuery>)
 
 /// Answers once the last message is published.
 async fn flood(State(state): State<AppState>, Json(spec): Json<FloodSpec>) -> Response {
-    match flood::run(&state.store, &state.prepared_flood, &spec).await {
+    match flood::run_prepared(&state.store, &state.prepared_flood, &spec).await {
         Ok(r) => Json(json!({"ok": true, "count": r.count, "seconds": r.elapsed.as_secs_f64()}))
             .into_response(),
         Err(e) => bad_request(e),

@@ -454,9 +454,14 @@ impl Prepared {
 }
 
 /// Publish the spec's messages. Without a rate, waits whenever the slowest subscriber is
-/// [`MAX_QUEUED`] events behind, so nobody is closed as a slow consumer. A replay takes the
-/// prepared frames when they match the spec, and encodes them first otherwise.
-pub async fn run(
+/// [`MAX_QUEUED`] events behind, so nobody is closed as a slow consumer. A replay encodes its
+/// frames first.
+pub async fn run(store: &Store, spec: &FloodSpec) -> Result<FloodReport, ApiError> {
+    run_prepared(store, &PreparedSlot::default(), spec).await
+}
+
+/// [`run`], a replay taking the frames in `prepared` when they match the spec.
+pub async fn run_prepared(
     store: &Store,
     prepared: &PreparedSlot,
     spec: &FloodSpec,
