@@ -1,6 +1,5 @@
 'use strict';
-// The core through its Node binding, as OpenClaw uses it: `onEventJson` batches (one JSON array
-// each), `parseEvents`,
+// The core through its Node binding, as OpenClaw uses it: `onEvent` batches, `parseEvents`,
 // one account configured so that every flood message passes the access rules, or (busy rooms,
 // BENCH_EVERY set) with the default rules and the sender allowlisted, so only the messages
 // that mention the bot are delivered. Counts every event that crosses into JS.
@@ -22,11 +21,10 @@ async function main() {
   const core = new RocketChatCore();
   let authenticated;
   const ready = new Promise((resolve) => { authenticated = resolve; });
-  core.onEventJson((batch) => {
-    const parsed = parseEvents(batch);
+  core.onEvent((batch) => {
     events.batches += 1;
-    events.total += parsed.length;
-    for (const e of parsed) {
+    events.total += batch.length;
+    for (const e of parseEvents(batch)) {
       events.byType[e.type] = (events.byType[e.type] ?? 0) + 1;
       if (e.type === 'message') {
         tally.record(e.message.text);

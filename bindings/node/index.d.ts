@@ -738,11 +738,6 @@ export declare class RocketChatCore {
    * exception it throws becomes an uncaught exception. Throws CLOSED after `close()`.
    */
   onEvent(callback: (events: string[]) => void): EventSubscription
-  /**
-   * Like `onEvent`, but each batch is one string, a JSON array of the events: one
-   * `JSON.parse` per batch instead of one per event (`parseEvents` takes either form).
-   */
-  onEventJson(callback: (events: string) => void): EventSubscription
   /** Whether `close()` was called. */
   readonly closed: boolean
   /**
@@ -770,8 +765,8 @@ export declare class RocketChatCore {
   static errorCodes(): Record<RocketChatErrorCode, number>
 }
 
-/** Parse a batch handed to an `onEvent` (string[]) or `onEventJson` (one JSON array) callback. */
-export declare function parseEvents(batch: string[] | string): RocketChatEvent[]
+/** Parse a batch handed to an `onEvent` callback. */
+export declare function parseEvents(batch: string[]): RocketChatEvent[]
 
 /** The napi platform triple of this process (`linux-x64-gnu`, `darwin-arm64`, …). */
 export declare function platformTriple(): string

@@ -14,12 +14,12 @@ const native = loadNative({
 })
 
 /**
- * Parse a batch handed to an `onEvent` (string[]) or `onEventJson` (one JSON array) callback.
- * @param {string[] | string} batch
+ * Parse a batch handed to an `onEvent` callback.
+ * @param {string[]} batch
  * @returns {import('./index').RocketChatEvent[]}
  */
 function parseEvents(batch) {
-  return typeof batch === 'string' ? JSON.parse(batch) : batch.map((s) => JSON.parse(s))
+  return batch.map((s) => JSON.parse(s))
 }
 
 module.exports = {

@@ -36,15 +36,14 @@ export function getCore() {
     // Each account's memory of what it has seen lives in OpenClaw's state dir, so a gateway
     // restart delivers what was posted meanwhile and answers nothing twice.
     core = new RocketChatCore({ stateDir: path.join(resolveStateDir(), "plugins", CHANNEL_ID) });
-    // One JSON array per batch: one JSON.parse for all its events.
-    subscription = core.onEventJson((batch) => {
-      let events;
-      try {
-        events = JSON.parse(batch);
-      } catch {
-        return;
-      }
-      for (const event of events) {
+    subscription = core.onEvent((batch) => {
+      for (const raw of batch) {
+        let event;
+        try {
+          event = JSON.parse(raw);
+        } catch {
+          continue;
+        }
         if (event.accountId == null && event.type === "log") forwardLog(coreLog, event);
         else handlers.get(event.accountId)?.(event);
         if (STATE_EVENTS.has(event.type)) {

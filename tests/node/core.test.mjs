@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test'
 
 import { ALICE_DM, BOT, EventTracker, binding, botConfig, sleep, startSimulator } from './helpers.mjs'
 
-const { RocketChatCore, parseEvents } = binding
+const { RocketChatCore } = binding
 
 describe('RocketChatCore against the simulator', () => {
   let sim
@@ -145,32 +145,6 @@ describe('RocketChatCore against the simulator', () => {
     await tracker.waitFor((e) => e.type === 'message' && e.message.messageId === later._id)
     await sleep(200)
     assert.equal(second.events.length, count, 'nothing delivered after unsubscribe')
-  })
-
-  test('onEventJson hands each batch as one JSON array: the events and order of onEvent', async () => {
-    const core = new RocketChatCore()
-    const plain = []
-    const joined = []
-    const kinds = new Set()
-    core.onEvent((batch) => plain.push(...parseEvents(batch)))
-    const sub = core.onEventJson((batch) => {
-      kinds.add(typeof batch)
-      const events = parseEvents(batch)
-      assert.ok(Array.isArray(events) && events.length > 0, batch)
-      joined.push(...events)
-    })
-    await core.applyConfig({ config: botConfig(sim.url) })
-    for (let i = 0; i < 300 && !joined.some((e) => e.type === 'authenticated'); i++) await sleep(50)
-    const posted = await sim.post('alice', ALICE_DM, 'one parse per batch')
-    const arrived = (events) => events.some((e) => e.type === 'message' && e.message.messageId === posted._id)
-    for (let i = 0; i < 200 && !(arrived(plain) && arrived(joined)); i++) await sleep(50)
-    assert.ok(arrived(joined), 'the message reached the JSON-array subscriber')
-    await core.close()
-    assert.deepEqual([...kinds], ['string'])
-    assert.deepEqual(joined, plain)
-    assert.deepEqual(joined.map((e) => e.seq), [...joined.map((e) => e.seq)].sort((a, b) => a - b))
-    assert.equal(sub.unsubscribe(), false, 'released by close')
-    assert.throws(() => core.onEventJson(() => {}), { code: 'CLOSED' })
   })
 })
 

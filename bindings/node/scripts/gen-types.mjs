@@ -25,11 +25,6 @@ const CLASS_TAIL = `  /**
    * exception it throws becomes an uncaught exception. Throws CLOSED after \`close()\`.
    */
   onEvent(callback: (events: string[]) => void): EventSubscription
-  /**
-   * Like \`onEvent\`, but each batch is one string, a JSON array of the events: one
-   * \`JSON.parse\` per batch instead of one per event (\`parseEvents\` takes either form).
-   */
-  onEventJson(callback: (events: string) => void): EventSubscription
   /** Whether \`close()\` was called. */
   readonly closed: boolean
   /**
@@ -131,8 +126,8 @@ export declare class RocketChatCore {
     out += `  ${verb.name}(args${optional}: ${args}): Promise<${result}>\n`
   }
   out += CLASS_TAIL
-  out += '\n/** Parse a batch handed to an `onEvent` (string[]) or `onEventJson` (one JSON array) callback. */\n'
-  out += 'export declare function parseEvents(batch: string[] | string): RocketChatEvent[]\n'
+  out += '\n/** Parse a batch handed to an `onEvent` callback. */\n'
+  out += 'export declare function parseEvents(batch: string[]): RocketChatEvent[]\n'
   out += '\n/** The napi platform triple of this process (`linux-x64-gnu`, `darwin-arm64`, …). */\n'
   out += 'export declare function platformTriple(): string\n'
   return out

@@ -4,10 +4,8 @@
 //!
 //! One **pump** task per core, on the core's runtime, pulls from the core's bounded
 //! [`EventQueue`]: it waits for one event, then takes whatever else is ready, up to
-//! [`BATCH_MAX`] events, and hands the batch to every subscriber's threadsafe function with a
-//! non-blocking call: as an array of JSON strings (`onEvent`), or as one JSON array text
-//! (`onEventJson`), which JavaScript parses with one `JSON.parse` instead of one per event and
-//! which crosses into V8 as one string instead of one per event.
+//! [`BATCH_MAX`] events, and hands the batch (an array of JSON strings, parsed in JS) to
+//! every subscriber's threadsafe function with a non-blocking call.
 //!
 //! **Backpressure.** Each subscriber has [`IN_FLIGHT`] permits; a batch holds one until the
 //! JavaScript callback for it has returned. With no permit free the pump waits, so it pulls
@@ -51,41 +49,18 @@ pub const TSFN_QUEUE: usize = 8;
 /// Wait before retrying a call that found the threadsafe function's queue full.
 pub const RETRY_DELAY: Duration = Duration::from_millis(10);
 
-/// A batch of event JSON strings; becomes a JS `string[]` on the JS thread, or one string
-/// holding a JSON array of the events when `joined`.
-pub struct EventBatch {
-    events: Arc<Vec<String>>,
-    joined: bool,
-}
-
-/// The events of a batch as one JSON array text.
-pub fn json_array(events: &[String]) -> String {
-    let len = events.iter().map(|e| e.len() + 1).sum::<usize>() + 1;
-    let mut out = String::with_capacity(len);
-    out.push('[');
-    for (i, e) in events.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(e);
-    }
-    out.push(']');
-    out
-}
+/// A batch of event JSON strings; becomes a JS `string[]` on the JS thread.
+pub struct EventBatch(Arc<Vec<String>>);
 
 impl ToNapiValue for EventBatch {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
-        if val.joined {
-            // SAFETY: called by napi on the JS thread with a live env.
-            return unsafe { ToNapiValue::to_napi_value(env, json_array(&val.events)) };
-        }
-        let strs: Vec<&str> = val.events.iter().map(String::as_str).collect();
+        let strs: Vec<&str> = val.0.iter().map(String::as_str).collect();
         // SAFETY: called by napi on the JS thread with a live env.
         unsafe { ToNapiValue::to_napi_value(env, strs) }
     }
 }
 
-/// The callback type: `(events: string[]) => void` (or `(events: string) => void`), errors not passed as the first argument
+/// The callback type: `(events: string[]) => void`, errors not passed as the first argument
 /// (`CalleeHandled = false`), weak, queue bounded by [`TSFN_QUEUE`].
 pub type EventCallback =
     ThreadsafeFunction<EventBatch, Unknown<'static>, EventBatch, Status, false, true, TSFN_QUEUE>;
@@ -94,8 +69,6 @@ struct Subscriber {
     id: u64,
     tsfn: Mutex<Option<EventCallback>>,
     permits: Arc<Semaphore>,
-    /// Batches as one JSON array text (`onEventJson`).
-    joined: bool,
 }
 
 impl Subscriber {
@@ -135,15 +108,13 @@ impl Hub {
         })
     }
 
-    /// Add a subscriber (starting the pump on first use) and return its id. `joined`: hand
-    /// it each batch as one JSON array text.
-    pub fn subscribe(self: &Arc<Self>, tsfn: EventCallback, joined: bool) -> u64 {
+    /// Add a subscriber (starting the pump on first use) and return its id.
+    pub fn subscribe(self: &Arc<Self>, tsfn: EventCallback) -> u64 {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         lock(&self.subscribers).push(Arc::new(Subscriber {
             id,
             tsfn: Mutex::new(Some(tsfn)),
             permits: Arc::new(Semaphore::new(IN_FLIGHT)),
-            joined,
         }));
         let mut pump = lock(&self.pump);
         if pump.is_none() {
@@ -259,11 +230,7 @@ async fn deliver(sub: &Subscriber, batch: &Arc<Vec<String>>) -> bool {
             let Some(tsfn) = guard.as_ref() else {
                 return false;
             };
-            let events = EventBatch {
-                events: batch.clone(),
-                joined: sub.joined,
-            };
-            call(tsfn, events, permit)
+            call(tsfn, EventBatch(batch.clone()), permit)
         };
         match status {
             Status::Ok => return true,
@@ -290,7 +257,7 @@ fn call(tsfn: &EventCallback, batch: EventBatch, permit: OwnedSemaphorePermit) -
     )
 }
 
-/// What `onEvent` and `onEventJson` return: call `unsubscribe()` to stop the callback.
+/// What `onEvent` returns: call `unsubscribe()` to stop the callback.
 #[napi]
 pub struct EventSubscription {
     hub: Weak<Hub>,

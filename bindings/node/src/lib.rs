@@ -7,9 +7,8 @@
 //!   of the host's list is one method taking one arguments object and returning a promise; the
 //!   work runs on the core's runtime (never `block_on`) and resolves on the JS thread. What a
 //!   verb does, its argument checks and its errors are the core's.
-//! - Events: `onEvent(cb)` hands batches of JSON strings to a weak threadsafe function
-//!   (`onEventJson(cb)`: each batch as one JSON array text); see [`events`] for batching and
-//!   backpressure.
+//! - Events: `onEvent(cb)` hands batches of JSON strings to a weak threadsafe function; see
+//!   [`events`] for batching and backpressure.
 //! - Errors: a rejected promise (or a thrown error for synchronous calls) is an `Error` whose
 //!   `code` is the name of the host's error code; messages never contain secrets.
 //! - Lifetime: `close()` (or `await using`) stops the accounts, ends the event pump and releases
@@ -465,21 +464,7 @@ impl RocketChatCore {
         if self.shared.closed.load(Ordering::Acquire) {
             return Err(thrown(HostError::closed()));
         }
-        let id = self.shared.hub.subscribe(callback, false);
-        Ok(EventSubscription::new(&self.shared.hub, id))
-    }
-
-    /// Like `onEvent`, but each batch is one string, a JSON array of the events: one
-    /// `JSON.parse` per batch (`parseEvents` takes either form).
-    #[napi(ts_args_type = "callback: (events: string) => void")]
-    pub fn on_event_json(
-        &self,
-        callback: EventCallback,
-    ) -> Result<EventSubscription, napi::Error<Code>> {
-        if self.shared.closed.load(Ordering::Acquire) {
-            return Err(thrown(HostError::closed()));
-        }
-        let id = self.shared.hub.subscribe(callback, true);
+        let id = self.shared.hub.subscribe(callback);
         Ok(EventSubscription::new(&self.shared.hub, id))
     }
 
