@@ -9,8 +9,9 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 
 import { startSimulator } from '../tests/e2e/simulator.mjs'
+import { busyRun } from './busy.mjs'
 import { scaleRun } from './scale.mjs'
-import { printOutbound, printReconnect, printScale, printTable, median, percentile } from './table.mjs'
+import { printBusy, printOutbound, printReconnect, printScale, printTable, median, percentile } from './table.mjs'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const CLIENTS = join(ROOT, 'bench', 'clients')
@@ -30,7 +31,7 @@ const ROOMS = ['GENERAL', 'pX7aQmTz4cK9rWn2H', 'Bq7dYg4KxWnZcT3rAk9ZfTqW2mHs8PxL
 
 function options(argv) {
   const o = { count: 100_000, reps: 3, latencyCount: 5000, latencyRate: 1000, budget: 120, smoke: false }
-  Object.assign(o, { root: ROOT, scaleAccounts: [1, 10, 100], scaleRooms: 1000, scaleCount: 20_000, outboundCount: 10_000, outage: 100, afterOutage: 300 })
+  Object.assign(o, { root: ROOT, scaleAccounts: [1, 10, 100], scaleRooms: 1000, scaleCount: 20_000, outboundCount: 10_000, outage: 100, afterOutage: 300, busyRooms: 1000, busyCount: 100_000 })
   for (let i = 0; i < argv.length; i++) {
     const [k, v] = [argv[i], argv[i + 1]]
     if (k === '--smoke') o.smoke = true
@@ -38,12 +39,14 @@ function options(argv) {
     else if (k === '--reps') (o.reps = Number(v)), i++
     else if (k === '--latency-count') (o.latencyCount = Number(v)), i++
     else if (k === '--budget') (o.budget = Number(v)), i++
+    else if (k === '--busy-count') (o.busyCount = Number(v)), i++
     else if (['--sim', '--floor', '--python'].includes(k)) (o[k.slice(2)] = v), i++
     else throw new Error(`unknown argument ${k}`)
   }
   if (o.smoke) {
     Object.assign(o, { count: 300, reps: 1, latencyCount: 100, budget: 30 })
     Object.assign(o, { scaleAccounts: [1, 10], scaleRooms: 100, scaleCount: 200, outboundCount: 100, outage: 10, afterOutage: 200 })
+    Object.assign(o, { busyRooms: 100, busyCount: 1000 })
   }
   return o
 }
@@ -117,14 +120,13 @@ async function measure(sim, client, flood, mode, budgetMs, { env = {}, idleMs = 
       const end = procStats(child.pid)
       idle = { rssMb: end.rssNowMb, cpuPercent: ((end.cpu - start.cpu) / idleMs) * 100_000 }
     }
+    const spec = { user: 'alice', rooms: ROOMS, ...flood }
+    // A replay's frames are encoded while the client waits, before its clock and CPU count.
+    if (flood.replay) await sim.control('flood/prepare', spec)
     const before = procStats(child.pid)
     child.stdin.write('go\n')
     // An outbound run sends instead of receiving: no flood.
-    const flooded = flood.outbound
-      ? Promise.resolve(flood)
-      : flood.outage
-        ? outage(sim, flood)
-        : sim.flood({ user: 'alice', rooms: ROOMS, ...flood })
+    const flooded = flood.outbound ? Promise.resolve(flood) : flood.outage ? outage(sim, flood) : sim.flood(spec)
     // Progress lines until the result; out of budget, the last progress is the result.
     const deadline = Date.now() + budgetMs
     let result = { received: 0, duplicates: 0, outOfOrder: 0, seconds: budgetMs / 1000, latenciesUs: [] }
@@ -205,7 +207,7 @@ async function main() {
     for (const c of list) {
       throughput[c.key] = []
       for (let rep = 0; rep < o.reps; rep++) {
-        const r = await measure(sim, c, { count: o.count, seed: rep + 1 }, 'throughput', budgetMs)
+        const r = await measure(sim, c, { count: o.count, seed: rep + 1, replay: true }, 'throughput', budgetMs)
         process.stderr.write(`  ${c.key} run ${rep + 1}: ${r.received} in ${r.seconds.toFixed(2)} s\n`)
         throughput[c.key].push(r)
         if (r.received < r.sent) break // out of budget: more runs would not finish either
@@ -216,6 +218,8 @@ async function main() {
   } finally {
     await sim.stop()
   }
+  // Busy rooms: @rocket.chat/sdk is left out (it stalls on the plain flood already).
+  const busy = await busyRun(o, measure, list.filter((c) => c.key !== 'sdk'))
   const reconnect = await reconnectRun(o)
   const outbound = await outboundRun(o)
   const scale = []
@@ -244,12 +248,19 @@ async function main() {
     }
   })
   printTable(rows, o)
+  printBusy(busy, list, o)
   printScale(scale, o)
   printReconnect(reconnect, o)
   printOutbound(outbound, o)
   if (o.smoke) {
     const bad = rows.filter((r) => !r.complete || r.duplicates !== 0 || !(r.rate > 0) || r.p50 === undefined)
     if (!outbound.complete) bad.push({ key: 'outbound' })
+    for (const [key, runs] of Object.entries(busy)) {
+      // Every message for the bot exactly once, none of the others; the core's JS sees one
+      // message event per message for the bot.
+      const coreEvents = (r) => key !== 'core' || r.events.byType.message === r.expected
+      if (runs.some((r) => r.received !== r.expected || r.duplicates !== 0 || (r.unexpected ?? 0) !== 0 || !coreEvents(r))) bad.push({ key: `busy ${key}` })
+    }
     if (reconnect.some((r) => r.received !== r.sent || r.catchUp < o.outage || r.firstLiveMs === undefined)) bad.push({ key: 'reconnect' })
     bad.push(...scale.filter((r) => r.received !== r.sent || r.duplicates !== 0 || !r.idle).map((r) => ({ ...r, key: `scale${r.bots}` })))
     if (bad.length) {

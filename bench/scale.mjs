@@ -40,7 +40,7 @@ export async function scaleRun(o, measure, bots, rooms) {
   try {
     const accounts = scaleSeed(bots, rooms).users.slice(1).map((u) => ({ userId: u.id, pat: u.personalAccessTokens[0] }))
     const client = { key: `scale${bots}`, cmd: process.execPath, pre: [join(o.root, 'bench', 'clients', 'core-scale.js')], url: 'http' }
-    return await measure(sim, client, { count: o.scaleCount, seed: 7, rooms: [] }, 'throughput', o.budget * 1000, {
+    return await measure(sim, client, { count: o.scaleCount, seed: 7, rooms: [], replay: true }, 'throughput', o.budget * 1000, {
       env: { BENCH_ACCOUNTS: JSON.stringify(accounts) },
       idleMs: o.smoke ? 500 : 5000,
     })

@@ -88,3 +88,51 @@ export function printReconnect(runs, o) {
   )
   console.log(out.join('\n'))
 }
+
+export function printBusy(busy, list, o) {
+  const out = ['']
+  const name = (key) => list.find((c) => c.key === key).name
+  const row = (key) => {
+    const runs = busy[key]
+    const last = runs[runs.length - 1]
+    return {
+      key,
+      rate: median(runs.map((r) => r.sent / r.seconds)),
+      perReceived: median(runs.map((r) => (r.cpu / r.sent) * 100_000)),
+      perAnswered: median(runs.map((r) => (r.cpu / r.received) * 1000)),
+      answered: Math.min(...runs.map((r) => r.received / r.expected)),
+      unexpected: Math.max(...runs.map((r) => r.unexpected ?? 0)),
+      // Events (core) or callbacks (peers) that reached the host language, per 100 messages.
+      crossed: last.events ? (last.events.total / last.sent) * 100 : last.crossed === undefined ? undefined : (last.crossed / last.sent) * 100,
+      byType: last.events?.byType,
+    }
+  }
+  const rows = Object.keys(busy).map(row)
+  const floor = rows.find((r) => r.key === 'floor')
+  const core = rows.find((r) => r.key === 'core')
+  out.push(`Busy rooms: the bot in ${o.busyRooms} rooms (half channels, half groups), ${o.busyCount} messages per run, 1 in 100 mentions`)
+  out.push('it; median of the runs. The core keeps its default access rules (groupPolicy allowlist with the sender on it,')
+  out.push('requireMention); the peers check sender and mention in their own language; the floor parses every frame, no gating;')
+  out.push('peers and floor subscribe to __my_messages__ (Rocket.Chat\'s rate limits refuse most per-room subscriptions).')
+  out.push('CPU per received message is over the whole flood, per answered over the messages for the bot;')
+  out.push('× floor = CPU per received over the floor\'s; ÷ core = the row\'s CPU over the core\'s; into host = events (core)')
+  out.push('or callbacks (peers) handed to JS / Python per 100 messages received.')
+  out.push(`${'client'.padEnd(38)}${pad('msg/s', 9)}${pad('CPU s/100k', 12)}${pad('× floor', 9)}${pad('÷ core', 9)}${pad('CPU ms/answer', 15)}${pad('answered', 10)}${pad('into host', 11)}`)
+  for (const r of rows) {
+    out.push(
+      `${name(r.key).padEnd(38)}${pad(fixed(r.rate, 0), 9)}${pad(fixed(r.perReceived, 2), 12)}${pad(fixed(r.perReceived / floor.perReceived, 2), 9)}` +
+        `${pad(fixed(r.perReceived / core.perReceived, 2), 9)}${pad(r.key === 'floor' ? '-' : fixed(r.perAnswered, 3), 15)}` +
+        `${pad(r.key === 'floor' ? '-' : `${fixed(r.answered * 100, 0)}%`, 10)}${pad(fixed(r.crossed, 2), 11)}`,
+    )
+  }
+  out.push(`  the core's events in JS, last run: ${JSON.stringify(core.byType)}`)
+  const peers = rows.filter((r) => !['core', 'floor'].includes(r.key))
+  const ofFloor = core.perReceived / floor.perReceived
+  const share = Math.max(...peers.map((p) => core.perReceived / p.perReceived))
+  const verdict = (ok) => (ok ? 'met   ' : 'MISSED')
+  out.push(`  ${verdict(ofFloor <= 1.5)} core CPU per received message <= 1.5x the raw-parse floor's: ${fixed(ofFloor, 2)}x`)
+  out.push(`  ${verdict(share <= 1 / 3)} <= 1/3 of the peers' CPU per received message: highest share ${fixed(share, 3)}`)
+  const leaked = core.byType?.dropped ?? 0
+  out.push(`  ${verdict(leaked === 0)} no dropped message crosses into JS: ${leaked} dropped events in the last run`)
+  console.log(out.join('\n'))
+}

@@ -1,13 +1,17 @@
 'use strict';
 // The core through its Node binding, as OpenClaw uses it: `onEvent` batches, `parseEvents`,
-// one account configured so that every flood message passes the access rules.
+// one account configured so that every flood message passes the access rules, or (busy rooms,
+// BENCH_EVERY set) with the default rules and the sender allowlisted, so only the messages
+// that mention the bot are delivered. Counts every event that crosses into JS.
 const path = require('node:path');
-const { ROOT, OPEN_TO_ALL, args, Tally, run } = require('./harness');
+const { ROOT, OPEN_TO_ALL, DEFAULT_RULES, args, Tally, run } = require('./harness');
 
 const { RocketChatCore, parseEvents } = require(path.join(ROOT, 'bindings', 'node'));
-const { url, count, latency } = args();
-const tally = new Tally(count, latency);
+const { url, count, latency, every } = args();
+const tally = new Tally(count, latency, every);
 const dropped = {};
+// Events handed to JS by the binding, by type, and the batches they came in.
+const events = { batches: 0, total: 0, byType: {} };
 // After a dropped socket (the reconnect run): when the first live message arrived, and how many
 // came through the catch-up instead.
 const sources = { catchUp: 0, firstLiveMs: undefined };
@@ -18,7 +22,10 @@ async function main() {
   let authenticated;
   const ready = new Promise((resolve) => { authenticated = resolve; });
   core.onEvent((batch) => {
+    events.batches += 1;
+    events.total += batch.length;
     for (const e of parseEvents(batch)) {
+      events.byType[e.type] = (events.byType[e.type] ?? 0) + 1;
       if (e.type === 'message') {
         tally.record(e.message.text);
         if (e.message.source === 'catchUp') sources.catchUp += 1;
@@ -32,11 +39,22 @@ async function main() {
     baseUrl: url,
     authToken: process.env.BENCH_BOT_PAT,
     userId: process.env.BENCH_BOT_ID,
-    ...OPEN_TO_ALL,
+    ...(every > 1 ? DEFAULT_RULES : OPEN_TO_ALL),
   } });
   await ready;
-  await run(tally, () => ({ dropped, ...sources }), () => { goAt = performance.now(); });
+  let atGo;
+  await run(tally, () => ({ dropped, ...sources, events: since(atGo) }), () => {
+    goAt = performance.now();
+    atGo = structuredClone(events);
+  });
   await core.close();
+}
+
+/** The events counted since `go`. */
+function since(start) {
+  const byType = {};
+  for (const [k, n] of Object.entries(events.byType)) byType[k] = n - (start.byType[k] ?? 0);
+  return { batches: events.batches - start.batches, total: events.total - start.total, byType };
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

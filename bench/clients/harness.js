@@ -9,10 +9,14 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const PEERS = require('node:module').createRequire(
   path.join(ROOT, 'tests', 'conformance', 'node', 'package.json'));
 
-/** argv: URL COUNT [latency] */
+/**
+ * argv: URL COUNT [latency]; env BENCH_EVERY=K (busy rooms): only the messages with
+ * (seq + 1) % K == 0 are for the bot, COUNT / K of them.
+ */
 function args() {
   const [url, count, mode] = process.argv.slice(2);
-  return { url, count: Number(count), latency: mode === 'latency' };
+  const every = Number(process.env.BENCH_EVERY || 1);
+  return { url, count: Number(count), latency: mode === 'latency', every };
 }
 
 const PROGRESS_EVERY = 100;
@@ -20,12 +24,18 @@ const PROGRESS_EVERY = 100;
 const nowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 class Tally {
-  constructor(count, latency) {
-    this.seen = new Uint8Array(count);
-    this.count = count;
+  /** `count` messages in the flood, of which those with (seq + 1) % every == 0 are expected. */
+  constructor(count, latency, every = 1) {
+    this.count = Math.floor(count / every);
+    this.every = every;
+    this.seen = new Uint8Array(this.count);
     this.latency = latency;
     this.received = 0;
     this.duplicates = 0;
+    // Messages not for the bot that reached the callback anyway.
+    this.unexpected = 0;
+    // Callbacks into JS, counted by the client (every message for the peers).
+    this.crossed = 0;
     this.outOfOrder = 0;
     this.last = -1;
     this.latenciesUs = [];
@@ -38,8 +48,10 @@ class Tally {
     if (typeof text !== 'string' || !text.startsWith('seq=')) return;
     const space = text.indexOf(' ');
     const seq = Number(text.slice(4, space));
-    if (!(seq >= 0 && seq < this.count) || this.seen[seq]) { this.duplicates += 1; return; }
-    this.seen[seq] = 1;
+    if ((seq + 1) % this.every !== 0) { this.unexpected += 1; return; }
+    const slot = (seq + 1) / this.every - 1;
+    if (!(slot >= 0 && slot < this.count) || this.seen[slot]) { this.duplicates += 1; return; }
+    this.seen[slot] = 1;
     this.received += 1;
     if (seq < this.last) this.outOfOrder += 1;
     this.last = seq;
@@ -74,6 +86,8 @@ async function run(tally, extra = () => ({}), onGo = () => {}) {
     received: tally.received,
     duplicates: tally.duplicates,
     outOfOrder: tally.outOfOrder,
+    unexpected: tally.unexpected,
+    crossed: tally.crossed,
     seconds,
     latenciesUs: tally.latenciesUs.sort((a, b) => a - b),
     ...extra(),
@@ -92,4 +106,12 @@ const OPEN_TO_ALL = {
   groupAllowFrom: ['*'],
 };
 
-module.exports = { ROOT, PEERS, OPEN_TO_ALL, args, Tally, run };
+// Busy rooms: the account's default access rules (groupPolicy allowlist, requireMention) with
+// the flood's sender on the allowlist.
+const DEFAULT_RULES = { groupAllowFrom: ['@alice'] };
+
+/** Busy rooms, for the peers (which have no access rules): the check a bot makes in JS. */
+const forBot = (msg) =>
+  msg.u?.username === 'alice' && Array.isArray(msg.mentions) && msg.mentions.some((m) => m._id === process.env.BENCH_BOT_ID);
+
+module.exports = { ROOT, PEERS, OPEN_TO_ALL, DEFAULT_RULES, args, forBot, Tally, run };

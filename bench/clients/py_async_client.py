@@ -1,6 +1,7 @@
 """PyPI rocketchat-async: DDP digest login, one stream-room-messages subscription per room.
 
-Speaks the harness's line protocol (bench/README.md). argv: WS_URL COUNT [latency].
+Speaks the harness's line protocol (bench/README.md). argv: WS_URL COUNT [latency];
+BENCH_EVERY as in harness.js.
 """
 import asyncio
 import json
@@ -15,11 +16,12 @@ PROGRESS_EVERY = 100
 
 
 class Tally:
-    def __init__(self, count, latency):
-        self.seen = bytearray(count)
-        self.count = count
+    def __init__(self, count, latency, every):
+        self.count = count // every
+        self.every = every
+        self.seen = bytearray(self.count)
         self.latency = latency
-        self.received = self.duplicates = self.out_of_order = 0
+        self.received = self.duplicates = self.out_of_order = self.unexpected = self.crossed = 0
         self.last = -1
         self.latencies_us = []
         self.finished = asyncio.Event()
@@ -29,10 +31,14 @@ class Tally:
             return
         fields = text.split(" ", 2)
         seq = int(fields[0][4:])
-        if not 0 <= seq < self.count or self.seen[seq]:
+        if (seq + 1) % self.every:
+            self.unexpected += 1
+            return
+        slot = (seq + 1) // self.every - 1
+        if not 0 <= slot < self.count or self.seen[slot]:
             self.duplicates += 1
             return
-        self.seen[seq] = 1
+        self.seen[slot] = 1
         self.received += 1
         if seq < self.last:
             self.out_of_order += 1
@@ -47,12 +53,18 @@ class Tally:
 
 async def main():
     url, count = sys.argv[1], int(sys.argv[2])
-    tally = Tally(count, len(sys.argv) > 3 and sys.argv[3] == "latency")
+    every = int(os.environ.get("BENCH_EVERY") or 1)
+    tally = Tally(count, len(sys.argv) > 3 and sys.argv[3] == "latency", every)
+    # Busy rooms: the bot's own check of every message it receives (the callback gets the
+    # sender's id and the text, not the mentions).
+    alice, mention = os.environ.get("BENCH_SENDER_ID"), "@" + os.environ["BENCH_BOT_USER"]
     rc = RocketChat()
     await rc.start(url, os.environ["BENCH_BOT_USER"], os.environ["BENCH_BOT_PASSWORD"])
 
     def on_message(channel_id, sender_id, msg_id, thread_id, msg, qualifier, unread, repeated):
-        tally.record(msg)
+        tally.crossed += 1
+        if every == 1 or (sender_id == alice and mention in msg):
+            tally.record(msg)
 
     for rid in os.environ["BENCH_ROOMS"].split(","):
         await rc.subscribe_to_channel_messages(rid, on_message)
@@ -68,6 +80,8 @@ async def main():
         "received": tally.received,
         "duplicates": tally.duplicates,
         "outOfOrder": tally.out_of_order,
+        "unexpected": tally.unexpected,
+        "crossed": tally.crossed,
         "seconds": seconds,
         "latenciesUs": sorted(tally.latencies_us),
     }), flush=True)

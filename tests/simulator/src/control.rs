@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/delete", post(delete))
         .route("/messages", get(messages))
         .route("/flood", post(flood))
+        .route("/flood/prepare", post(prepare_flood))
         .route("/faults", post(faults))
         .route("/reset-faults", post(reset_faults))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -202,10 +203,29 @@ async fn messages(State(state): State<AppState>, Query(q): Query<MessagesQuery>)
 
 /// Answers once the last message is published.
 async fn flood(State(state): State<AppState>, Json(spec): Json<FloodSpec>) -> Response {
-    match flood::run(&state.store, &spec).await {
+    match flood::run_prepared(&state.store, &state.prepared_flood, &spec).await {
         Ok(r) => Json(json!({"ok": true, "count": r.count, "seconds": r.elapsed.as_secs_f64()}))
             .into_response(),
         Err(e) => bad_request(e),
+    }
+}
+
+/// Encodes a replay's frames now, for the next `POST /flood` with the same messages and
+/// `"replay": true`; answers once they are ready.
+async fn prepare_flood(State(state): State<AppState>, Json(spec): Json<FloodSpec>) -> Response {
+    let store = state.store.clone();
+    let prepared = tokio::task::spawn_blocking(move || flood::prepare(&store, &spec)).await;
+    match prepared {
+        Ok(Ok(p)) => {
+            let (count, bytes) = (p.len(), p.bytes());
+            *state
+                .prepared_flood
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some(p);
+            Json(json!({"ok": true, "count": count, "bytes": bytes})).into_response()
+        }
+        Ok(Err(e)) => bad_request(e),
+        Err(e) => bad_request(ApiError::plain(&e.to_string())),
     }
 }
 

@@ -104,6 +104,7 @@ impl Simulator {
             config: Arc::new(config),
             base_url: Arc::new(format!("http://{addr}")),
             next_conn_id: Arc::new(AtomicU64::new(1)),
+            prepared_flood: Default::default(),
         };
         let running = server::serve(listener, state.clone());
         Ok(Simulator {

@@ -41,6 +41,8 @@ pub struct AppState {
     pub next_conn_id: Arc<AtomicU64>,
     /// REST rate limiter buckets.
     pub rest_limiter: Arc<crate::rest::RateLimiter>,
+    /// A flood replay encoded ahead of its flood.
+    pub prepared_flood: crate::flood::PreparedSlot,
 }
 
 /// The full router.

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
 use serde_json::{json, Value};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
@@ -47,6 +47,8 @@ const BUS_BATCH: usize = 256;
 enum Out {
     Frame(Value),
     Raw(String),
+    /// Bytes encoded once for every connection (a flood replay).
+    Shared(Utf8Bytes),
     Close(u16, &'static str),
 }
 
@@ -208,8 +210,9 @@ impl Session {
                 continue;
             }
             let text = match o {
-                Out::Frame(v) => v.to_string(),
-                Out::Raw(t) => t,
+                Out::Frame(v) => v.to_string().into(),
+                Out::Raw(t) => t.into(),
+                Out::Shared(bytes) => bytes,
                 Out::Close(code, reason) => {
                     let close = Message::Close(Some(CloseFrame {
                         code,
@@ -219,7 +222,7 @@ impl Session {
                     return false;
                 }
             };
-            let sent = tokio::time::timeout(SEND_STALL, socket.feed(Message::Text(text.into())));
+            let sent = tokio::time::timeout(SEND_STALL, socket.feed(Message::Text(text)));
             if !matches!(sent.await, Ok(Ok(()))) {
                 return false;
             }
@@ -264,6 +267,12 @@ impl Session {
                 }
             }
             BusEvent::DropSockets => {}
+            BusEvent::Replay(frame) => {
+                if let (Some(_), Some(user)) = (self.version, &self.user) {
+                    let frames = frame.frames_for(&user.id, &self.subs);
+                    self.out.extend(frames.map(Out::Shared));
+                }
+            }
             ev => {
                 if self.version.is_none() || self.subs.is_empty() {
                     return;

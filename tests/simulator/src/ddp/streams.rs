@@ -213,7 +213,10 @@ pub fn frames_for(event: &BusEvent, subs: &[Sub], v: &mut Viewer<'_>) -> Vec<Val
                 out.push(changed(&s.name, event, args.clone()));
             }
         }
-        BusEvent::DropSockets | BusEvent::MalformedFrame(_) | BusEvent::TokensRevoked { .. } => {}
+        BusEvent::DropSockets
+        | BusEvent::MalformedFrame(_)
+        | BusEvent::TokensRevoked { .. }
+        | BusEvent::Replay(_) => {}
     }
     out
 }

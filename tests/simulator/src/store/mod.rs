@@ -246,6 +246,8 @@ pub enum BusEvent {
         /// The event args.
         args: Vec<Value>,
     },
+    /// A flood's message encoded beforehand (`crate::flood`): the same bytes for every reader.
+    Replay(Arc<crate::flood::ReplayFrame>),
     /// Fault: close every WebSocket now.
     DropSockets,
     /// Fault: send this text as a frame on every WebSocket.
