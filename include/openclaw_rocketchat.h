@@ -166,7 +166,8 @@ void rcc_string_free(char *s);
  * `logLevel` (`error`, `warn`, `info`, `debug`, `off`) sets which of the core's own log lines
  * arrive as `log` events. `stateDir` is a folder (created when missing) where each account
  * keeps what it has seen, so a restart delivers what was posted meanwhile and nothing twice;
- * default none.
+ * default none. `droppedEvents` (`all`, the default; `direct`: only direct messages; `none`)
+ * says which messages turned away become `dropped` events; all are counted in the status.
  *
  * On success `*out` is a new core. Ownership: the caller closes it with `rcc_core_close`
  * and frees it with `rcc_core_free`. On failure `*out` is NULL.

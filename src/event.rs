@@ -309,6 +309,31 @@ pub enum DropReason {
     Other,
 }
 
+/// Which dropped messages become `dropped` events (host option `droppedEvents`). Every drop
+/// is counted in the account's status whatever this says; repeats never make an event.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DroppedEvents {
+    /// Every drop (the default).
+    #[default]
+    All,
+    /// Only drops in direct messages: a person who wrote to the bot. A busy room's chatter
+    /// (most of it no mention, or senders not allowed) stays in the core, counted.
+    Direct,
+    /// None: the counts in the status only.
+    None,
+}
+
+impl DroppedEvents {
+    /// Whether a drop in a room of `room_type` (unknown: `None`) is reported.
+    pub fn reports(self, room_type: Option<RoomType>) -> bool {
+        match self {
+            DroppedEvents::All => true,
+            DroppedEvents::Direct => room_type == Some(RoomType::Direct),
+            DroppedEvents::None => false,
+        }
+    }
+}
+
 /// Log severity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -18,7 +18,8 @@ const sources = { catchUp: 0, firstLiveMs: undefined };
 let goAt;
 
 async function main() {
-  const core = new RocketChatCore();
+  // As the plugin creates it: drops outside DMs stay in the core (counted in its status).
+  const core = new RocketChatCore({ droppedEvents: 'direct' });
   let authenticated;
   const ready = new Promise((resolve) => { authenticated = resolve; });
   core.onEvent((batch) => {

@@ -23,6 +23,11 @@ export interface CoreInit {
    * so a restart delivers what was posted meanwhile and nothing twice. Default: memory only.
    */
   stateDir?: string
+  /**
+   * Which messages turned away become `dropped` events: `all` (default), `direct` (only
+   * direct messages; a busy room's chatter stays in the core), `none`. All are counted in `status`.
+   */
+  droppedEvents?: 'all' | 'direct' | 'none'
 }
 
 /** `error.code` of a rejected call: the core's stable error table. */

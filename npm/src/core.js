@@ -35,7 +35,9 @@ export function getCore() {
     const { RocketChatCore } = loadNative();
     // Each account's memory of what it has seen lives in OpenClaw's state dir, so a gateway
     // restart delivers what was posted meanwhile and answers nothing twice.
-    core = new RocketChatCore({ stateDir: path.join(resolveStateDir(), "plugins", CHANNEL_ID) });
+    // droppedEvents "direct": a busy room's chatter the access rules turn away never crosses into
+    // JS (counted in the status); a DM turned away still does, for the pairing sync (gateway.js).
+    core = new RocketChatCore({ stateDir: path.join(resolveStateDir(), "plugins", CHANNEL_ID), droppedEvents: "direct" });
     subscription = core.onEvent((batch) => {
       for (const raw of batch) {
         let event;

@@ -123,6 +123,8 @@ pub struct AccountOptions {
     /// account), so a restart neither answers a message again nor misses what was posted
     /// meanwhile. `None`: memory only.
     pub state_dir: Option<PathBuf>,
+    /// Which dropped messages become `dropped` events (all of them are counted).
+    pub dropped_events: crate::event::DroppedEvents,
 }
 
 impl Default for AccountOptions {
@@ -135,6 +137,7 @@ impl Default for AccountOptions {
             backoff: rt.backoff,
             auth_failure_delay: rt.auth_failure_delay,
             state_dir: None,
+            dropped_events: crate::event::DroppedEvents::All,
         }
     }
 }

@@ -15,7 +15,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::ddp::stream::RawMessage;
-use crate::event::{now_ms, DropReason, Event, MessageSource, RoomType};
+use crate::event::{now_ms, DropReason, DroppedEvents, Event, MessageSource, RoomType};
 use crate::event_queue::EventQueue;
 use crate::inbound::dedupe::{Dedupe, Seen, SeenState, Stamps, DEFAULT_WINDOW};
 use crate::inbound::gate::{Decision, Gate};
@@ -70,6 +70,8 @@ pub struct Inbound {
     told_encrypted: HashSet<String>,
     /// Texts the supervisor posts for the pipeline: (room id, text).
     pub notices: Vec<(String, String)>,
+    /// Which drops become `dropped` events (host option `droppedEvents`).
+    dropped_events: DroppedEvents,
 }
 
 impl Inbound {
@@ -99,7 +101,14 @@ impl Inbound {
             encrypted_notice: String::new(),
             told_encrypted: HashSet::new(),
             notices: Vec::new(),
+            dropped_events: DroppedEvents::All,
         }
+    }
+
+    /// Which drops become `dropped` events (every drop is counted in the status anyway).
+    pub fn with_dropped_events(mut self, which: DroppedEvents) -> Self {
+        self.dropped_events = which;
+        self
     }
 
     /// What to post, once per room, when an encrypted message arrives ("" = nothing).
@@ -173,9 +182,17 @@ impl Inbound {
         self.status.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Count a drop; report it as a `dropped` event unless it is a repeat or the host's
+    /// `droppedEvents` leaves drops of this kind of room out. The room's kind as far as it is
+    /// known: see [`Inbound::drop_in`] where the message says it.
     fn drop_message(&self, rid: &str, id: &str, reason: DropReason) {
+        let room_type = self.rooms.get(rid).map(|m| m.room_type);
+        self.drop_in(rid, id, reason, room_type);
+    }
+
+    fn drop_in(&self, rid: &str, id: &str, reason: DropReason, room_type: Option<RoomType>) {
         self.status().count_drop(reason);
-        if reason != DropReason::Duplicate {
+        if reason != DropReason::Duplicate && self.dropped_events.reports(room_type) {
             self.queue.push(
                 Some(&self.account_id),
                 Event::Dropped {
@@ -311,7 +328,7 @@ impl Inbound {
             }),
         };
         if !room.participant {
-            self.drop_message(rid, id, DropReason::NotParticipant);
+            self.drop_in(rid, id, DropReason::NotParticipant, Some(room.room_type));
             return;
         }
         let ctx = NormalizeContext {
@@ -346,7 +363,7 @@ impl Inbound {
                 if seen != Seen::Edited && GateDropped::worth_keeping(reason) {
                     self.gate_dropped.insert(id);
                 }
-                self.drop_message(rid, id, reason);
+                self.drop_in(rid, id, reason, Some(message.room_type));
                 return;
             }
             Decision::Pair { .. } => {
@@ -358,7 +375,7 @@ impl Inbound {
                         return;
                     }
                 }
-                self.drop_message(rid, id, DropReason::NotAllowed);
+                self.drop_in(rid, id, DropReason::NotAllowed, Some(message.room_type));
                 return;
             }
         }

@@ -148,7 +148,8 @@ pub(super) async fn supervise(
         shared.gate.clone(),
     )
     .with_stop(stop.clone())
-    .with_encrypted_notice(&config.encrypted_notice);
+    .with_encrypted_notice(&config.encrypted_notice)
+    .with_dropped_events(options.dropped_events);
     let mut state_file = options
         .state_dir
         .as_deref()

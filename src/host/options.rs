@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::error::{ErrorCode, HostError};
-use crate::event::LogLevel;
+use crate::event::{DroppedEvents, LogLevel};
 use crate::CoreOptions;
 
 /// Most runtime worker threads (the work is I/O; more only costs memory).
@@ -29,6 +29,10 @@ pub struct HostOptionsJson {
     /// ids), so a restart delivers what was posted meanwhile and nothing twice. Created
     /// when missing. Default: none (memory only).
     pub state_dir: Option<Value>,
+    /// Which messages the access rules (or the core) turned away become `dropped` events:
+    /// `all` (default), `direct` (only direct messages: a person who wrote to the bot; a busy
+    /// room's chatter stays in the core), or `none`. Every drop is counted in `status` anyway.
+    pub dropped_events: Option<Value>,
 }
 
 /// Checked host options.
@@ -101,6 +105,16 @@ impl HostOptions {
                 )),
             }
         }
+        if let Some(v) = &json.dropped_events {
+            match v.as_str().map(str::to_ascii_lowercase).as_deref() {
+                Some("all") => out.core.account.dropped_events = DroppedEvents::All,
+                Some("direct") => out.core.account.dropped_events = DroppedEvents::Direct,
+                Some("none") => out.core.account.dropped_events = DroppedEvents::None,
+                _ => problems.push(format!(
+                    "droppedEvents: must be one of \"all\", \"direct\", \"none\", got {v}"
+                )),
+            }
+        }
         if problems.is_empty() {
             Ok(out)
         } else {
@@ -136,6 +150,27 @@ mod tests {
         .unwrap();
         assert_eq!((o.core.worker_threads, o.core.event_capacity), (4, 16));
         assert_eq!(o.log_level, None);
+    }
+
+    #[test]
+    fn dropped_events_all_by_default_or_as_named() {
+        let o = HostOptions::parse(&Value::Null).unwrap();
+        assert_eq!(o.core.account.dropped_events, DroppedEvents::All);
+        for (given, want) in [
+            ("all", DroppedEvents::All),
+            ("Direct", DroppedEvents::Direct),
+            ("none", DroppedEvents::None),
+        ] {
+            let o = HostOptions::parse(&json!({ "droppedEvents": given })).unwrap();
+            assert_eq!(o.core.account.dropped_events, want);
+        }
+        let err = HostOptions::parse(&json!({"droppedEvents": "dm"})).unwrap_err();
+        assert!(
+            err.message
+                .contains("droppedEvents: must be one of \"all\", \"direct\", \"none\""),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

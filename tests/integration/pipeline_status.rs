@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use openclaw_rocketchat::account::{AllowlistUpdate, ConnectionState};
-use openclaw_rocketchat::event::{DropReason, Event};
+use openclaw_rocketchat::event::{DropReason, DroppedEvents, Event};
+use rocketchat_sim::SimConfig;
 use serde_json::json;
 use support::*;
 
@@ -199,4 +200,47 @@ async fn an_empty_encrypted_notice_posts_nothing() {
         .filter_map(|m| m["msg"].as_str().map(str::to_owned))
         .collect();
     assert_eq!(bot_msgs, vec!["marker".to_owned()]);
+}
+
+/// Host option `droppedEvents: "direct"` (what the OpenClaw plugin sets): a room's chatter
+/// that the rules turn away (no mention, senders not allowed) never reaches the host as
+/// events, while a person turned away in a DM still does; every drop is counted either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_dropped_events_direct_only_dm_drops_reach_the_host() {
+    let mut options = core_options();
+    options.account.dropped_events = DroppedEvents::Direct;
+    let mut h = Harness::with_options(SimConfig::default(), options).await;
+    let section = gated_section(
+        &h.sim.url(),
+        json!({
+            "dmPolicy": "allowlist",
+            "allowFrom": ["bob"],
+            "groupAllowFrom": ["alice"],
+        }),
+    );
+    h.apply(&section).await;
+    h.ready("default").await;
+
+    h.post("bob", GENERAL, "@mybot hi");
+    h.post("alice", GENERAL, "lunch?");
+    let dm = h.post("alice", DM, "hello?");
+    assert_eq!(h.dropped(&dm).await, DropReason::NotAllowed);
+    let asked = h.post("alice", GENERAL, "@mybot help me");
+    h.delivered(&asked).await;
+
+    // The room's two drops came before the delivered message: they were decided by now.
+    let dropped: Vec<String> = h
+        .events
+        .of_type(Some("default"), "dropped")
+        .iter()
+        .map(|e| match &e.event {
+            Event::Dropped { message_id, .. } => message_id.clone(),
+            _ => unreachable!(),
+        })
+        .collect();
+    assert_eq!(dropped, [dm], "only the DM's drop is an event");
+    let counted = h.drops().await;
+    assert_eq!(counted.get("notAllowed"), Some(&2), "{counted:?}");
+    assert_eq!(counted.get("noMention"), Some(&1), "{counted:?}");
+    h.close().await;
 }

@@ -133,6 +133,7 @@ pub fn core_options() -> CoreOptions {
             },
             auth_failure_delay: Duration::from_millis(500),
             state_dir: None,
+            ..AccountOptions::default()
         },
         ..CoreOptions::default()
     }

@@ -75,7 +75,9 @@ export function generate(verbsSchema, eventSchema, codes) {
   out += "  logLevel?: 'error' | 'warn' | 'info' | 'debug' | 'off'\n"
   out += '  /**\n   * A folder where each account keeps what it has seen (per-room watermarks, recent ids),\n'
   out += '   * so a restart delivers what was posted meanwhile and nothing twice. Default: memory only.\n   */\n'
-  out += '  stateDir?: string\n}\n'
+  out += '  stateDir?: string\n'
+  out += '  /**\n   * Which messages turned away become `dropped` events: `all` (default), `direct` (only\n   * direct messages; a busy room\'s chatter stays in the core), `none`. All are counted in `status`.\n   */\n'
+  out += "  droppedEvents?: 'all' | 'direct' | 'none'\n}\n"
   out += '\n/** `error.code` of a rejected call: the core\'s stable error table. */\n'
   out += `export type RocketChatErrorCode =\n${Object.keys(codes).filter((c) => c !== 'OK').map((c) => `  | '${c}'`).join('\n')}\n`
   out += `
