@@ -14,7 +14,8 @@
 # Rust target, default this machine's. The build is `cargo rustc -p rocketchat-c` (a no-op when
 # the library is current) with --print native-static-libs: the .pc's Libs.private is what rustc
 # says the static library needs on that target, not a guess. Prints the tarball's path last.
-# Honours CARGO_TARGET_DIR (and RUSTFLAGS, e.g. -C target-feature=-crt-static for musl).
+# Honours CARGO_TARGET_DIR (and RUSTFLAGS, e.g. -C target-feature=-crt-static for musl), and
+# STRIP (default strip; a cross build's debug profile wants the target's, aarch64-linux-gnu-strip).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -92,8 +93,8 @@ case "$triple" in
       ln -s "$soname" "$pkg/lib/libopenclaw_rocketchat.so"
     fi
     # A debug build's line tables are of no use in a tarball and double its size.
-    if [[ $profile == debug ]] && command -v strip >/dev/null; then
-      strip --strip-debug "$pkg/lib/libopenclaw_rocketchat.a" "$pkg/lib/"libopenclaw_rocketchat.so*
+    if [[ $profile == debug ]] && command -v "${STRIP:-strip}" >/dev/null; then
+      "${STRIP:-strip}" --strip-debug "$pkg/lib/libopenclaw_rocketchat.a" "$pkg/lib/"libopenclaw_rocketchat.so*
     fi
     ;;
 esac

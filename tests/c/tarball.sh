@@ -14,21 +14,28 @@
 #   tests/c/tarball.sh [--profile debug|release] [--target TRIPLE]
 #   tests/c/tarball.sh --tarball FILE.tar.gz    test a tarball already written by package.sh
 #                                               (the release workflow's, before upload)
+# Another target's tarball (scripts/cross): --cc CC compiles the programs (default cc),
+# --run-with CMD runs them (e.g. qemu-aarch64-static; the sysroot from QEMU_LD_PREFIX), and
+# --static-only builds only the static programs, linked with -static (musl: this machine has no
+# musl loader for the dynamic ones).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 pkg_args=(--profile debug)
-tarball=""
+tarball="" cc=cc run_with="" modes=(dynamic static)
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --profile | --target) pkg_args+=("$1" "${2:?}"); shift ;;
     --tarball) tarball="$(cd "$(dirname "${2:?}")" && pwd)/$(basename "$2")"; shift ;;
+    --cc) cc="${2:?}"; shift ;;
+    --run-with) run_with="${2:?}"; shift ;;
+    --static-only) modes=(static) ;;
     *) echo "tarball.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
 done
 command -v pkg-config >/dev/null || { echo "tarball.sh: pkg-config not found (apt-get install pkg-config)" >&2; exit 1; }
-command -v cc >/dev/null || { echo "tarball.sh: no C compiler (cc)" >&2; exit 1; }
+command -v "${cc%% *}" >/dev/null || { echo "tarball.sh: no C compiler ($cc)" >&2; exit 1; }
 command -v curl >/dev/null || { echo "tarball.sh: curl not found" >&2; exit 1; }
 t0=$SECONDS
 work="$(mktemp -d)"
@@ -78,17 +85,23 @@ for f in $(pkg-config --static --cflags --libs openclaw_rocketchat); do
   [[ $f == -lopenclaw_rocketchat ]] && f="$libdir/libopenclaw_rocketchat.a"
   static_flags+=("$f")
 done
+[[ ${modes[*]} == static ]] && static_flags+=(-static)
 cflags=(-std=c11 -Wall -Wextra -Werror -pedantic) # as tests/c_programs.rs compiles them
+# shellcheck disable=SC2086  # $cc may be a command with arguments
 for prog in smoke roundtrip; do
-  cc "${cflags[@]}" "tests/c/$prog.c" -o "$work/$prog-dynamic" "${dyn_flags[@]}"
-  cc "${cflags[@]}" "tests/c/$prog.c" -o "$work/$prog-static" "${static_flags[@]}"
+  [[ ${modes[*]} == static ]] || $cc "${cflags[@]}" "tests/c/$prog.c" -o "$work/$prog-dynamic" "${dyn_flags[@]}"
+  $cc "${cflags[@]}" "tests/c/$prog.c" -o "$work/$prog-static" "${static_flags[@]}"
 done
 if command -v readelf >/dev/null && [[ $so == *.so ]]; then
   ! readelf -d "$work/smoke-static" | grep -q 'libopenclaw_rocketchat' || fail "smoke-static needs the shared library"
-  readelf -d "$work/smoke-dynamic" | grep -q 'NEEDED.*libopenclaw_rocketchat' || fail "smoke-dynamic does not link the shared library"
-  ! readelf -d "$work/smoke-dynamic" | grep -qE 'R(UN)?PATH' || fail "smoke-dynamic has an rpath"
+  if [[ ${modes[*]} == static ]]; then
+    ! readelf -d "$work/smoke-static" | grep -q 'NEEDED' || fail "smoke-static (-static) needs shared libraries"
+  else
+    readelf -d "$work/smoke-dynamic" | grep -q 'NEEDED.*libopenclaw_rocketchat' || fail "smoke-dynamic does not link the shared library"
+    ! readelf -d "$work/smoke-dynamic" | grep -qE 'R(UN)?PATH' || fail "smoke-dynamic has an rpath"
+  fi
 fi
-echo "ok   pkg-config $version: dynamic: ${dyn_flags[*]//$prefix/<tarball>}"
+[[ ${modes[*]} == static ]] || echo "ok   pkg-config $version: dynamic: ${dyn_flags[*]//$prefix/<tarball>}"
 echo "ok   pkg-config --static: ${static_flags[*]//$prefix/<tarball>}"
 
 # run_prog SECONDS PROGRAM ARGS...: only the tarball's lib/ on the loader path, never the build
@@ -96,11 +109,13 @@ echo "ok   pkg-config --static: ${static_flags[*]//$prefix/<tarball>}"
 run_prog() {
   local limit=$1
   shift
+  # shellcheck disable=SC2086  # $run_with may be a command with arguments
+  [[ -z $run_with ]] || set -- $run_with "$@"
   if command -v timeout >/dev/null; then set -- timeout "$limit" "$@"; fi
   env -u LD_LIBRARY_PATH -u DYLD_LIBRARY_PATH "$libpath=$libdir" "$@"
 }
 
-for mode in dynamic static; do
+for mode in "${modes[@]}"; do
   out="$(run_prog 60 "$work/smoke-$mode")" || fail "smoke ($mode) exited $?: $out"
   [[ $out == *"checks passed"* ]] || fail "smoke ($mode): $out"
   echo "ok   smoke ($mode): $(printf '%s\n' "$out" | tail -n 1)"
@@ -119,7 +134,7 @@ for _ in $(seq 150); do
 done
 [[ -n $url ]] || fail "rocketchat-sim printed no URL in 15 s"
 json_str() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
-for mode in dynamic static; do
+for mode in "${modes[@]}"; do
   since="$(date -u +%Y-%m-%dT%H:%M:%S.000Z)"
   # The program's stdout, line by line: POST lines are the harness's cue.
   if ! run_prog 90 "$work/roundtrip-$mode" "$url" 2>"$work/roundtrip-$mode.err" | while IFS= read -r line; do

@@ -17,13 +17,16 @@ const CODES = RocketChatCore.errorCodes() // name -> number
 const NAMES = Object.fromEntries(Object.entries(CODES).map(([name, n]) => [n, name]))
 const TARGET = process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target')
 
-/** Build tests/c/rpc.c against the debug C library (tests/node/run.sh builds it). */
+/**
+ * Build tests/c/rpc.c against the debug C library (tests/node/run.sh builds it). A cross run
+ * (scripts/cross) names its compiler and library dir: ROCKETCHAT_C_CC, ROCKETCHAT_C_LIB_DIR.
+ */
 function buildDriver() {
-  const out = join(TARGET, 'contract')
+  const lib = process.env.ROCKETCHAT_C_LIB_DIR ?? join(TARGET, 'debug')
+  const out = process.env.ROCKETCHAT_C_LIB_DIR ? join(lib, 'contract') : join(TARGET, 'contract')
   mkdirSync(out, { recursive: true })
   const exe = join(out, 'rpc')
-  const lib = join(TARGET, 'debug')
-  execFileSync('cc', ['-std=c11', '-Wall', '-Wextra', '-Werror', '-pedantic', '-I', join(ROOT, 'include'),
+  execFileSync(process.env.ROCKETCHAT_C_CC ?? 'cc', ['-std=c11', '-Wall', '-Wextra', '-Werror', '-pedantic', '-I', join(ROOT, 'include'),
     join(ROOT, 'tests', 'c', 'rpc.c'), '-L', lib, '-lopenclaw_rocketchat', `-Wl,-rpath,${lib}`, '-o', exe])
   return exe
 }
