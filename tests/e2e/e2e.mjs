@@ -515,7 +515,7 @@ const tests = {
     await sim.post("bob", GENERAL, `${tag} bob says hi`);
     await model.addRules([
       { match: `${tag} thumbs`, tool: { name: "message", args: { action: "react", emoji: "👍" } }, reply: `${tag} reacted: {output}` },
-      { match: `${tag} recap`, tool: { name: "message", args: { action: "read", limit: 20 } }, reply: `${tag} read: {output}` },
+      { match: `${tag} recap`, tool: { name: "message", args: { action: "read", limit: 8 } }, reply: `${tag} read: {output} ${tag} end` },
     ]);
     const since = new Date().toISOString();
     const asked = (await sim.post("alice", GENERAL, `@${SIM_BOT.username} ${tag} thumbs up please`)).message;
@@ -527,8 +527,10 @@ const tests = {
 
     const since2 = new Date().toISOString();
     await sim.post("alice", GENERAL, `@${SIM_BOT.username} ${tag} recap the room`);
-    const msgs = await waitForBot(sim, GENERAL, since2, (m) => m.some((x) => x.msg.startsWith(`${tag} read:`)), 120000);
-    const read = msgs.find((x) => x.msg.startsWith(`${tag} read:`)).msg;
+    // The answer quotes the tool's output: it may be split into several messages, up to its end mark.
+    const answer = (m) => m.slice(Math.max(0, m.findIndex((x) => x.msg.startsWith(`${tag} read:`)))).map((x) => x.msg).join("\n");
+    const msgs = await waitForBot(sim, GENERAL, since2, (m) => m.some((x) => x.msg.startsWith(`${tag} read:`)) && answer(m).includes(`${tag} end`), 120000);
+    const read = answer(msgs);
     if (!read.includes(`${tag} the build passed on main`)) throw new Error(`the agent's read lacks alice's message: ${read.slice(0, 600)}`);
     if (read.includes(`${tag} bob says hi`)) throw new Error("the agent's read shows bob's message (not allowlisted)");
     return `the agent reacted 👍 on the asking message and read the room without bob's message (via ${calls[0]})`;

@@ -28,7 +28,7 @@
 //                               gets a `function_call` of that tool (through OpenClaw's `tool_call`
 //                               when the tool is only listed as deferred), and the request carrying
 //                               its `function_call_output` gets "reply", in which `{output}` is the
-//                               tool's output (its first 3000 characters)
+//                               tool's output (its first 8000 characters)
 //   GET  /_health               {"ok":true}
 //
 // Built-in rules, matched against the text of the last user message:
@@ -224,7 +224,7 @@ function chooseAnswer(text, body) {
   for (const r of rules) {
     if (!r.tool || !r.re.test(text)) continue;
     const output = toolOutput(body);
-    if (output !== null) return { reply: r.reply.replaceAll("{output}", output.slice(0, 3000)) };
+    if (output !== null) return { reply: r.reply.replaceAll("{output}", output.slice(0, 8000)) };
     const call = toolCall(r.tool, body);
     return call ? { call } : { reply: `fake-model: the request offers no ${r.tool.name} tool` };
   }
