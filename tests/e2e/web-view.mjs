@@ -8,10 +8,14 @@
 // Needs tests/e2e/setup.sh (playwright-core, chromium) and `cargo build -p rocketchat-sim`.
 // Screenshots: target/e2e-artefacts/web-view-thread-<profile>.png (or $E2E_ARTEFACTS).
 import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { launchBrowser } from "./browser.mjs";
-import { root as repoRoot } from "./gateway.mjs";
+import { openclawDir, root as repoRoot } from "./gateway.mjs";
 import { GENERAL, defaultSimBin, startSimulator } from "./simulator.mjs";
+
+// Node 20 has no WebSocket global: the `ws` package OpenClaw installed stands in.
+const WS = globalThis.WebSocket ?? createRequire(path.join(openclawDir, "node_modules/openclaw/package.json"))("ws");
 
 const argv = process.argv.slice(2);
 const simBin = argv.includes("--sim-bin") ? argv[argv.indexOf("--sim-bin") + 1] : defaultSimBin();
@@ -29,7 +33,7 @@ async function run(profile) {
     return r.json();
   };
   // The bot's DDP socket, for its typing.
-  const ws = new WebSocket(sim.wsUrl);
+  const ws = new WS(sim.wsUrl);
   let seq = 0;
   const call = (method, ...params) => ws.send(JSON.stringify({ msg: "method", id: String(++seq), method, params }));
   await new Promise((r, j) => { ws.addEventListener("open", r); ws.addEventListener("error", j); });
