@@ -324,11 +324,12 @@ pub enum DroppedEvents {
 }
 
 impl DroppedEvents {
-    /// Whether a drop in a room of `room_type` (unknown: `None`) is reported.
-    pub fn reports(self, room_type: Option<RoomType>) -> bool {
+    /// Whether a drop is reported; `room_type` (unknown: `None`) is asked only when it
+    /// matters, so the default costs no room lookup per dropped message.
+    pub fn reports(self, room_type: impl FnOnce() -> Option<RoomType>) -> bool {
         match self {
             DroppedEvents::All => true,
-            DroppedEvents::Direct => room_type == Some(RoomType::Direct),
+            DroppedEvents::Direct => room_type() == Some(RoomType::Direct),
             DroppedEvents::None => false,
         }
     }

@@ -186,11 +186,20 @@ impl Inbound {
     /// `droppedEvents` leaves drops of this kind of room out. The room's kind as far as it is
     /// known: see [`Inbound::drop_in`] where the message says it.
     fn drop_message(&self, rid: &str, id: &str, reason: DropReason) {
-        let room_type = self.rooms.get(rid).map(|m| m.room_type);
-        self.drop_in(rid, id, reason, room_type);
+        self.drop_reported(rid, id, reason, || self.rooms.get(rid).map(|m| m.room_type));
     }
 
     fn drop_in(&self, rid: &str, id: &str, reason: DropReason, room_type: Option<RoomType>) {
+        self.drop_reported(rid, id, reason, || room_type);
+    }
+
+    fn drop_reported(
+        &self,
+        rid: &str,
+        id: &str,
+        reason: DropReason,
+        room_type: impl FnOnce() -> Option<RoomType>,
+    ) {
         self.status().count_drop(reason);
         if reason != DropReason::Duplicate && self.dropped_events.reports(room_type) {
             self.queue.push(
