@@ -10,9 +10,12 @@
 //!   start ([`RealtimeConfig::extra_room_ids`]), added with [`RealtimeHandle::watch_room`],
 //!   or reported as inserted (`p`/`d`) by the two notify-user streams.
 //!
-//! A message in a watched room therefore arrives **twice** (once per subscription, see
-//! [`Via`]); de-duplication by `_id` / `_updatedAt` is the inbound pipeline's job, which has
-//! to de-duplicate edits and reactions anyway.
+//! Current servers put private groups and DMs on `__my_messages__` too, so a message in a
+//! watched room would arrive **twice** (once per subscription, see [`Via`]). The first
+//! private-room message seen on `__my_messages__` proves it for this server: the per-room
+//! streams are then dropped and not asked for again (see `realtime_subscribe.rs`). Until
+//! then, and on a server that never shows it, de-duplication by `_id` / `_updatedAt` is the
+//! inbound pipeline's job, which has to de-duplicate edits and reactions anyway.
 //!
 //! After a reconnect, [`RealtimeEvent::Authenticated`] carries `resumed_after_gap` and the
 //! time of the last frame seen before the gap, so the caller can fetch what was posted while
@@ -228,6 +231,7 @@ impl Realtime {
         let call_timeout = config.call_timeout;
         let supervisor = Supervisor {
             rooms: config.extra_room_ids.iter().cloned().collect(),
+            room_streams: subscribe::RoomStreams::default(),
             config,
             events,
             commands: cmd_rx,
@@ -360,6 +364,8 @@ struct Supervisor {
     shutdown: watch::Receiver<bool>,
     live: Arc<Mutex<Option<Connection>>>,
     rooms: BTreeSet<String>,
+    /// The per-room streams of the current connection, and whether this server still needs them.
+    room_streams: subscribe::RoomStreams,
     ever_authenticated: bool,
     last_frame_ms: Option<u64>,
 }

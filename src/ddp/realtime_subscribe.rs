@@ -1,7 +1,12 @@
 //! The supervisor's subscriptions: every stream at once when a session starts (asking again
 //! after the server's wait when it rate-limits them), one room more when the bot is added to
 //! it, and the forwarding of what the streams deliver.
+//!
+//! Per-room message streams are asked for only while this server has not shown that
+//! `__my_messages__` carries private groups and DMs ([`RoomStreams`]).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -23,7 +28,10 @@ impl Supervisor {
             (NOTIFY_USER, format!("{user_id}/rooms-changed")),
             (NOTIFY_USER, format!("{user_id}/subscriptions-changed")),
         ];
-        wanted.extend(self.rooms.iter().map(|rid| (ROOM_MESSAGES, rid.clone())));
+        self.room_streams.new_connection();
+        if self.room_streams.needed() {
+            wanted.extend(self.rooms.iter().map(|rid| (ROOM_MESSAGES, rid.clone())));
+        }
         let timeout = self.config.call_timeout;
         for round in 1..=SUBSCRIBE_ROUNDS {
             // All at once: one round trip instead of one per room.
@@ -37,6 +45,9 @@ impl Supervisor {
             let mut wait_ms = 0u64;
             for ((name, event_name), result) in wanted.into_iter().zip(results) {
                 match result {
+                    Ok(id) if name == ROOM_MESSAGES && event_name != MY_MESSAGES => {
+                        self.room_streams.opened(conn, id);
+                    }
                     Ok(_) => {}
                     Err(SubError::Disconnected(reason)) => return Err(reason.to_string()),
                     // Only the streams every message and room change come through are waited
@@ -94,11 +105,12 @@ impl Supervisor {
     /// Remember a room; when connected, subscribe to it right away (in the background, so
     /// event forwarding does not wait for the `ready`).
     pub(super) fn watch(&mut self, rid: String, conn: Option<&Connection>) {
-        if !self.rooms.insert(rid.clone()) {
+        if !self.rooms.insert(rid.clone()) || !self.room_streams.needed() {
             return;
         }
         let Some(conn) = conn.cloned() else { return };
         let events = self.events.clone();
+        let streams = self.room_streams.clone();
         let timeout = self.config.call_timeout;
         tokio::spawn(async move {
             let mut round = 1;
@@ -115,15 +127,16 @@ impl Supervisor {
                         let ms = e.time_to_reset_ms().unwrap_or(1000);
                         let wait = Duration::from_millis(ms).min(MAX_SUBSCRIBE_WAIT);
                         tokio::select! {
-                            _ = conn.closed() => break Ok(()),
+                            _ = conn.closed() => break Ok(None),
                             _ = tokio::time::sleep(wait + Duration::from_millis(50)) => {}
                         }
                     }
-                    other => break other.map(|_| ()),
+                    other => break other.map(Some),
                 }
             };
             match result {
-                Ok(_) | Err(SubError::Disconnected(_)) => {}
+                Ok(Some(id)) => streams.opened(&conn, id),
+                Ok(None) | Err(SubError::Disconnected(_)) => {}
                 Err(e) => {
                     let _ = events
                         .send(RealtimeEvent::SubscribeFailed {
@@ -143,15 +156,23 @@ impl Supervisor {
                 event_name,
                 message,
                 meta,
-            } => RealtimeEvent::RoomMessage {
-                message,
-                meta,
-                via: if event_name == MY_MESSAGES {
-                    Via::MyMessages
-                } else {
-                    Via::Room(event_name)
-                },
-            },
+            } => {
+                if event_name == MY_MESSAGES {
+                    let room_type = meta.as_ref().and_then(|m| m.room_type.as_deref());
+                    if matches!(room_type, Some("p") | Some("d")) {
+                        self.room_streams.covered_by_my_messages(conn);
+                    }
+                }
+                RealtimeEvent::RoomMessage {
+                    message,
+                    meta,
+                    via: if event_name == MY_MESSAGES {
+                        Via::MyMessages
+                    } else {
+                        Via::Room(event_name)
+                    },
+                }
+            }
             StreamEvent::RoomsChanged { action, room, .. } => {
                 if let Some(rid) = private_room_inserted(&action, &room, "_id") {
                     self.watch(rid, Some(conn));
@@ -201,6 +222,55 @@ const SUBSCRIBE_ROUNDS: u32 = 6;
 /// The longest announced rate-limit wait honoured before asking again (Rocket.Chat's stream
 /// rules have 40 s windows); a longer one is cut to this.
 const MAX_SUBSCRIBE_WAIT: Duration = Duration::from_secs(45);
+
+/// The per-room message streams of one account. Servers differ in whether `__my_messages__`
+/// carries private groups and DMs; where it does (every current Rocket.Chat), a per-room
+/// stream only doubles the traffic and the subscription count the server rate-limits. Until a
+/// private-room message arrives on `__my_messages__` the bot subscribes per room, so nothing
+/// is missed on a server that needs it; from then on it drops those streams and, for the
+/// account's lifetime, does not ask for them again.
+#[derive(Clone, Default)]
+pub(super) struct RoomStreams {
+    covered: Arc<AtomicBool>,
+    /// Subscription ids on the current connection.
+    open: Arc<Mutex<Vec<String>>>,
+}
+
+impl RoomStreams {
+    /// Whether per-room streams are still asked for.
+    pub(super) fn needed(&self) -> bool {
+        !self.covered.load(Ordering::Acquire)
+    }
+
+    /// A new connection: the old one's subscriptions are gone with it.
+    pub(super) fn new_connection(&self) {
+        self.open.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// A per-room stream is ready; one that became redundant while it was asked for is dropped.
+    pub(super) fn opened(&self, conn: &Connection, id: String) {
+        if self.needed() {
+            self.open.lock().unwrap_or_else(|e| e.into_inner()).push(id);
+        } else {
+            conn.unsubscribe(&id);
+        }
+    }
+
+    /// A private-room message came on `__my_messages__`: the per-room streams are redundant.
+    pub(super) fn covered_by_my_messages(&self, conn: &Connection) {
+        if self.covered.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let open = std::mem::take(&mut *self.open.lock().unwrap_or_else(|e| e.into_inner()));
+        tracing::info!(
+            dropped = open.len(),
+            "this server's __my_messages__ carries private rooms; per-room streams dropped"
+        );
+        for id in open {
+            conn.unsubscribe(&id);
+        }
+    }
+}
 
 /// `params` for a stream subscription: `[eventName, {useCollection:false, args:[]}]`.
 pub(super) fn stream_params(event_name: &str) -> Vec<Value> {

@@ -22,6 +22,7 @@ mod core_room_actions;
 mod core_roundtrip;
 mod core_send;
 mod core_shutdown;
+mod core_streams;
 mod deliver_live;
 mod deliver_media;
 mod deliver_stream;

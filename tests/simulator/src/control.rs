@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/react", post(react))
         .route("/delete", post(delete))
         .route("/messages", get(messages))
+        .route("/subscriptions", get(subscriptions))
         .route("/flood", post(flood))
         .route("/flood/prepare", post(prepare_flood))
         .route("/faults", post(faults))
@@ -199,6 +200,29 @@ async fn messages(State(state): State<AppState>, Query(q): Query<MessagesQuery>)
         .map(|m| render(m, DateForm::Iso))
         .collect();
     Json(json!({"ok": true, "messages": list}))
+}
+
+#[derive(Deserialize)]
+struct SubscriptionsQuery {
+    user: String,
+}
+
+/// The stream subscriptions a user's live DDP connections hold: `[{name, event}]`.
+async fn subscriptions(
+    State(state): State<AppState>,
+    Query(q): Query<SubscriptionsQuery>,
+) -> Response {
+    let uid = match user_id(&state, &q.user) {
+        Ok(uid) => uid,
+        Err(r) => return *r,
+    };
+    let list: Vec<Value> = state
+        .store
+        .open_streams_of(&uid)
+        .into_iter()
+        .map(|(name, event)| json!({"name": name, "event": event}))
+        .collect();
+    Json(json!({"ok": true, "subscriptions": list})).into_response()
 }
 
 /// Answers once the last message is published.

@@ -288,6 +288,8 @@ struct RoomAccess {
     id: String,
     public: bool,
     members: BTreeSet<String>,
+    /// Its messages go on `__my_messages__` (see `Settings::my_messages_private_rooms`).
+    on_my_messages: bool,
 }
 
 impl ReplayFrame {
@@ -360,7 +362,7 @@ impl ReplayFrame {
         let streams = subs.iter().filter(|s| s.name == "stream-room-messages");
         let mine = streams
             .clone()
-            .filter(move |s| readable && s.event == "__my_messages__")
+            .filter(move |s| readable && self.room.on_my_messages && s.event == "__my_messages__")
             .map(move |_| match (&self.mine_visitor, member) {
                 (Some(visitor), false) => visitor.clone(),
                 _ => self.mine.clone(),
@@ -404,6 +406,7 @@ pub fn prepare(store: &Store, spec: &FloodSpec) -> Result<Prepared, ApiError> {
                 id: r.id.clone(),
                 public: r.t == "c",
                 members: r.members.iter().cloned().collect(),
+                on_my_messages: r.t == "c" || store.settings.my_messages_private_rooms,
             })
         })
         .collect();

@@ -63,6 +63,8 @@ struct Session {
     user: Option<User>,
     token: Option<String>,
     subs: Vec<Sub>,
+    /// `subs` (or the user) changed since the store's record of them was updated.
+    subs_changed: bool,
     notified: HashSet<String>,
     out: Vec<Out>,
 }
@@ -85,6 +87,7 @@ pub async fn run(mut socket: WebSocket, state: AppState, ip: String) {
         user: None,
         token: None,
         subs: Vec::new(),
+        subs_changed: false,
         notified: HashSet::new(),
         out: Vec::new(),
     };
@@ -134,6 +137,7 @@ pub async fn run(mut socket: WebSocket, state: AppState, ip: String) {
                     // Any inbound frame counts as life (Meteor's heartbeat.messageReceived).
                     ping_sent = false;
                     s.on_text(text.as_str());
+                    s.record_subs();
                     deadline = s.next_deadline();
                 }
                 Some(Ok(Message::Binary(_))) => {
@@ -163,7 +167,29 @@ pub async fn run(mut socket: WebSocket, state: AppState, ip: String) {
     tracing::debug!(conn, "websocket closed");
 }
 
+impl Drop for Session {
+    /// However the connection ended, its subscriptions are gone with it.
+    fn drop(&mut self) {
+        self.state.store.close_open_streams(self.conn);
+    }
+}
+
 impl Session {
+    /// Tell the store which streams this connection now holds, when that changed.
+    fn record_subs(&mut self) {
+        if !std::mem::take(&mut self.subs_changed) {
+            return;
+        }
+        let subs = self
+            .subs
+            .iter()
+            .filter(|s| STREAMS.contains(&s.name.as_str()))
+            .map(|s| (s.name.clone(), s.event.clone()))
+            .collect();
+        let user = self.user.as_ref().map(|u| u.id.as_str());
+        self.state.store.set_open_streams(self.conn, user, subs);
+    }
+
     fn half_open(&self) -> bool {
         self.state.faults.is_half_open()
     }
@@ -343,6 +369,7 @@ impl Session {
             "unsub" => {
                 let id = msg.get("id").cloned().unwrap_or(Value::Null);
                 self.subs.retain(|s| Value::String(s.id.clone()) != id);
+                self.subs_changed = true;
                 self.frame(json!({"msg": "nosub", "id": id}));
             }
             _ => self.error_frame("Bad request", Some(&msg)),
@@ -461,6 +488,7 @@ impl Session {
     /// is unchanged, so not re-sent); the others end with `nosub` and their error.
     fn rerun_subs(&mut self) {
         let user = self.user.as_ref().map(|u| u.id.clone());
+        self.subs_changed = true;
         let subs = std::mem::take(&mut self.subs);
         for sub in subs {
             let check = if STREAMS.contains(&sub.name.as_str()) {
@@ -521,6 +549,7 @@ impl Session {
             }
         }
         self.frame(json!({"msg": "ready", "subs": [id]}));
+        self.subs_changed = true;
         self.subs.push(Sub {
             id: id.to_owned(),
             name: name.to_owned(),

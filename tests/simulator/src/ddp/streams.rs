@@ -136,7 +136,8 @@ pub fn frames_for(event: &BusEvent, subs: &[Sub], v: &mut Viewer<'_>) -> Vec<Val
                     .iter()
                     .filter(|s| s.name == "stream-room-messages" && s.event == "__my_messages__")
                     .collect();
-                if !mine.is_empty() && v.store.can_access(rid, uid) {
+                let on_mine = room_type == "c" || v.store.settings.my_messages_private_rooms;
+                if !mine.is_empty() && on_mine && v.store.can_access(rid, uid) {
                     let mut meta = json!({
                         "roomParticipant": v.store.is_member(rid, uid),
                         "roomType": room_type,

@@ -9,6 +9,7 @@ pub mod emoji;
 mod messages;
 pub mod model;
 mod rooms;
+mod streams_open;
 pub mod text;
 mod uploads;
 mod users;
@@ -47,6 +48,10 @@ pub struct Settings {
     pub ddp_rate_limiter: bool,
     /// Emit a second delivery for messages with links (the URL preview enrichment).
     pub url_previews: bool,
+    /// `__my_messages__` carries private groups and DMs, as on every current server. `false`
+    /// reproduces a server whose all-rooms stream carries public channels only, where a bot
+    /// needs the per-room streams of its private rooms.
+    pub my_messages_private_rooms: bool,
     /// The workspace's retention policy (`RetentionPolicy_*`): off by default, as on a new
     /// server.
     pub retention: Retention,
@@ -126,6 +131,7 @@ impl Default for Settings {
             rest_rate_limit_window_ms: 60_000,
             ddp_rate_limiter: true,
             url_previews: true,
+            my_messages_private_rooms: true,
             retention: Retention::default(),
         }
     }
@@ -360,6 +366,8 @@ pub struct Store {
     pub profile: Profile,
     /// Server settings.
     pub settings: Settings,
+    /// The stream subscriptions each live DDP connection holds (`GET /_sim/subscriptions`).
+    open_streams: streams_open::OpenStreams,
 }
 
 /// sha-256 of a password as lowercase hex (the DDP `digest` form and the REST 2FA `password` method).
@@ -376,6 +384,7 @@ impl Store {
             bus: Bus(tx),
             profile,
             settings,
+            open_streams: Default::default(),
         };
         store.load_seed(seed);
         store
