@@ -9,7 +9,7 @@
 //! flattened next to them, selected by `type`:
 //!
 //! ```json
-//! {"v":1,"seq":7,"accountId":"default","ts":1763980801000,
+//! {"v":2,"seq":7,"accountId":"default","ts":1763980801000,
 //!  "type":"disconnected","reason":"socket closed","retryInMs":2000}
 //! ```
 //!
@@ -20,7 +20,7 @@
 //!
 //! The JSON is the contract; golden files under `tests/golden/events/` pin it.
 //! Additive changes (a new event type, a new optional field, a new enum value
-//! such as a [`DropReason`]) keep `v = 1`: hosts must ignore unknown `type`s
+//! such as a [`DropReason`]) keep `v`: hosts must ignore unknown `type`s
 //! and fields. Removing or renaming a field, changing its type or meaning, or
 //! making an optional field required bumps `v`. Optional fields are omitted
 //! when absent rather than sent as `null`. Secrets never appear in events.
@@ -28,8 +28,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// The event schema version carried in [`EventEnvelope::v`].
-pub const EVENT_SCHEMA_VERSION: u32 = 1;
+/// The event schema version carried in [`EventEnvelope::v`]. 2: a delivered message's
+/// `trigger.body` is omitted when it is the message's `text` unchanged.
+pub const EVENT_SCHEMA_VERSION: u32 = 2;
 
 /// An event with its envelope: what hosts receive, serialized as one JSON object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -63,11 +64,11 @@ impl EventEnvelope {
 
     /// The envelope as a JSON string.
     pub fn to_json(&self) -> String {
-        // Sized up front: growing the buffer step by step costs a copy per step, and a
-        // message event carries its text twice (`text` and `trigger.body`).
+        // Sized up front: growing the buffer step by step costs a copy per step.
         let hint = match &self.event {
             Event::Message { message } | Event::MessageEdited { message } => {
-                1024 + 2 * message.text.len()
+                let body = message.trigger.as_ref().and_then(|t| t.body.as_ref());
+                1024 + message.text.len() + body.map_or(0, String::len)
             }
             _ => 256,
         };
@@ -401,6 +402,16 @@ pub struct InboundMessage {
     pub trigger: Option<Trigger>,
 }
 
+impl InboundMessage {
+    /// The text for the agent: the trigger's body, or the text when the body is the same.
+    pub fn agent_text(&self) -> &str {
+        self.trigger
+            .as_ref()
+            .and_then(|t| t.body.as_deref())
+            .unwrap_or(&self.text)
+    }
+}
+
 /// How a delivered message passed the access rules (`dmPolicy`, `groupPolicy`, mentions,
 /// `chatmode`), and what the agent should read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -410,7 +421,10 @@ pub struct Trigger {
     /// `mentionNotRequired` or `controlCommand`.
     pub reason: String,
     /// The text for the agent: the `onchar` prefix and the bot's `@username` removed, trimmed.
-    pub body: String,
+    /// Absent when that is the message's `text` unchanged (most DMs), so the text is not
+    /// sent twice: read `text` then ([`InboundMessage::agent_text`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
     /// The bot was addressed (mentioned, or an `onchar` prefix in a group).
     pub was_mentioned: bool,
     /// The body is a control command (`/reset`, …).

@@ -421,8 +421,12 @@ export interface Sender {
  * `chatmode`), and what the agent should read.
  */
 export interface Trigger {
-  /** The text for the agent: the `onchar` prefix and the bot's `@username` removed, trimmed. */
-  body: string
+  /**
+   * The text for the agent: the `onchar` prefix and the bot's `@username` removed, trimmed.
+   * Absent when that is the message's `text` unchanged (most DMs), so the text is not
+   * sent twice: read `text` then (`InboundMessage::agent_text`).
+   */
+  body?: string
   /** The sender may run control commands (in the effective allowlist). */
   commandAuthorized: boolean
   /** The body is a control command (`/reset`, …). */

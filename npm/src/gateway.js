@@ -68,7 +68,7 @@ async function dispatchMessage(state, m) {
   // Replies go straight to the room: no DM lookup for `user:` on the hot path.
   const replyTarget = `room:${m.roomId}`;
   const roomLabel = m.roomName ? `#${m.roomName}` : `#${m.roomId}`;
-  const text = messageText(cfg, trigger);
+  const text = messageText(cfg, trigger, m.text);
   const cmd = commandAccess({ cfg, kind, text, trigger, listsConfigured: listsConfigured(state) });
   if (cmd.drop) {
     log?.debug?.(`rocketchat: drop ${m.messageId} in ${m.roomId}: ${cmd.drop}`);

@@ -74,12 +74,13 @@ export function coreSection(cfg, accountId, warn) {
 }
 
 /**
- * The text of a delivered message for OpenClaw. A command typed with the account's
+ * The text of a delivered message for OpenClaw: the trigger's body, or the message's text when
+ * the core left the body out because it is the same. A command typed with the account's
  * `commandPrefix` (`!reset`) arrives as `/reset`, with `typedAs` the text before that rewrite: a
  * word OpenClaw does not know as a command is read as the sender typed it.
  */
-export function messageText(cfg, trigger) {
-  const body = trigger?.body ?? "";
+export function messageText(cfg, trigger, text = "") {
+  const body = trigger?.body ?? text ?? "";
   if (typeof trigger?.typedAs === "string" && !hasControlCommand(body, cfg)) return trigger.typedAs;
   return body;
 }

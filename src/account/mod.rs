@@ -351,7 +351,7 @@ impl Account {
         let now = now_ms();
         let mut delivered = Vec::new();
         for mut message in gate.take_released(now) {
-            if let Some(trigger) = gate.decide(&message, now).into_trigger() {
+            if let Some(trigger) = gate.decide(&message, now).into_trigger(&message.text) {
                 message.trigger = Some(trigger);
                 delivered.push(message);
             }

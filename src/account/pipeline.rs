@@ -364,7 +364,7 @@ impl Inbound {
         let mut message = message;
         match decision {
             deliver @ Decision::Deliver { .. } => {
-                message.trigger = deliver.into_trigger();
+                message.trigger = deliver.into_trigger(&message.text);
             }
             Decision::Drop(reason) => {
                 // Only a first sight counts: an edit turned away must not make a later edit of a

@@ -36,8 +36,18 @@ fn samples() -> Vec<(&'static str, Event)> {
     let mut gated = inbound("plain_channel", RoomType::Channel, Some("general"));
     gated.trigger = Some(Trigger {
         reason: "mention".into(),
-        body: "hello, what's the status?".into(),
+        body: Some("hello, what's the status?".into()),
         was_mentioned: true,
+        control_command: false,
+        command_authorized: true,
+        typed_as: None,
+    });
+    // A DM admitted as it is: its body is its text, so the trigger leaves it out.
+    let mut direct = inbound("image_upload_dm", RoomType::Direct, None);
+    direct.trigger = Some(Trigger {
+        reason: "direct".into(),
+        body: None,
+        was_mentioned: false,
         control_command: false,
         command_authorized: true,
         typed_as: None,
@@ -90,12 +100,7 @@ fn samples() -> Vec<(&'static str, Event)> {
                 message: inbound("file_upload", RoomType::Channel, Some("general")),
             },
         ),
-        (
-            "message-image-dm",
-            Event::Message {
-                message: inbound("image_upload_dm", RoomType::Direct, None),
-            },
-        ),
+        ("message-image-dm", Event::Message { message: direct }),
         (
             "messageEdited",
             Event::MessageEdited {
@@ -287,12 +292,12 @@ fn golden_files_roundtrip() {
 #[test]
 fn envelope_shape() {
     let e = EventEnvelope::new(3, Some("a".into()), Event::Connecting { attempt: 1 });
-    assert_eq!(e.v, 1);
+    assert_eq!(e.v, EVENT_SCHEMA_VERSION);
     assert!(e.ts > 1_700_000_000_000);
     let v: Value = serde_json::from_str(&e.to_json()).unwrap();
     assert_eq!(
         v,
-        json!({"v":1,"seq":3,"accountId":"a","ts":e.ts,"type":"connecting","attempt":1})
+        json!({"v":2,"seq":3,"accountId":"a","ts":e.ts,"type":"connecting","attempt":1})
     );
     let none = serde_json::to_value(EventEnvelope::new(1, None, Event::Connected)).unwrap();
     assert!(none.get("accountId").is_none());

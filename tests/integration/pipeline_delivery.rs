@@ -211,7 +211,7 @@ async fn files_go_out_with_a_caption_and_come_in_only_within_the_cap_and_the_ori
     let content: Vec<u8> = (0..3000u32).map(|i| (i % 251) as u8).collect();
     let small = alice_uploads(&h, "notes.txt", content.clone(), "@mybot see attached").await;
     let m = h.delivered(&small).await;
-    assert_eq!(m.trigger.as_ref().expect("trigger").body, "see attached");
+    assert_eq!(m.agent_text(), "see attached");
     let url = m
         .attachments
         .iter()

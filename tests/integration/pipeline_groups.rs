@@ -9,12 +9,14 @@ use openclaw_rocketchat::event::{DropReason, Event, RoomType, Trigger};
 use serde_json::json;
 use support::*;
 
-/// The trigger of the delivered message `id`.
+/// The trigger of the delivered message `id`, its body the text for the agent (which the
+/// event leaves out when it is the message's text).
 async fn trigger(h: &mut Harness, id: &str) -> Trigger {
-    h.delivered(id)
-        .await
-        .trigger
-        .expect("a delivered message carries its trigger")
+    let m = h.delivered(id).await;
+    let body = m.agent_text().to_owned();
+    let mut t = m.trigger.expect("a delivered message carries its trigger");
+    t.body = Some(body);
+    t
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,7 +54,7 @@ async fn group_allowlist_with_mentions_in_channels_threads_and_private_groups() 
     let asked = h.post("alice", GENERAL, "@mybot what is the status?");
     let t = trigger(&mut h, &asked).await;
     assert_eq!(t.reason, "mention");
-    assert_eq!(t.body, "what is the status?");
+    assert_eq!(t.body.as_deref(), Some("what is the status?"));
     assert!(t.was_mentioned);
     assert!(t.command_authorized);
     assert!(!t.control_command);
@@ -69,7 +71,7 @@ async fn group_allowlist_with_mentions_in_channels_threads_and_private_groups() 
     assert_eq!(m.thread_id.as_deref(), Some(root.as_str()));
     let t = m.trigger.expect("trigger");
     assert_eq!(
-        (t.reason.as_str(), t.body.as_str()),
+        (t.reason.as_str(), t.body.as_deref().unwrap()),
         ("mention", "summarise please")
     );
     let unmentioned_reply = h.post_in_thread("alice", GENERAL, &root, "thanks");
@@ -82,7 +84,7 @@ async fn group_allowlist_with_mentions_in_channels_threads_and_private_groups() 
     let m = h.delivered(&ops_asked).await;
     assert_eq!(m.room_type, RoomType::Private);
     assert_eq!(m.room_name.as_deref(), Some("ops-team"));
-    assert_eq!(m.trigger.expect("trigger").body, "deploy at five?");
+    assert_eq!(m.agent_text(), "deploy at five?");
 
     let st = h.status().await;
     assert_eq!(st.delivered, 3);
@@ -106,7 +108,7 @@ async fn onchar_delivers_prefixed_messages_without_the_prefix() {
     let prefixed = h.post("alice", GENERAL, "> hello");
     let t = trigger(&mut h, &prefixed).await;
     assert_eq!(t.reason, "onchar");
-    assert_eq!(t.body, "hello");
+    assert_eq!(t.body.as_deref(), Some("hello"));
     assert!(t.was_mentioned, "a prefix addresses the bot");
 
     // `!` is not an onchar prefix here, but the command prefix: from a sender who may run
@@ -115,7 +117,11 @@ async fn onchar_delivers_prefixed_messages_without_the_prefix() {
     let other_prefix = h.post("alice", GENERAL, "!hello");
     let t = trigger(&mut h, &other_prefix).await;
     assert_eq!(
-        (t.reason.as_str(), t.body.as_str(), t.typed_as.as_deref()),
+        (
+            t.reason.as_str(),
+            t.body.as_deref().unwrap(),
+            t.typed_as.as_deref()
+        ),
         ("controlCommand", "/hello", Some("!hello"))
     );
     let plain = h.post("alice", GENERAL, "hello");
@@ -135,7 +141,7 @@ async fn onmessage_with_an_open_group_policy_delivers_everything_in_joined_rooms
     let alice = h.post("alice", GENERAL, "morning all");
     let t = trigger(&mut h, &alice).await;
     assert_eq!(
-        (t.reason.as_str(), t.body.as_str()),
+        (t.reason.as_str(), t.body.as_deref().unwrap()),
         ("onmessage", "morning all")
     );
     assert!(!t.was_mentioned);
@@ -146,7 +152,10 @@ async fn onmessage_with_an_open_group_policy_delivers_everything_in_joined_rooms
     assert_eq!(trigger(&mut h, &ops).await.reason, "onmessage");
     let mention = h.post("bob", GENERAL, "@mybot hi");
     let t = trigger(&mut h, &mention).await;
-    assert_eq!((t.reason.as_str(), t.body.as_str()), ("mention", "hi"));
+    assert_eq!(
+        (t.reason.as_str(), t.body.as_deref().unwrap()),
+        ("mention", "hi")
+    );
 
     // A public room the bot has not joined stays out.
     let outside = h.post("alice", RANDOM, "@mybot over here");
@@ -171,7 +180,7 @@ async fn require_mention_can_be_lifted_for_one_room() {
     let general = h.post("alice", GENERAL, "anyone around?");
     let t = trigger(&mut h, &general).await;
     assert_eq!(t.reason, "mentionNotRequired");
-    assert_eq!(t.body, "anyone around?");
+    assert_eq!(t.body.as_deref(), Some("anyone around?"));
     assert!(!t.was_mentioned);
 
     let ops = h.post("alice", OPS, "anyone around?");
@@ -204,7 +213,7 @@ async fn a_reply_of_the_bot_opens_a_conversation_window_in_that_room() {
     let after = h.post("alice", GENERAL, "great, ship it");
     let t = trigger(&mut h, &after).await;
     assert_eq!(t.reason, "window");
-    assert_eq!(t.body, "great, ship it");
+    assert_eq!(t.body.as_deref(), Some("great, ship it"));
     assert!(!t.was_mentioned);
 
     // The window is the room's (and its main timeline's) only.
@@ -260,7 +269,7 @@ async fn control_commands_need_an_allowlisted_sender_and_no_mention() {
     let t = trigger(&mut h, &alice).await;
     assert_eq!(t.reason, "controlCommand");
     assert!(t.control_command && t.command_authorized);
-    assert_eq!(t.body, "/reset");
+    assert_eq!(t.body.as_deref(), Some("/reset"));
 
     let bob = h.post("bob", GENERAL, "/reset");
     assert_eq!(h.dropped(&bob).await, DropReason::NotAllowed);
@@ -288,7 +297,7 @@ async fn an_edit_that_adds_the_mention_is_a_new_message_and_other_edits_stay_edi
         .update_message(ALICE_ID, Some(GENERAL), &id, "@mybot what do you think?")
         .expect("edit");
     let m = h.delivered(&id).await;
-    assert_eq!(m.trigger.expect("a trigger").body, "what do you think?");
+    assert_eq!(m.agent_text(), "what do you think?");
     // Edits are stamped to the millisecond: the next comes later, as a person's would (two
     // edits in one millisecond look the same, and the second is taken for a re-broadcast).
     let edited_at = h.sim.store().message(&id).expect("stored")["editedAt"]["$date"]

@@ -28,7 +28,7 @@ describe('RocketChatCore against the simulator', () => {
 
   test('authenticated event carries the envelope and the bot identity', () => {
     const auth = tracker.events.find((e) => e.type === 'authenticated')
-    assert.equal(auth.v, 1)
+    assert.equal(auth.v, 2)
     assert.equal(auth.accountId, 'default')
     assert.equal(auth.userId, BOT.userId)
     assert.equal(auth.username, BOT.username)

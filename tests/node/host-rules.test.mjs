@@ -58,6 +58,13 @@ test('channels.defaults.groupPolicy is the default, the account wins', () => {
   assert.equal(describe(coreSection(own, 'default'))[0].groupPolicy, 'allowlist')
 })
 
+test('the agent reads the trigger body, or the text when the core left the same body out', () => {
+  const trigger = { reason: 'mention', body: 'what is the status?', wasMentioned: true, commandAuthorized: true }
+  assert.equal(messageText({}, trigger, '@mybot what is the status?'), 'what is the status?')
+  const { body, ...direct } = { ...trigger, reason: 'direct' }
+  assert.equal(messageText({}, direct, 'hi there'), 'hi there')
+})
+
 test('commandPrefix: !reset is OpenClaw\'s /reset; a word it does not know is read as typed', () => {
   const trigger = { reason: 'direct', body: '/reset', typedAs: '!reset', controlCommand: true, commandAuthorized: true }
   assert.equal(messageText({}, trigger), '/reset')

@@ -171,8 +171,9 @@ pub enum Decision {
 
 impl Decision {
     /// What the host is told of a delivered message's admission (its `trigger`); `None` for a
-    /// message that is not delivered.
-    pub fn into_trigger(self) -> Option<Trigger> {
+    /// message that is not delivered. `message_text` is the message's own text: a body equal
+    /// to it is left out of the trigger.
+    pub fn into_trigger(self, message_text: &str) -> Option<Trigger> {
         match self {
             Decision::Deliver {
                 text,
@@ -183,7 +184,7 @@ impl Decision {
                 command_authorized,
             } => Some(Trigger {
                 reason: reason.as_str().to_owned(),
-                body: text,
+                body: (text != message_text).then_some(text),
                 was_mentioned,
                 control_command,
                 command_authorized,
