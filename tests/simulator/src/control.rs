@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/react", post(react))
         .route("/delete", post(delete))
         .route("/messages", get(messages))
+        .route("/answered", get(answered))
         .route("/flood", post(flood))
         .route("/flood/prepare", post(prepare_flood))
         .route("/faults", post(faults))
@@ -199,6 +200,11 @@ async fn messages(State(state): State<AppState>, Query(q): Query<MessagesQuery>)
         .map(|m| render(m, DateForm::Iso))
         .collect();
     Json(json!({"ok": true, "messages": list}))
+}
+
+/// REST calls answered so far, per path: what a client cost the server (`scripts/bench`).
+async fn answered(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({"ok": true, "answered": state.faults.answered_all()}))
 }
 
 /// Answers once the last message is published.
