@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { startSimulator } from '../tests/e2e/simulator.mjs'
 import { busyRun } from './busy.mjs'
 import { scaleRun } from './scale.mjs'
+import { printStream, streamOnly, streamRun } from './stream.mjs'
 import { printBusy, printOutbound, printReconnect, printScale, printTable, median, percentile } from './table.mjs'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -31,7 +32,7 @@ const ROOMS = ['GENERAL', 'pX7aQmTz4cK9rWn2H', 'Bq7dYg4KxWnZcT3rAk9ZfTqW2mHs8PxL
 
 function options(argv) {
   const o = { count: 100_000, reps: 3, latencyCount: 5000, latencyRate: 1000, budget: 120, smoke: false }
-  Object.assign(o, { root: ROOT, scaleAccounts: [1, 10, 100], scaleRooms: 1000, scaleCount: 20_000, outboundCount: 10_000, outage: 100, afterOutage: 300, busyRooms: 1000, busyCount: 100_000 })
+  Object.assign(o, { root: ROOT, scaleAccounts: [1, 10, 100], scaleRooms: 1000, scaleCount: 20_000, outboundCount: 10_000, outage: 100, afterOutage: 300, busyRooms: 1000, busyCount: 100_000, streamBlocks: 200 })
   for (let i = 0; i < argv.length; i++) {
     const [k, v] = [argv[i], argv[i + 1]]
     if (k === '--smoke') o.smoke = true
@@ -40,13 +41,14 @@ function options(argv) {
     else if (k === '--latency-count') (o.latencyCount = Number(v)), i++
     else if (k === '--budget') (o.budget = Number(v)), i++
     else if (k === '--busy-count') (o.busyCount = Number(v)), i++
+    else if (k === '--only') (o.only = v), i++
     else if (['--sim', '--floor', '--python'].includes(k)) (o[k.slice(2)] = v), i++
     else throw new Error(`unknown argument ${k}`)
   }
   if (o.smoke) {
     Object.assign(o, { count: 300, reps: 1, latencyCount: 100, budget: 30 })
     Object.assign(o, { scaleAccounts: [1, 10], scaleRooms: 100, scaleCount: 200, outboundCount: 100, outage: 10, afterOutage: 200 })
-    Object.assign(o, { busyRooms: 100, busyCount: 1000 })
+    Object.assign(o, { busyRooms: 100, busyCount: 1000, streamBlocks: 30 })
   }
   return o
 }
@@ -198,6 +200,7 @@ async function outboundRun(o) {
 
 async function main() {
   const o = options(process.argv.slice(2))
+  if (o.only === 'stream') return streamOnly(o, measure)
   const list = clients(o)
   const sim = await startSimulator({ bin: o.sim })
   const throughput = {}
@@ -226,6 +229,7 @@ async function main() {
   const busy = await busyRun(o, measure, list.filter((c) => c.key !== 'sdk'))
   const reconnect = await reconnectRun(o)
   const outbound = await outboundRun(o)
+  const stream = await streamRun(o, measure)
   const scale = []
   for (const bots of o.scaleAccounts) {
     const r = await scaleRun(o, measure, bots, o.scaleRooms)
@@ -258,9 +262,11 @@ async function main() {
   printScale(scale, o)
   printReconnect(reconnect, o)
   printOutbound(outbound, o)
+  printStream(stream, o)
   if (o.smoke) {
     const bad = rows.filter((r) => !r.complete || r.duplicates !== 0 || !(r.rate > 0) || r.p50 === undefined)
     if (!outbound.complete) bad.push({ key: 'outbound' })
+    bad.push(...stream.filter((r) => !r.ok).map((r) => ({ key: `stream ${r.key}` })))
     for (const [key, runs] of Object.entries(busy)) {
       // Every message for the bot exactly once, none of the others; the core's JS sees one
       // message event per message for the bot.

@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/delete", post(delete))
         .route("/messages", get(messages))
         .route("/subscriptions", get(subscriptions))
+        .route("/answered", get(answered))
         .route("/flood", post(flood))
         .route("/flood/prepare", post(prepare_flood))
         .route("/faults", post(faults))
@@ -223,6 +224,11 @@ async fn subscriptions(
         .map(|(name, event)| json!({"name": name, "event": event}))
         .collect();
     Json(json!({"ok": true, "subscriptions": list})).into_response()
+}
+
+/// REST calls answered so far, per path: what a client cost the server (`scripts/bench`).
+async fn answered(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({"ok": true, "answered": state.faults.answered_all()}))
 }
 
 /// Answers once the last message is published.

@@ -1,6 +1,6 @@
 //! Fault injection: what tests arm through [`crate::Simulator::faults`] or `POST /_sim/faults`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -244,6 +244,12 @@ impl Faults {
     pub fn answered(&self, route: &str) -> u64 {
         let answered = self.answered.lock().unwrap_or_else(|e| e.into_inner());
         answered.get(route).copied().unwrap_or(0)
+    }
+
+    /// Every route's answered calls so far, by path (`GET /_sim/answered`).
+    pub fn answered_all(&self) -> BTreeMap<String, u64> {
+        let answered = self.answered.lock().unwrap_or_else(|e| e.into_inner());
+        answered.iter().map(|(k, v)| (k.clone(), *v)).collect()
     }
 
     /// Clear every fault.
