@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 
 import { startSimulator } from '../tests/e2e/simulator.mjs'
 import { busyRun } from './busy.mjs'
+import { gatewayComplete, gatewayRun, printGateway } from './gateway.mjs'
 import { scaleRun } from './scale.mjs'
 import { printStream, streamOnly, streamRun } from './stream.mjs'
 import { printBusy, printOutbound, printReconnect, printScale, printTable, median, percentile } from './table.mjs'
@@ -33,6 +34,7 @@ const ROOMS = ['GENERAL', 'pX7aQmTz4cK9rWn2H', 'Bq7dYg4KxWnZcT3rAk9ZfTqW2mHs8PxL
 function options(argv) {
   const o = { count: 100_000, reps: 3, latencyCount: 5000, latencyRate: 1000, budget: 120, smoke: false }
   Object.assign(o, { root: ROOT, scaleAccounts: [1, 10, 100], scaleRooms: 1000, scaleCount: 20_000, outboundCount: 10_000, outage: 100, afterOutage: 300, busyRooms: 1000, busyCount: 100_000, streamBlocks: 200 })
+  Object.assign(o, { gatewayRooms: 1000, gatewayRate: 1000, gatewayAsks: 30, gatewayEveryMs: 2000 })
   for (let i = 0; i < argv.length; i++) {
     const [k, v] = [argv[i], argv[i + 1]]
     if (k === '--smoke') o.smoke = true
@@ -41,14 +43,15 @@ function options(argv) {
     else if (k === '--latency-count') (o.latencyCount = Number(v)), i++
     else if (k === '--budget') (o.budget = Number(v)), i++
     else if (k === '--busy-count') (o.busyCount = Number(v)), i++
-    else if (k === '--only') (o.only = v), i++
-    else if (['--sim', '--floor', '--python'].includes(k)) (o[k.slice(2)] = v), i++
+    else if (['--sim', '--floor', '--python', '--only'].includes(k)) (o[k.slice(2)] = v), i++
     else throw new Error(`unknown argument ${k}`)
   }
+  if (o.only !== undefined && !['stream', 'gateway'].includes(o.only)) throw new Error(`--only: ${o.only} is not a row that runs alone (stream, gateway)`)
   if (o.smoke) {
     Object.assign(o, { count: 300, reps: 1, latencyCount: 100, budget: 30 })
     Object.assign(o, { scaleAccounts: [1, 10], scaleRooms: 100, scaleCount: 200, outboundCount: 100, outage: 10, afterOutage: 200 })
     Object.assign(o, { busyRooms: 100, busyCount: 1000, streamBlocks: 30 })
+    Object.assign(o, { gatewayRooms: 100, gatewayAsks: 3 })
   }
   return o
 }
@@ -201,6 +204,9 @@ async function outboundRun(o) {
 async function main() {
   const o = options(process.argv.slice(2))
   if (o.only === 'stream') return streamOnly(o, measure)
+  // First: the figure a user feels. `--only gateway` stops after it.
+  const gateway = await gatewayRun(o)
+  if (o.only === 'gateway') return finishGateway(gateway, o)
   const list = clients(o)
   const sim = await startSimulator({ bin: o.sim })
   const throughput = {}
@@ -257,6 +263,7 @@ async function main() {
       max: Math.max(...lats.map((r) => r.latenciesUs.at(-1) ?? NaN)),
     }
   })
+  printGateway(gateway, o)
   printTable(rows, o)
   printBusy(busy, list, o)
   printScale(scale, o)
@@ -267,6 +274,7 @@ async function main() {
     const bad = rows.filter((r) => !r.complete || r.duplicates !== 0 || !(r.rate > 0) || r.p50 === undefined)
     if (!outbound.complete) bad.push({ key: 'outbound' })
     bad.push(...stream.filter((r) => !r.ok).map((r) => ({ key: `stream ${r.key}` })))
+    if (!gatewayComplete(gateway)) bad.push({ key: 'gateway' })
     for (const [key, runs] of Object.entries(busy)) {
       // Every message for the bot exactly once, none of the others; the core's JS sees one
       // message event per message for the bot.
@@ -281,6 +289,15 @@ async function main() {
     }
     console.log(`bench --smoke: ok, ${rows.length} clients received every message exactly once`)
   }
+}
+
+function finishGateway(gateway, o) {
+  printGateway(gateway, o)
+  if (o.smoke && !gatewayComplete(gateway)) {
+    console.error(`bench --smoke: gateway row incomplete: ${JSON.stringify({ warm: gateway.warm, idle: gateway.idle.counts, busy: gateway.busy.counts })}`)
+    process.exit(1)
+  }
+  if (o.smoke) console.log('bench --smoke: ok, the gateway answered every question exactly once')
 }
 
 main().catch((e) => {

@@ -248,6 +248,8 @@ export async function startGateway(state, { timeoutMs = 300000 } = {}) {
     url: `ws://127.0.0.1:${port}`,
     readyMs,
     log,
+    // The process group's leader (bench/gateway.mjs reads its CPU and memory from /proc).
+    pid: child.pid,
     cli: (args, opts) => openclaw(state.env, args, opts),
     async stop() {
       const t = now();
