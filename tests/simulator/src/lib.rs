@@ -184,7 +184,8 @@ impl Simulator {
     }
 
     /// Stop the server (WebSockets dropped, port closed), stay down for `down`, then listen
-    /// again on the same port with the same state: a server restart.
+    /// again on the same port with the same state: a server restart. The rate limiters'
+    /// counters start over, as a real server keeps them in memory.
     pub async fn restart(&mut self, down: Duration) -> std::io::Result<()> {
         server::restart(&self.state, down, || {}).await
     }
