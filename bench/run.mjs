@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url'
 import { startSimulator } from '../tests/e2e/simulator.mjs'
 import { busyRun } from './busy.mjs'
 import { gatewayComplete, gatewayRun, printGateway } from './gateway.mjs'
-import { scaleRun } from './scale.mjs'
+import { scaleIncomplete, scaleRows } from './scale.mjs'
+import { printStorm } from './storm.mjs'
 import { printStream, streamOnly, streamRun } from './stream.mjs'
 import { printBusy, printOutbound, printReconnect, printScale, printTable, median, percentile } from './table.mjs'
 
@@ -33,7 +34,7 @@ const ROOMS = ['GENERAL', 'pX7aQmTz4cK9rWn2H', 'Bq7dYg4KxWnZcT3rAk9ZfTqW2mHs8PxL
 
 function options(argv) {
   const o = { count: 100_000, reps: 3, latencyCount: 5000, latencyRate: 1000, budget: 120, smoke: false }
-  Object.assign(o, { root: ROOT, scaleAccounts: [1, 10, 100], scaleRooms: 1000, scaleCount: 20_000, outboundCount: 10_000, outage: 100, afterOutage: 300, busyRooms: 1000, busyCount: 100_000, streamBlocks: 200 })
+  Object.assign(o, { root: ROOT, scaleAccounts: [1, 10, 100, 1000], stormAccounts: [1000], stormPerAccount: 2, stormDownMs: 3000, stormSlackMs: 2000, scaleRooms: 1000, scaleCount: 20_000, outboundCount: 10_000, outage: 100, afterOutage: 300, busyRooms: 1000, busyCount: 100_000, streamBlocks: 200 })
   Object.assign(o, { gatewayRooms: 1000, gatewayRate: 1000, gatewayAsks: 30, gatewayEveryMs: 2000 })
   for (let i = 0; i < argv.length; i++) {
     const [k, v] = [argv[i], argv[i + 1]]
@@ -46,10 +47,10 @@ function options(argv) {
     else if (['--sim', '--floor', '--python', '--only'].includes(k)) (o[k.slice(2)] = v), i++
     else throw new Error(`unknown argument ${k}`)
   }
-  if (o.only !== undefined && !['stream', 'gateway'].includes(o.only)) throw new Error(`--only: ${o.only} is not a row that runs alone (stream, gateway)`)
+  if (o.only !== undefined && !['stream', 'gateway', 'scale'].includes(o.only)) throw new Error(`--only: ${o.only} is not a row that runs alone (stream, gateway, scale)`)
   if (o.smoke) {
     Object.assign(o, { count: 300, reps: 1, latencyCount: 100, budget: 30 })
-    Object.assign(o, { scaleAccounts: [1, 10], scaleRooms: 100, scaleCount: 200, outboundCount: 100, outage: 10, afterOutage: 200 })
+    Object.assign(o, { scaleAccounts: [1, 10], stormAccounts: [20], stormDownMs: 1000, scaleRooms: 100, scaleCount: 200, outboundCount: 100, outage: 10, afterOutage: 200 })
     Object.assign(o, { busyRooms: 100, busyCount: 1000, streamBlocks: 30 })
     Object.assign(o, { gatewayRooms: 100, gatewayAsks: 3 })
   }
@@ -204,6 +205,7 @@ async function outboundRun(o) {
 async function main() {
   const o = options(process.argv.slice(2))
   if (o.only === 'stream') return streamOnly(o, measure)
+  if (o.only === 'scale') return scaleOnly(o)
   // First: the figure a user feels. `--only gateway` stops after it.
   const gateway = await gatewayRun(o)
   if (o.only === 'gateway') return finishGateway(gateway, o)
@@ -236,12 +238,8 @@ async function main() {
   const reconnect = await reconnectRun(o)
   const outbound = await outboundRun(o)
   const stream = await streamRun(o, measure)
-  const scale = []
-  for (const bots of o.scaleAccounts) {
-    const r = await scaleRun(o, measure, bots, o.scaleRooms)
-    process.stderr.write(`  ${bots} account(s): ${r.received} in ${r.seconds.toFixed(2)} s\n`)
-    scale.push({ bots, ...r })
-  }
+  const scaled = await scaleRows(o, measure)
+  const { scale } = scaled
   const rows = list.map((c) => {
     const runs = throughput[c.key]
     const lats = latency[c.key]
@@ -267,6 +265,7 @@ async function main() {
   printTable(rows, o)
   printBusy(busy, list, o)
   printScale(scale, o)
+  printStorm(scaled.storm)
   printReconnect(reconnect, o)
   printOutbound(outbound, o)
   printStream(stream, o)
@@ -282,7 +281,7 @@ async function main() {
       if (runs.some((r) => r.received !== r.expected || r.duplicates !== 0 || (r.unexpected ?? 0) !== 0 || !coreEvents(r))) bad.push({ key: `busy ${key}` })
     }
     if (reconnect.some((r) => r.received !== r.sent || r.catchUp < o.outage || r.firstLiveMs === undefined)) bad.push({ key: 'reconnect' })
-    bad.push(...scale.filter((r) => r.received !== r.sent || r.duplicates !== 0 || !r.idle).map((r) => ({ ...r, key: `scale${r.bots}` })))
+    bad.push(...scaleIncomplete(scaled))
     if (bad.length) {
       console.error(`bench --smoke: incomplete rows: ${bad.map((r) => `${r.key} complete=${r.complete} dup=${r.duplicates} dropped=${JSON.stringify(r.dropped)}`).join('; ')}`)
       process.exit(1)
@@ -298,6 +297,18 @@ function finishGateway(gateway, o) {
     process.exit(1)
   }
   if (o.smoke) console.log('bench --smoke: ok, the gateway answered every question exactly once')
+}
+
+/** `--only scale`: the scale and storm rows alone. */
+async function scaleOnly(o) {
+  const scaled = await scaleRows(o, measure)
+  printScale(scaled.scale, o)
+  printStorm(scaled.storm)
+  const bad = scaleIncomplete(scaled)
+  if (o.smoke && bad.length) {
+    console.error(`bench --smoke: incomplete rows: ${bad.map((r) => `${r.key} dup=${r.duplicates}`).join('; ')}`)
+    process.exit(1)
+  }
 }
 
 main().catch((e) => {

@@ -1,4 +1,4 @@
-// Scale: one core with 1, 10 and 100 bot accounts sharing 1 000 rooms, idle after login and then
+// Scale: one core with 1, 10, 100 and 1 000 bot accounts sharing 1 000 rooms, idle after login and then
 // under a flood. The seed is generated so every room has exactly one bot (a DM per bot, the rest
 // private groups dealt round-robin), hence each message reaches exactly one account.
 import { writeFileSync } from 'node:fs'
@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import { startSimulator } from '../tests/e2e/simulator.mjs'
+import { stormComplete, stormRun } from './storm.mjs'
 
 const ALICE = { id: 'k9ZfTqW2mHs8PxLcE', username: 'alice', name: 'Alice Doe', password: 'alice-pass', roles: ['user'] }
 
@@ -47,4 +48,30 @@ export async function scaleRun(o, measure, bots, rooms) {
   } finally {
     await sim.stop()
   }
+}
+
+/** The scale rows, then the reconnect storm. */
+export async function scaleRows(o, measure) {
+  const scale = []
+  for (const bots of o.scaleAccounts) {
+    const r = await scaleRun(o, measure, bots, o.scaleRooms)
+    process.stderr.write(`  ${bots} account(s): ${r.received} in ${r.seconds.toFixed(2)} s\n`)
+    scale.push({ bots, ...r })
+  }
+  const storm = []
+  for (const bots of o.stormAccounts) {
+    const r = await stormRun(o, bots, o.scaleRooms)
+    process.stderr.write(`  storm ${bots} account(s): ${r.backMs.length} back, ${r.received}/${r.sent} caught up\n`)
+    storm.push(r)
+  }
+  return { scale, storm }
+}
+
+/** What --smoke refuses in these rows. */
+export function scaleIncomplete({ scale, storm }) {
+  const bad = scale.filter((r) => r.received !== r.sent || r.duplicates !== 0 || !r.idle).map((r) => ({ ...r, key: `scale${r.bots}` }))
+  for (const r of storm.filter((r) => !stormComplete(r))) {
+    bad.push({ key: `storm${r.bots} back=${r.backMs.length}/${r.bots} received=${r.received}/${r.sent} loginsRefused=${r.loginsRefused}`, duplicates: r.duplicates })
+  }
+  return bad
 }

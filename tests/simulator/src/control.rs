@@ -34,6 +34,8 @@ pub fn router() -> Router<AppState> {
         .route("/flood/prepare", post(prepare_flood))
         .route("/faults", post(faults))
         .route("/reset-faults", post(reset_faults))
+        .route("/restart", post(restart))
+        .route("/stats", get(stats))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
@@ -267,4 +269,55 @@ async fn faults(State(state): State<AppState>, Json(fault): Json<Fault>) -> Json
 async fn reset_faults(State(state): State<AppState>) -> Json<Value> {
     state.faults.reset();
     Json(json!({"ok": true}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RestartBody {
+    /// How long the port stays closed.
+    down_ms: u64,
+    /// Messages stored while the port is closed, as other instances of a cluster sharing the
+    /// database would take them: a client can only get them through its catch-up.
+    #[serde(default)]
+    posts: Vec<PostBody>,
+}
+
+/// Answers at once; the restart runs after this response (its own connection closes too).
+async fn restart(State(state): State<AppState>, Json(b): Json<RestartBody>) -> Response {
+    let mut posts = Vec::with_capacity(b.posts.len());
+    for p in b.posts {
+        match user_id(&state, &p.user) {
+            Ok(uid) => posts.push((uid, p)),
+            Err(r) => return *r,
+        }
+    }
+    let count = posts.len();
+    let task_state = state.clone();
+    tokio::spawn(async move {
+        let store = task_state.store.clone();
+        let stored = move || {
+            for (uid, p) in posts {
+                let new = NewMessage {
+                    rid: p.rid,
+                    msg: p.msg,
+                    tmid: p.tmid,
+                    ..Default::default()
+                };
+                if let Err(e) = store.send_message(&uid, new) {
+                    tracing::warn!(error = %e.message(), "restart: a post was refused");
+                }
+            }
+        };
+        let down = std::time::Duration::from_millis(b.down_ms);
+        if let Err(e) = crate::server::restart(&task_state, down, stored).await {
+            tracing::error!(%e, "restart: cannot listen again");
+        }
+    });
+    Json(json!({"ok": true, "posts": count})).into_response()
+}
+
+async fn stats(State(state): State<AppState>) -> Json<Value> {
+    let mut v = state.stats.to_json();
+    v["ok"] = json!(true);
+    Json(v)
 }

@@ -22,6 +22,7 @@ pub mod profile;
 pub mod rest;
 pub mod seed;
 pub mod server;
+pub mod stats;
 pub mod store;
 pub mod time;
 pub mod view;
@@ -87,7 +88,6 @@ impl SimConfig {
 pub struct Simulator {
     addr: SocketAddr,
     state: server::AppState,
-    running: Option<server::Running>,
 }
 
 impl Simulator {
@@ -105,13 +105,11 @@ impl Simulator {
             base_url: Arc::new(format!("http://{addr}")),
             next_conn_id: Arc::new(AtomicU64::new(1)),
             prepared_flood: Default::default(),
+            stats: Default::default(),
+            instance: Arc::new(server::Instance::new(addr)),
         };
-        let running = server::serve(listener, state.clone());
-        Ok(Simulator {
-            addr,
-            state,
-            running: Some(running),
-        })
+        state.instance.start(listener, state.clone());
+        Ok(Simulator { addr, state })
     }
 
     /// `http://127.0.0.1:PORT`: the base URL a client is configured with.
@@ -186,26 +184,27 @@ impl Simulator {
     }
 
     /// Stop the server (WebSockets dropped, port closed), stay down for `down`, then listen
-    /// again on the same port with the same state: a server restart.
+    /// again on the same port with the same state: a server restart. The rate limiters'
+    /// counters start over, as a real server keeps them in memory.
     pub async fn restart(&mut self, down: Duration) -> std::io::Result<()> {
-        self.stop().await;
-        tokio::time::sleep(down).await;
-        let listener = TcpListener::bind(self.addr).await?;
-        self.running = Some(server::serve(listener, self.state.clone()));
-        Ok(())
+        server::restart(&self.state, down, || {}).await
     }
 
     /// Stop serving: every WebSocket is closed and the port released.
     pub async fn stop(&mut self) {
-        self.state.faults.drop_sockets();
-        if let Some(r) = self.running.take() {
-            r.stop().await;
-        }
+        self.state.instance.stop(&self.state).await;
+    }
+
+    /// Logins, rate-limit refusals and restarts so far.
+    pub fn stats(&self) -> &Arc<stats::Stats> {
+        &self.state.stats
     }
 }
 
 impl Drop for Simulator {
     fn drop(&mut self) {
         self.state.faults.drop_sockets();
+        // The serving task holds the state, and the state holds the task: break the cycle.
+        self.state.instance.abort();
     }
 }

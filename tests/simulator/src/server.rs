@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -43,6 +43,10 @@ pub struct AppState {
     pub rest_limiter: Arc<crate::rest::RateLimiter>,
     /// A flood replay encoded ahead of its flood.
     pub prepared_flood: crate::flood::PreparedSlot,
+    /// Logins and rate-limit refusals, for `GET /_sim/stats`.
+    pub stats: Arc<crate::stats::Stats>,
+    /// The serving instance, which `POST /_sim/restart` replaces.
+    pub instance: Arc<Instance>,
 }
 
 /// The full router.
@@ -179,6 +183,64 @@ pub fn serve(listener: TcpListener, state: AppState) -> Running {
         stop: Some(stop_tx),
         task,
     }
+}
+
+/// The port and the instance serving it now (none while a restart is down).
+pub struct Instance {
+    addr: SocketAddr,
+    running: Mutex<Option<Running>>,
+}
+
+impl Instance {
+    /// Not serving yet.
+    pub fn new(addr: SocketAddr) -> Self {
+        Instance {
+            addr,
+            running: Mutex::new(None),
+        }
+    }
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<Running>> {
+        self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Serve `state` on `listener` from now on.
+    pub fn start(&self, listener: TcpListener, state: AppState) {
+        *self.slot() = Some(serve(listener, state));
+    }
+
+    /// Stop serving: every WebSocket is closed and the port released.
+    pub async fn stop(&self, state: &AppState) {
+        state.faults.drop_sockets();
+        let running = self.slot().take();
+        if let Some(r) = running {
+            r.stop().await;
+        }
+    }
+
+    /// End the serving task now (the simulator is dropped).
+    pub fn abort(&self) {
+        self.slot().take();
+    }
+}
+
+/// A server restart: WebSockets closed, the port released for `down`, then the same state
+/// served on the same port, as a real server keeps its database. The rate limiters' counters,
+/// which Rocket.Chat keeps in memory, start over. `while_down` runs once the port is closed.
+pub async fn restart(
+    state: &AppState,
+    down: Duration,
+    while_down: impl FnOnce(),
+) -> std::io::Result<()> {
+    state.instance.stop(state).await;
+    state.stats.count_restart();
+    state.rest_limiter.clear();
+    crate::ddp::ratelimit::for_store(&state.store).clear();
+    while_down();
+    tokio::time::sleep(down).await;
+    let listener = TcpListener::bind(state.instance.addr).await?;
+    state.instance.start(listener, state.clone());
+    Ok(())
 }
 
 impl Drop for Running {

@@ -97,6 +97,14 @@ pub struct DdpRateLimiter {
 }
 
 impl DdpRateLimiter {
+    /// Forget every counter (Meteor keeps them in memory: a restart starts over).
+    pub fn clear(&self) {
+        self.counters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     /// Count a call; `Err` with Meteor's `too-many-requests` error when a rule refuses it.
     pub fn check(&self, call: &Call<'_>) -> Result<(), ApiError> {
         let stream = call.name.starts_with("stream-");

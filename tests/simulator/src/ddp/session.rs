@@ -407,6 +407,17 @@ impl Session {
     }
 
     fn rate_limit(&self, kind: &str, name: &str) -> Result<(), ApiError> {
+        if kind == "method" && name == "login" {
+            self.state.stats.count_login();
+        }
+        let checked = self.check_rate_limit(kind, name);
+        if checked.is_err() {
+            self.state.stats.count_refused(kind, name);
+        }
+        checked
+    }
+
+    fn check_rate_limit(&self, kind: &str, name: &str) -> Result<(), ApiError> {
         if let Some(ms) = self.state.faults.take_ddp_rate_limit(name) {
             return Err(ratelimit::too_many_requests(ms as i64));
         }

@@ -113,6 +113,9 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned())
         .unwrap_or_else(|| req.uri().path().to_owned());
+    if route == "/api/v1/login" {
+        state.stats.count_login();
+    }
     if !settings.rest_rate_limiter || !route.starts_with("/api/v1/") || exempt(&route) {
         return next.run(req).await;
     }
@@ -143,6 +146,7 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     let mut res = if d.allowed {
         next.run(req).await
     } else {
+        state.stats.count_refused("rest", &route);
         json_response(
             StatusCode::TOO_MANY_REQUESTS,
             json!({"success": false, "error": too_many_requests_text(d.reset_ms - now)}),

@@ -7,6 +7,7 @@ mod ddp_support;
 mod rest_support;
 
 mod control_flood;
+mod control_restart;
 mod ddp_faults;
 mod ddp_handshake;
 mod ddp_login;
