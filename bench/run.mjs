@@ -227,7 +227,9 @@ async function main() {
       latency[c.key] = []
       for (let rep = 0; rep < o.reps; rep++) {
         const flood = { count: o.latencyCount, seed: 99 + rep, rate: o.latencyRate }
-        latency[c.key].push(await measure(sim, c, flood, 'latency', budgetMs))
+        const r = await measure(sim, c, flood, 'latency', budgetMs)
+        latency[c.key].push(r)
+        if (r.received < r.sent) break // out of budget: more runs would not finish either
       }
     }
   } finally {
