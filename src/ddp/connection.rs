@@ -23,7 +23,7 @@
 //!    this state; a consumer stuck for longer than the server's heartbeat timeout (~30 s)
 //!    is a bug that a disconnect + catch-up then repairs.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -194,6 +194,8 @@ type SubReply = oneshot::Sender<Result<(), SubError>>;
 struct Pending {
     calls: HashMap<String, CallReply>,
     subs: HashMap<String, SubReply>,
+    /// Subscriptions this side ended: the server's `nosub` for them is the expected answer.
+    unsubscribed: HashSet<String>,
     /// Set once, when the reader ends; checked under the same lock as the inserts so a call
     /// can never be registered after the final drain (it would wait for its whole timeout).
     closed: Option<DisconnectReason>,
@@ -404,6 +406,7 @@ impl Connection {
 
     /// End a subscription (fire and forget; the server acknowledges with a bare `nosub`).
     pub fn unsubscribe(&self, id: &str) {
+        self.shared.pending().unsubscribed.insert(id.to_owned());
         self.shared.send(&ClientFrame::Unsub { id: id.to_owned() });
     }
 
@@ -680,6 +683,9 @@ fn handle_text(shared: &Shared, text: &str) -> Option<StreamEvent> {
             match reply {
                 Some(tx) => {
                     let _ = tx.send(Err(SubError::NoSub(error)));
+                }
+                None if shared.pending().unsubscribed.remove(&id) => {
+                    tracing::debug!(%id, "subscription ended as asked")
                 }
                 None => tracing::warn!(%id, ?error, "server ended a subscription"),
             }
