@@ -1,15 +1,15 @@
 // The benchmark driver behind scripts/bench: one simulator, each client in turn receiving the
 // same generated flood, CPU and peak RSS read from /proc for every client alike, one table of
 // medians and ratios. bench/README.md describes the clients' line protocol.
-import { spawn, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 
 import { startSimulator } from '../tests/e2e/simulator.mjs'
 import { busyRun } from './busy.mjs'
+import { spawnClient } from './client-process.mjs'
 import { gatewayComplete, gatewayRun, printGateway } from './gateway.mjs'
 import { scaleIncomplete, scaleRows } from './scale.mjs'
 import { printStorm } from './storm.mjs'
@@ -99,22 +99,8 @@ async function measure(sim, client, flood, mode, budgetMs, { env = {}, idleMs = 
     'ws+token': [sim.wsUrl, BOT.BENCH_BOT_TOKEN],
   }[client.url]
   const args = [...client.pre, ...target, String(flood.count), mode]
-  const child = spawn(client.cmd, args, {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, ...BOT, BENCH_ROOMS: ROOMS.join(','), ...env },
-  })
-  child.stdin.on('error', () => {}) // a client that already exited
-  let stderr = ''
-  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)))
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
-  const exited = new Promise((r) => child.once('exit', r))
-  const fail = (what) => new Error(`${client.key}: ${what}\n${stderr}`)
-  const sleep = (ms) => new Promise((r) => setTimeout(r, ms).unref())
-  const next = async (ms) => {
-    const died = exited.then((code) => Promise.reject(fail(`exited with ${code}`)))
-    const { value } = await Promise.race([lines.next(), sleep(ms).then(() => ({})), died])
-    return value
-  }
+  const clientEnv = { ...process.env, ...BOT, BENCH_ROOMS: ROOMS.join(','), ...env }
+  const { child, next, fail, sleep } = spawnClient(client.cmd, args, clientEnv, client.key)
   try {
     const ready = await next(30_000)
     if (ready !== 'ready') throw fail(`expected ready, got ${ready}`)

@@ -5,13 +5,12 @@
 // the catch-up. Measured: the time from the restart until each account is authenticated again
 // and until its outage messages arrived, every message exactly once, and the logins the
 // server's rate limits refused (`GET /_sim/stats`).
-import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 
 import { startSimulator } from '../tests/e2e/simulator.mjs'
+import { spawnClient } from './client-process.mjs'
 import { scaleSeed } from './scale.mjs'
 import { median } from './table.mjs'
 
@@ -58,22 +57,8 @@ export async function stormRun(o, bots, rooms) {
   const accounts = seed.users.slice(1).map((u) => ({ userId: u.id, pat: u.personalAccessTokens[0] }))
   const posts = outagePosts(seed, o.stormPerAccount)
   const client = join(o.root, 'bench', 'clients', 'core-scale.js')
-  const child = spawn(process.execPath, [client, sim.url, String(posts.length), 'storm'], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, BENCH_ACCOUNTS: JSON.stringify(accounts) },
-  })
-  child.stdin.on('error', () => {})
-  let stderr = ''
-  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)))
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
-  const exited = new Promise((r) => child.once('exit', r))
-  const fail = (what) => new Error(`storm${bots}: ${what}\n${stderr}`)
-  const sleep = (ms) => new Promise((r) => setTimeout(r, ms).unref())
-  const next = async (ms) => {
-    const died = exited.then((code) => Promise.reject(fail(`exited with ${code}`)))
-    const { value } = await Promise.race([lines.next(), sleep(ms).then(() => ({})), died])
-    return value
-  }
+  const env = { ...process.env, BENCH_ACCOUNTS: JSON.stringify(accounts) }
+  const { child, next, fail } = spawnClient(process.execPath, [client, sim.url, String(posts.length), 'storm'], env, `storm${bots}`)
   try {
     const ready = await next(60_000)
     if (ready !== 'ready') throw fail(`expected ready, got ${ready}`)

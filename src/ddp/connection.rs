@@ -679,12 +679,17 @@ fn handle_text(shared: &Shared, text: &str) -> Option<StreamEvent> {
             }
         }
         ServerFrame::NoSub { id, error } => {
-            let reply = shared.pending().subs.remove(&id);
+            let (reply, ours) = {
+                let mut pending = shared.pending();
+                let reply = pending.subs.remove(&id);
+                let ours = reply.is_none() && pending.unsubscribed.remove(&id);
+                (reply, ours)
+            };
             match reply {
                 Some(tx) => {
                     let _ = tx.send(Err(SubError::NoSub(error)));
                 }
-                None if shared.pending().unsubscribed.remove(&id) => {
+                None if ours => {
                     tracing::debug!(%id, "subscription ended as asked")
                 }
                 None => tracing::warn!(%id, ?error, "server ended a subscription"),

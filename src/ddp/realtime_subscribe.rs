@@ -157,7 +157,8 @@ impl Supervisor {
                 message,
                 meta,
             } => {
-                if event_name == MY_MESSAGES {
+                // Once known, nothing more to learn: one load per message, no write.
+                if event_name == MY_MESSAGES && self.room_streams.needed() {
                     let room_type = meta.as_ref().and_then(|m| m.room_type.as_deref());
                     if matches!(room_type, Some("p") | Some("d")) {
                         self.room_streams.covered_by_my_messages(conn);
