@@ -34,6 +34,7 @@ pub mod host;
 pub mod inbound;
 pub mod logs;
 pub mod outbound;
+mod raw_json;
 pub mod rest;
 pub mod runtime;
 pub mod secret;

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::{Account, AccountError, Shared};
 use crate::event::{InboundMessage, MessageSource, RoomType};
-use crate::inbound::{normalize_message, NormalizeContext, RoomMeta};
+use crate::inbound::{normalize_json, NormalizeContext, RoomMeta};
 use crate::rest::RestError;
 
 /// One of the bot's rooms (`rooms`).
@@ -428,7 +428,7 @@ impl Shared {
         };
         let gate = self.gate.lock().unwrap_or_else(|e| e.into_inner());
         raw.iter()
-            .filter_map(|m| normalize_message(m, &ctx).ok())
+            .filter_map(|m| normalize_json(&m.to_string(), &ctx).ok())
             .filter(|m| m.message_type.is_none() && gate.sender_may_talk(m))
             .collect()
     }

@@ -11,7 +11,6 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::ddp::stream::RawMessage;
@@ -19,10 +18,7 @@ use crate::event::{now_ms, DropReason, DroppedEvents, Event, MessageSource, Room
 use crate::event_queue::EventQueue;
 use crate::inbound::dedupe::{Dedupe, Seen, SeenState, Stamps, DEFAULT_WINDOW};
 use crate::inbound::gate::{Decision, Gate};
-use crate::inbound::{
-    normalize_message, parse_date_ms, InboundMessage, MessageDoc, NormalizeContext, NormalizeError,
-    RoomMeta,
-};
+use crate::inbound::{MessageDoc, NormalizeContext, RoomMeta};
 
 use super::catchup::RecentRooms;
 use super::gate_dropped::GateDropped;
@@ -213,19 +209,24 @@ impl Inbound {
         }
     }
 
-    /// Process one message from a realtime stream, still JSON text. It is read once, into
-    /// just the fields the pipeline uses and borrowing its strings, so a repeat (most
-    /// deliveries: the overlapping subscriptions, reactions, previews) costs a scan of the
-    /// text and no allocation.
+    /// Process one message, still JSON text (a realtime stream's, or a catch-up's REST one). It
+    /// is read once, into just the fields the pipeline uses and borrowing its strings, so a
+    /// repeat (most deliveries: the overlapping subscriptions, reactions, previews) costs a
+    /// scan of the text and no allocation. `stream_meta` is the `__my_messages__` meta when
+    /// the message came that way.
     pub async fn handle_raw(
         &mut self,
         raw: &RawMessage,
         stream_meta: Option<RoomMeta>,
         source: MessageSource,
     ) {
-        let Some(doc) = MessageDoc::parse(raw.json()) else {
-            // An odd message (a wrong type, duplicate keys): the JSON tree has the answer.
-            return self.handle(&raw.to_value(), stream_meta, source).await;
+        let doc = match MessageDoc::parse(raw.json()) {
+            Ok(doc) => doc,
+            Err(e) => {
+                tracing::warn!(account = %self.account_id, "unreadable message: {e}");
+                self.drop_message("", "", DropReason::Malformed);
+                return;
+            }
         };
         let (Some(id), Some(rid)) = (doc.id(), doc.room_id()) else {
             self.drop_message("", "", DropReason::Malformed);
@@ -240,35 +241,7 @@ impl Inbound {
             return;
         };
         let (id, rid) = (id.to_owned(), rid.to_owned());
-        self.process(Doc::Typed(doc), &id, &rid, seen, stream_meta, source)
-            .await;
-    }
-
-    /// Process one delivered message document (DDP or REST form). `stream_meta` is the
-    /// `__my_messages__` meta when the message came that way.
-    pub async fn handle(
-        &mut self,
-        raw: &Value,
-        stream_meta: Option<RoomMeta>,
-        source: MessageSource,
-    ) {
-        let (Some(id), Some(rid)) = (
-            raw.get("_id").and_then(Value::as_str),
-            raw.get("rid").and_then(Value::as_str),
-        ) else {
-            self.drop_message("", "", DropReason::Malformed);
-            return;
-        };
-        let date = |key| raw.get(key).and_then(parse_date_ms);
-        let stamps = Stamps {
-            ts: date("ts"),
-            edited_at: date("editedAt"),
-            updated_at: date("_updatedAt"),
-        };
-        let Some(seen) = self.admit(id, rid, stamps, source) else {
-            return;
-        };
-        self.process(Doc::Tree(raw), id, rid, seen, stream_meta, source)
+        self.process(doc, &id, &rid, seen, stream_meta, source)
             .await;
     }
 
@@ -295,7 +268,7 @@ impl Inbound {
     /// Everything after de-duplication: filter, normalise, gate, deliver.
     async fn process(
         &mut self,
-        raw: Doc<'_>,
+        raw: MessageDoc<'_>,
         id: &str,
         rid: &str,
         seen: Seen,
@@ -405,37 +378,5 @@ impl Inbound {
         };
         self.recent_rooms.touch(rid);
         self.hand_over(event).await;
-    }
-}
-
-/// A message as [`Inbound::process`] reads it: typed fields read from a stream message's
-/// text, or a JSON tree (REST catch-up, and stream messages the typed read refused).
-// Lives on the stack for one message only; boxing would cost an allocation per message.
-#[allow(clippy::large_enum_variant)]
-enum Doc<'a> {
-    Typed(MessageDoc<'a>),
-    Tree(&'a Value),
-}
-
-impl Doc<'_> {
-    fn sender_id(&self) -> Option<&str> {
-        match self {
-            Doc::Typed(doc) => doc.sender_id(),
-            Doc::Tree(raw) => raw.pointer("/u/_id").and_then(Value::as_str),
-        }
-    }
-
-    fn message_type(&self) -> Option<&str> {
-        match self {
-            Doc::Typed(doc) => doc.message_type(),
-            Doc::Tree(raw) => raw.get("t").and_then(Value::as_str),
-        }
-    }
-
-    fn normalize(self, ctx: &NormalizeContext<'_>) -> Result<InboundMessage, NormalizeError> {
-        match self {
-            Doc::Typed(doc) => doc.normalize(ctx),
-            Doc::Tree(raw) => normalize_message(raw, ctx),
-        }
     }
 }

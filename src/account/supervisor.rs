@@ -14,6 +14,7 @@ use super::{AccountOptions, Shared};
 use crate::auth::AuthError;
 use crate::config::AccountConfig;
 use crate::ddp::realtime::{Realtime, RealtimeConfig, RealtimeEvent, RealtimeHandle, Via};
+use crate::ddp::stream::RawMessage;
 use crate::event::{now_ms, Event, LogLevel, MessageSource, RoomType};
 use crate::inbound::RoomMeta;
 use crate::outbound::RealtimeTyping;
@@ -423,7 +424,8 @@ async fn catch_up(
                 }
                 inbound.begin_catch_up();
                 for m in &missed.messages {
-                    inbound.handle(m, None, MessageSource::CatchUp).await;
+                    let m = RawMessage::from_value(m);
+                    inbound.handle_raw(&m, None, MessageSource::CatchUp).await;
                 }
                 inbound.end_catch_up();
                 post_notices(shared, inbound);

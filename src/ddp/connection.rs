@@ -42,7 +42,7 @@ use tokio_tungstenite::{
 };
 
 use super::frame::{offending_summary, ClientFrame, DdpError, ServerFrame};
-use super::stream::StreamEvent;
+use super::stream::{StreamEvent, ROOM_MESSAGES};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -644,8 +644,14 @@ async fn reader_loop(
 /// Handle one text frame; returns a stream event to deliver, if it was one.
 fn handle_text(shared: &Shared, text: &str) -> Option<StreamEvent> {
     // Room messages are nearly all the traffic: read them without building a JSON tree.
-    if let Some(event) = StreamEvent::from_text(text) {
-        return Some(event);
+    match StreamEvent::from_text(text) {
+        Some(Ok(event)) => return Some(event),
+        Some(Err(e)) => {
+            shared.malformed.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(error = %e, collection = ROOM_MESSAGES, "malformed stream event skipped");
+            return None;
+        }
+        None => {}
     }
     let frame = match ServerFrame::parse(text) {
         Ok(frame) => frame,

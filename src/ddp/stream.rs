@@ -4,18 +4,15 @@
 //! "fields":{"eventName":..,"args":[..]}}`. This module turns the ones a bot needs into
 //! typed values and keeps everything else as [`StreamEvent::Other`] so nothing is lost.
 //!
-//! Room messages are most of the traffic, and a bot subscribed to `__my_messages__` and to a
-//! room's own stream gets most of them twice: [`StreamEvent::from_text`] reads those frames
-//! straight from the text without a `serde_json::Value` tree, and the message stays JSON text
-//! ([`RawMessage`]) until the pipeline knows it is not a duplicate.
+//! Room messages are nearly all the traffic: [`StreamEvent::from_text`] is their one reader,
+//! straight from the frame's text without a `serde_json::Value` tree, and the message stays
+//! JSON text ([`RawMessage`]) until the pipeline knows it is not a duplicate.
 
-use std::borrow::Cow;
-
-use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::frame::FrameError;
+use crate::raw_json;
 
 /// The room-message stream (per room, or all rooms with `__my_messages__`).
 pub const ROOM_MESSAGES: &str = "stream-room-messages";
@@ -40,56 +37,19 @@ pub struct RoomMeta {
 }
 
 impl RoomMeta {
-    fn from_value(value: &Value) -> Self {
-        RoomMeta {
-            room_participant: value
-                .get("roomParticipant")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            room_type: value
-                .get("roomType")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            room_name: value
-                .get("roomName")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-        }
-    }
-}
-
-/// [`RoomMeta`]'s fields in JSON text, each read as leniently as [`RoomMeta::from_value`] does.
-#[derive(Deserialize)]
-struct RawRoomMeta<'a> {
-    #[serde(borrow, rename = "roomParticipant")]
-    room_participant: Option<&'a RawValue>,
-    #[serde(borrow, rename = "roomType")]
-    room_type: Option<&'a RawValue>,
-    #[serde(borrow, rename = "roomName")]
-    room_name: Option<&'a RawValue>,
-}
-
-impl RoomMeta {
-    /// [`RoomMeta::from_value`] of an argument still in JSON text (`None` unless an object),
-    /// without building a tree.
+    /// The meta argument, still JSON text; `None` unless it is an object. Each member is read
+    /// leniently: a wrong type reads as absent (`roomParticipant` as `false`).
     fn from_raw(raw: &RawValue) -> Option<Self> {
-        if !raw.get().starts_with('{') {
-            return None;
-        }
-        let Ok(meta) = serde_json::from_str::<RawRoomMeta<'_>>(raw.get()) else {
-            // Duplicate keys: the tree keeps the last one.
-            return serde_json::from_str::<Value>(raw.get())
-                .ok()
-                .map(|m| RoomMeta::from_value(&m));
-        };
+        let [participant, room_type, room_name] =
+            raw_json::members(raw.get(), &["roomParticipant", "roomType", "roomName"])?;
         let string = |v: Option<&RawValue>| {
-            v.filter(|v| v.get().starts_with('"'))
-                .and_then(|v| serde_json::from_str::<String>(v.get()).ok())
+            v.and_then(|v| raw_json::string(v).ok())
+                .map(|s| s.into_owned())
         };
         Some(RoomMeta {
-            room_participant: meta.room_participant.is_some_and(|v| v.get() == "true"),
-            room_type: string(meta.room_type),
-            room_name: string(meta.room_name),
+            room_participant: participant.is_some_and(|v| v.get() == "true"),
+            room_type: string(room_type),
+            room_name: string(room_name),
         })
     }
 }
@@ -220,25 +180,15 @@ impl StreamEvent {
             None => (String::new(), ""),
         };
         let event = match (collection, suffix) {
+            // The one reader of room-message fields (frames from the socket take
+            // [`StreamEvent::from_text`] and never get here).
             (ROOM_MESSAGES, _) => {
-                // Servers ≈4.x/5.x wrapped the message in an extra array: `args: [[msg], meta]`.
-                let meta = args
-                    .get(1)
-                    .filter(|m| m.is_object())
-                    .map(RoomMeta::from_value);
-                let message = match args.first_mut().map(Value::take) {
-                    Some(Value::Array(inner)) => inner.into_iter().next(),
-                    other => other,
-                };
-                let message = match message {
-                    Some(m @ Value::Object(_)) => m,
-                    _ => return Err(bad("fields.args[0]", "a message object")),
-                };
-                StreamEvent::RoomMessage {
-                    event_name,
-                    message: RawMessage::from_value(&message),
-                    meta,
-                }
+                let mut fields = Map::new();
+                fields.insert("eventName".to_owned(), Value::String(event_name));
+                fields.insert("args".to_owned(), Value::Array(args));
+                let fields =
+                    serde_json::value::to_raw_value(&fields).expect("a JSON tree serializes");
+                return Self::room_message(Some(&fields)).map(Some);
             }
             (NOTIFY_USER, "rooms-changed") | (NOTIFY_USER, "subscriptions-changed") => {
                 let action = args
@@ -324,55 +274,87 @@ impl StreamEvent {
     }
 }
 
-/// `{"msg":"changed","collection":"stream-room-messages","id":..,"fields":{..}}`, borrowed from
-/// the frame's text. Every field the general parser requires is required here too.
-#[derive(Deserialize)]
-struct ChangedFrame<'a> {
-    #[serde(borrow)]
-    msg: Cow<'a, str>,
-    #[serde(borrow)]
-    collection: Cow<'a, str>,
-    #[serde(borrow, rename = "id")]
-    _id: Cow<'a, str>,
-    #[serde(borrow)]
-    fields: StreamFields<'a>,
-    #[serde(borrow, default)]
-    cleared: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct StreamFields<'a> {
-    #[serde(borrow, rename = "eventName")]
-    event_name: Cow<'a, str>,
-    #[serde(borrow)]
-    args: Vec<&'a RawValue>,
-}
-
 impl StreamEvent {
-    /// Read a room-message frame straight from its text. `None` for every other frame and for
-    /// anything unusual (duplicate keys, `cleared`, a malformed message): the general parser
-    /// ([`ServerFrame::parse`](super::frame::ServerFrame::parse) then
-    /// [`StreamEvent::from_changed`]) handles those, with its precise errors.
-    pub fn from_text(text: &str) -> Option<Self> {
-        let frame: ChangedFrame<'_> = serde_json::from_str(text).ok()?;
-        if frame.msg != "changed" || frame.collection != ROOM_MESSAGES || frame.cleared.is_some() {
+    /// The one reader of room-message frames, straight from the frame's text. `None` for every
+    /// other frame (for [`ServerFrame::parse`](super::frame::ServerFrame::parse)); for a
+    /// room-message frame, the event, or an error naming the field that is wrong.
+    pub fn from_text(text: &str) -> Option<Result<Self, FrameError>> {
+        let [msg, collection, id, fields, cleared] =
+            raw_json::members(text, &["msg", "collection", "id", "fields", "cleared"])?;
+        let is = |raw: Option<&RawValue>, want: &str| {
+            raw.and_then(|r| raw_json::string(r).ok())
+                .is_some_and(|s| s == want)
+        };
+        if !is(msg, "changed") || !is(collection, ROOM_MESSAGES) {
             return None;
         }
-        let args = frame.fields.args;
-        let mut message = *args.first()?;
+        Some(Self::room_message_frame(id, fields, cleared))
+    }
+
+    /// A room-message frame's members, checked in the order the general parser checks them.
+    fn room_message_frame(
+        id: Option<&RawValue>,
+        fields: Option<&RawValue>,
+        cleared: Option<&RawValue>,
+    ) -> Result<Self, FrameError> {
+        match id.map(raw_json::string) {
+            None => {
+                return Err(FrameError::MissingField {
+                    msg: "changed".to_owned(),
+                    field: "id",
+                })
+            }
+            Some(Err(_)) => return Err(bad("id", "a string")),
+            Some(Ok(_)) => {}
+        }
+        if let Some(f) = fields {
+            if !f.get().starts_with('{') {
+                return Err(bad("fields", "an object"));
+            }
+        }
+        if let Some(cleared) = cleared {
+            let names = raw_json::elements(cleared).unwrap_or_default();
+            if !cleared.get().starts_with('[') || names.iter().any(|n| !n.get().starts_with('"')) {
+                return Err(bad("cleared", "an array of strings"));
+            }
+        }
+        Self::room_message(fields)
+    }
+
+    /// The `fields` of a room-message event: `{"eventName":..,"args":[message, meta?]}`.
+    fn room_message(fields: Option<&RawValue>) -> Result<Self, FrameError> {
+        let [event_name, args] = match fields {
+            None => [None, None],
+            Some(raw) => raw_json::members(raw.get(), &["eventName", "args"])
+                .ok_or_else(|| bad("fields", "an object"))?,
+        };
+        let event_name = match event_name.map(raw_json::string) {
+            None => {
+                return Err(FrameError::MissingField {
+                    msg: "changed".to_owned(),
+                    field: "fields.eventName",
+                })
+            }
+            Some(Err(_)) => return Err(bad("fields.eventName", "a string")),
+            Some(Ok(name)) => name.into_owned(),
+        };
+        let args = match args {
+            None => Vec::new(),
+            Some(raw) => raw_json::elements(raw).ok_or_else(|| bad("fields.args", "an array"))?,
+        };
+        let not_a_message = || bad("fields.args[0]", "a message object");
+        let mut message = *args.first().ok_or_else(not_a_message)?;
         // Servers ≈4.x/5.x wrapped the message in an extra array: `args: [[msg], meta]`.
-        if message.get().starts_with('[') {
-            let inner: Vec<&RawValue> = serde_json::from_str(message.get()).ok()?;
-            message = *inner.first()?;
+        if let Some(inner) = raw_json::elements(message) {
+            message = *inner.first().ok_or_else(not_a_message)?;
         }
         if !message.get().starts_with('{') {
-            return None;
+            return Err(not_a_message());
         }
-        let meta = args.get(1).and_then(|raw| RoomMeta::from_raw(raw));
-        Some(StreamEvent::RoomMessage {
-            event_name: frame.fields.event_name.into_owned(),
+        Ok(StreamEvent::RoomMessage {
+            event_name,
             message: RawMessage(message.to_owned()),
-            meta,
+            meta: args.get(1).and_then(|raw| RoomMeta::from_raw(raw)),
         })
     }
 }
@@ -482,62 +464,183 @@ mod tests {
         ));
     }
 
-    /// The general path: frame tree, then [`StreamEvent::from_changed`].
-    fn general(text: &str) -> Option<StreamEvent> {
-        match ServerFrame::parse(text).ok()? {
-            ServerFrame::Changed {
-                collection, fields, ..
-            } => StreamEvent::from_changed(&collection, fields).ok()?,
-            _ => None,
+    fn read(text: &str) -> StreamEvent {
+        StreamEvent::from_text(text)
+            .unwrap_or_else(|| panic!("not read as a room message: {text}"))
+            .unwrap_or_else(|e| panic!("{e}: {text}"))
+    }
+
+    fn frame(args: &str) -> String {
+        format!(
+            r#"{{"msg":"changed","collection":"stream-room-messages","id":"id","fields":{{"eventName":"__my_messages__","args":{args}}}}}"#
+        )
+    }
+
+    #[test]
+    fn room_message_frames_are_read_from_their_text() {
+        let v: Value =
+            serde_json::from_str(include_str!("testdata/vectors-ddp.json")).expect("json");
+        let mut read_here = 0;
+        for (name, vector) in v["ddp"]["stream_events"].as_object().expect("vectors") {
+            let text = vector.to_string();
+            if vector["collection"] != ROOM_MESSAGES {
+                assert!(StreamEvent::from_text(&text).is_none(), "{name}");
+                continue;
+            }
+            read_here += 1;
+            let StreamEvent::RoomMessage {
+                event_name,
+                message,
+                meta,
+            } = read(&text)
+            else {
+                panic!("{name}")
+            };
+            let args = &vector["fields"]["args"];
+            assert_eq!(event_name, vector["fields"]["eventName"], "{name}");
+            // The message, unwrapped from the 4.x/5.x extra array, kept as it was sent.
+            let sent = if args[0].is_array() {
+                &args[0][0]
+            } else {
+                &args[0]
+            };
+            assert_eq!(&message.to_value(), sent, "{name}");
+            assert_eq!(meta.is_some(), args[1].is_object(), "{name}");
+        }
+        assert!(read_here >= 10, "{read_here} room messages");
+    }
+
+    #[test]
+    fn room_meta_is_read_leniently() {
+        let meta = |json: &str| match read(&frame(&format!(r#"[{{"_id":"m"}},{json}]"#))) {
+            StreamEvent::RoomMessage { meta, .. } => meta,
+            other => panic!("{other:?}"),
+        };
+        let room = |participant, room_type: Option<&str>, room_name: Option<&str>| {
+            Some(RoomMeta {
+                room_participant: participant,
+                room_type: room_type.map(str::to_owned),
+                room_name: room_name.map(str::to_owned),
+            })
+        };
+        assert_eq!(
+            meta(r#"{"roomParticipant":true,"roomType":"p","roomName":"a\"b"}"#),
+            room(true, Some("p"), Some("a\"b"))
+        );
+        // Wrong types read as absent; a repeated key keeps its last value, as a tree would.
+        assert_eq!(
+            meta(r#"{"roomParticipant":"yes","roomType":7,"roomName":null}"#),
+            room(false, None, None)
+        );
+        assert_eq!(
+            meta(r#"{"roomType":"c","roomType":"d"}"#),
+            room(false, Some("d"), None)
+        );
+        assert_eq!(meta("{}"), room(false, None, None));
+        assert_eq!(meta("[true]"), None);
+        assert_eq!(meta(r#""c""#), None);
+    }
+
+    #[test]
+    fn odd_room_message_frames_read_as_a_json_tree_would() {
+        // A repeated key keeps its last value; `cleared` and escaped keys are allowed.
+        for text in [
+            r#"{"msg":"added","msg":"changed","collection":"stream-room-messages","id":"id","fields":{"eventName":"R","args":[{"_id":"m"}]}}"#,
+            r#"{"msg":"changed","collection":"stream-room-messages","id":"id","cleared":["x"],"fields":{"eventName":"R","args":[{"_id":"m"}]}}"#,
+            r#"{"msg":"changed","\u0063ollection":"stream-room-messages","id":"id","fields":{"args":[{"_id":"m"}],"eventName":"R"}}"#,
+        ] {
+            let StreamEvent::RoomMessage {
+                event_name,
+                message,
+                ..
+            } = read(text)
+            else {
+                panic!("{text}")
+            };
+            assert_eq!(
+                (event_name.as_str(), message.json()),
+                ("R", r#"{"_id":"m"}"#)
+            );
+        }
+        // Other frames, and frames not readable at all, are the general parser's.
+        for text in [
+            r#"{"msg":"added","collection":"stream-room-messages","id":"id","fields":{"eventName":"R","args":[{"_id":"m"}]}}"#,
+            r#"{"msg":"changed","collection":"stream-notify-room","id":"id","fields":{"eventName":"R/typing","args":[]}}"#,
+            r#"{"msg":"changed","collection":"stream-room-messages","id":"id"#,
+            r#"["changed"]"#,
+        ] {
+            assert!(StreamEvent::from_text(text).is_none(), "{text}");
         }
     }
 
     #[test]
-    fn room_messages_read_from_text_as_the_general_parser_reads_them() {
-        let v: Value =
-            serde_json::from_str(include_str!("testdata/vectors-ddp.json")).expect("json");
-        let mut fast = 0;
-        for (name, frame) in v["ddp"]["stream_events"].as_object().expect("vectors") {
-            let text = frame.to_string();
-            match StreamEvent::from_text(&text) {
-                Some(event) => {
-                    fast += 1;
-                    assert_eq!(Some(event), general(&text), "{name}");
-                }
-                None => assert!(
-                    !matches!(general(&text), Some(StreamEvent::RoomMessage { .. })),
-                    "{name} should take the fast path"
-                ),
-            }
-        }
-        assert!(fast >= 10, "{fast} room messages");
-        // The meta argument, odd forms included, reads as the tree reads it.
-        for meta in [
-            r#"{"roomParticipant":true,"roomType":"p","roomName":"a\"b"}"#,
-            r#"{"roomParticipant":"yes","roomType":7,"roomName":null}"#,
-            r#"{"roomType":"c","roomType":"d"}"#,
-            r#"{}"#,
-            r#"[true]"#,
-            r#""c""#,
+    fn malformed_room_message_frames_name_the_field() {
+        let wrong = |field, expected| FrameError::WrongType {
+            msg: "changed".into(),
+            field,
+            expected,
+        };
+        let missing = |field| FrameError::MissingField {
+            msg: "changed".into(),
+            field,
+        };
+        let base = r#""msg":"changed","collection":"stream-room-messages""#;
+        for (members, error) in [
+            (
+                r#""fields":{"eventName":"R","args":[{}]}"#.to_owned(),
+                missing("id"),
+            ),
+            (
+                r#""id":1,"fields":{"eventName":"R","args":[{}]}"#.to_owned(),
+                wrong("id", "a string"),
+            ),
+            (
+                r#""id":"id","fields":[]"#.to_owned(),
+                wrong("fields", "an object"),
+            ),
+            (
+                r#""id":"id","cleared":"x","fields":{"eventName":"R","args":[{}]}"#.to_owned(),
+                wrong("cleared", "an array of strings"),
+            ),
+            (r#""id":"id""#.to_owned(), missing("fields.eventName")),
+            (
+                r#""id":"id","fields":{"eventName":1}"#.to_owned(),
+                wrong("fields.eventName", "a string"),
+            ),
+            (
+                r#""id":"id","fields":{"eventName":"R","args":{}}"#.to_owned(),
+                wrong("fields.args", "an array"),
+            ),
+            (
+                r#""id":"id","fields":{"eventName":"R"}"#.to_owned(),
+                wrong("fields.args[0]", "a message object"),
+            ),
+            (
+                r#""id":"id","fields":{"eventName":"R","args":["text"]}"#.to_owned(),
+                wrong("fields.args[0]", "a message object"),
+            ),
+            (
+                r#""id":"id","fields":{"eventName":"R","args":[[]]}"#.to_owned(),
+                wrong("fields.args[0]", "a message object"),
+            ),
+            (
+                r#""id":"id","fields":{"eventName":"R","args":[[7]]}"#.to_owned(),
+                wrong("fields.args[0]", "a message object"),
+            ),
         ] {
-            let text = format!(
-                r#"{{"msg":"changed","collection":"stream-room-messages","id":"id","fields":{{"eventName":"__my_messages__","args":[{{"_id":"m"}},{meta}]}}}}"#
-            );
-            let event = StreamEvent::from_text(&text);
-            assert!(event.is_some(), "{meta}");
-            assert_eq!(event, general(&text), "{meta}");
+            let text = format!("{{{base},{members}}}");
+            assert_eq!(StreamEvent::from_text(&text), Some(Err(error)), "{text}");
         }
-        // Unusual frames are left to the general parser.
-        for text in [
-            r#"{"msg":"changed","collection":"stream-room-messages","id":"id","fields":{"eventName":"R","args":["text"]}}"#,
-            r#"{"msg":"changed","collection":"stream-room-messages","id":"id","cleared":[],"fields":{"eventName":"R","args":[{"_id":"m"}]}}"#,
-            r#"{"msg":"changed","msg":"changed","collection":"stream-room-messages","id":"id","fields":{"eventName":"R","args":[{"_id":"m"}]}}"#,
-            r#"{"msg":"changed","collection":"stream-room-messages","fields":{"eventName":"R","args":[{"_id":"m"}]}}"#,
-            r#"{"msg":"added","collection":"stream-room-messages","id":"id","fields":{"eventName":"R","args":[{"_id":"m"}]}}"#,
-            r#"{"msg":"changed","collection":"stream-room-messages","id":"id","fields":{"eventName":"R","args":[[]]}}"#,
-        ] {
-            assert_eq!(StreamEvent::from_text(text), None, "{text}");
-        }
+    }
+
+    #[test]
+    fn changed_fields_of_room_messages_take_the_same_reader() {
+        let fields = json!({"eventName": "GENERAL", "args": [[{"_id": "m"}], {"roomType": "c"}]});
+        let event = StreamEvent::from_changed(ROOM_MESSAGES, fields.as_object().cloned().unwrap());
+        let expected = read(&format!(
+            r#"{{"msg":"changed","collection":"stream-room-messages","id":"id","fields":{fields}}}"#
+        ));
+        assert_eq!(event, Ok(Some(expected)));
     }
 
     #[test]

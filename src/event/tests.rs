@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::inbound::{normalize_message, NormalizeContext, RoomMeta};
+use crate::inbound::{normalize_json, NormalizeContext, RoomMeta};
 
 const TS: u64 = 1763980801500;
 
@@ -26,7 +26,7 @@ fn inbound(name: &str, room_type: RoomType, room_name: Option<&str>) -> InboundM
         source: MessageSource::Live,
         mention_all: false,
     };
-    normalize_message(&vector("messages_ddp", name), &ctx).unwrap()
+    normalize_json(&vector("messages_ddp", name).to_string(), &ctx).unwrap()
 }
 
 /// (golden file stem, event) for every variant, plus a few extra shapes.

@@ -10,6 +10,6 @@ pub mod normalize;
 
 pub use crate::event::InboundMessage;
 pub use normalize::{
-    mentions_username, normalize_message, parse_date_ms, parse_raw_date_ms, stream_message_args,
-    MessageDoc, NormalizeContext, NormalizeError, RoomMeta,
+    mentions_username, normalize_json, parse_date_ms, parse_raw_date_ms, MessageDoc,
+    NormalizeContext, NormalizeError, RoomMeta,
 };

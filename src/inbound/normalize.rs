@@ -1,8 +1,9 @@
 //! Raw Rocket.Chat message JSON → [`InboundMessage`].
 //!
-//! Accepts both encodings of the message object: DDP (EJSON dates
-//! `{"$date": ms}`) and REST (ISO-8601 strings); the same message gives the
-//! same [`InboundMessage`] either way. Malformed input is an error, never a panic.
+//! [`MessageDoc`] is the one reader of a message object, from its JSON text. It accepts both
+//! encodings: DDP (EJSON dates `{"$date": ms}`) and REST (ISO-8601 strings); the same message
+//! gives the same [`InboundMessage`] either way. Malformed input is an error naming the field,
+//! never a panic.
 
 use std::borrow::Cow;
 
@@ -14,6 +15,7 @@ use crate::event::{
     Attachment, AttachmentKind, FileInfo, InboundMessage, MentionedUser, Mentions, MessageSource,
     RoomType, Sender,
 };
+use crate::raw_json;
 
 /// What the normalizer needs besides the message: the room and the bot.
 #[derive(Debug, Clone)]
@@ -41,26 +43,6 @@ pub struct RoomMeta {
     pub room_name: Option<String>,
     /// Whether the bot is a member.
     pub participant: bool,
-}
-
-impl RoomMeta {
-    /// Read the second argument of a `__my_messages__` stream event:
-    /// `{"roomParticipant": true, "roomType": "c", "roomName": "general"}`.
-    pub fn from_stream_meta(meta: &Value) -> Option<RoomMeta> {
-        let obj = meta.as_object()?;
-        let room_type = obj.get("roomType").and_then(Value::as_str)?;
-        Some(RoomMeta {
-            room_type: RoomType::from_code(room_type),
-            room_name: obj
-                .get("roomName")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            participant: obj
-                .get("roomParticipant")
-                .and_then(Value::as_bool)
-                .unwrap_or(true),
-        })
-    }
 }
 
 /// Why a message could not be normalized.
@@ -100,39 +82,6 @@ fn json_type(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
-    }
-}
-
-fn req_str<'v>(
-    obj: &'v Map<String, Value>,
-    key: &str,
-    field: &'static str,
-) -> Result<&'v str, NormalizeError> {
-    match obj.get(key) {
-        None | Some(Value::Null) => Err(NormalizeError::Missing(field)),
-        Some(Value::String(s)) if s.is_empty() => Err(NormalizeError::Missing(field)),
-        Some(Value::String(s)) => Ok(s),
-        Some(other) => Err(NormalizeError::WrongType {
-            field,
-            expected: "a string",
-            got: json_type(other),
-        }),
-    }
-}
-
-fn opt_str<'v>(
-    obj: &'v Map<String, Value>,
-    key: &str,
-    field: &'static str,
-) -> Result<Option<&'v str>, NormalizeError> {
-    match obj.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(NormalizeError::WrongType {
-            field,
-            expected: "a string",
-            got: json_type(other),
-        }),
     }
 }
 
@@ -180,21 +129,6 @@ pub fn parse_raw_date_ms(raw: &RawValue) -> Option<u64> {
     }
 }
 
-fn date_field(
-    obj: &Map<String, Value>,
-    key: &str,
-    field: &'static str,
-) -> Result<Option<u64>, NormalizeError> {
-    match obj.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => parse_date_ms(v).map(Some).ok_or_else(|| {
-            let mut value = v.to_string();
-            value.truncate(60);
-            NormalizeError::BadDate { field, value }
-        }),
-    }
-}
-
 fn u64_of(v: Option<&Value>) -> Option<u64> {
     v.and_then(|v| {
         v.as_u64()
@@ -207,20 +141,6 @@ fn str_of(obj: &Map<String, Value>, key: &str) -> Option<String> {
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
-}
-
-/// Split the `args` of a `stream-room-messages` event into the message and the
-/// room meta (present on `__my_messages__`). Tolerates the 4.x/5.x form that
-/// wrapped the message in an extra array.
-pub fn stream_message_args(args: &Value) -> Option<(&Value, Option<RoomMeta>)> {
-    let list = args.as_array()?;
-    let first = list.first()?;
-    let message = match first {
-        Value::Array(inner) => inner.first()?,
-        other => other,
-    };
-    let meta = list.get(1).and_then(RoomMeta::from_stream_meta);
-    Some((message, meta))
 }
 
 /// Whether `text` mentions `@username` (case-insensitive) at a word boundary:
@@ -258,157 +178,144 @@ pub fn mentions_username(text: &str, username: &str) -> bool {
     false
 }
 
-/// Build an [`InboundMessage`] from a raw Rocket.Chat message (DDP or REST form).
-///
-/// Requires `_id`, `rid`, `u._id`, `u.username` and `ts`; other fields are
-/// optional but must have the right JSON type when present.
-pub fn normalize_message(
-    raw: &Value,
+/// Build an [`InboundMessage`] from a message object's JSON text (DDP or REST form):
+/// [`MessageDoc::parse`], then [`MessageDoc::normalize`].
+pub fn normalize_json(
+    json: &str,
     ctx: &NormalizeContext<'_>,
 ) -> Result<InboundMessage, NormalizeError> {
-    let obj = raw
-        .as_object()
-        .ok_or(NormalizeError::NotAnObject(json_type(raw)))?;
-    let message_id = req_str(obj, "_id", "_id")?.to_owned();
-    let room_id = req_str(obj, "rid", "rid")?.to_owned();
-    let u = match obj.get("u") {
-        None | Some(Value::Null) => return Err(NormalizeError::Missing("u")),
-        Some(Value::Object(u)) => u,
-        Some(other) => {
-            return Err(NormalizeError::WrongType {
-                field: "u",
-                expected: "an object",
-                got: json_type(other),
-            })
-        }
-    };
-    let sender = Sender {
-        id: req_str(u, "_id", "u._id")?.to_owned(),
-        username: req_str(u, "username", "u.username")?.to_owned(),
-        name: opt_str(u, "name", "u.name")?
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned),
-    };
-    let text = opt_str(obj, "msg", "msg")?.unwrap_or_default().to_owned();
-    let ts = date_field(obj, "ts", "ts")?.ok_or(NormalizeError::Missing("ts"))?;
-    let edited_at = date_field(obj, "editedAt", "editedAt")?;
-    let thread_id = opt_str(obj, "tmid", "tmid")?
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
-    let thread_shown = match obj.get("tshow") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            return Err(NormalizeError::WrongType {
-                field: "tshow",
-                expected: "a boolean",
-                got: json_type(other),
-            })
-        }
-    };
-    let message_type = opt_str(obj, "t", "t")?
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
-    let parts = Parts {
-        message_id,
-        room_id,
-        sender,
-        text,
-        ts,
-        edited_at,
-        thread_id,
-        thread_shown,
-        message_type,
-        mentions: obj.get("mentions"),
-        files: obj.get("files"),
-        file: obj.get("file"),
-        attachments: obj.get("attachments"),
-    };
-    parts.finish(ctx)
+    MessageDoc::parse(json)?.normalize(ctx)
 }
 
-/// A message read from its JSON text into just the fields [`normalize_message`] reads; the
-/// rest (`md`, `urls`, `reactions`, ...) is skipped without being built, and strings without
-/// escapes are borrowed, so a duplicate costs one scan and no allocation. Only a well-typed
-/// message parses: for anything else (a wrong type, duplicate keys) [`MessageDoc::parse`]
-/// gives `None`, and [`normalize_message`] on the JSON tree gives the precise error.
-#[derive(Deserialize)]
+/// A member read for a string: absent (or null), the string (borrowed unless it has escapes),
+/// or the JSON type it has instead.
+type Str<'a> = Option<Result<Cow<'a, str>, &'static str>>;
+
+fn str_member(raw: Option<&RawValue>) -> Str<'_> {
+    raw.map(raw_json::string)
+}
+
+/// A message object read from its JSON text into just the members the pipeline uses: the rest
+/// (`md`, `urls`, `reactions`, ...) is skipped without being built, and strings without
+/// escapes are borrowed, so a duplicate costs one scan and no allocation. Members are read as
+/// a JSON tree would read them (null is absent, a repeated key keeps its last value); a wrong
+/// type is an error of [`MessageDoc::normalize`] naming the member.
 pub struct MessageDoc<'a> {
-    #[serde(borrow, rename = "_id")]
-    id: Option<Text<'a>>,
-    #[serde(borrow)]
-    rid: Option<Text<'a>>,
-    #[serde(borrow)]
-    u: Option<DocUser<'a>>,
-    #[serde(borrow)]
-    msg: Option<Text<'a>>,
-    #[serde(borrow)]
+    id: Str<'a>,
+    rid: Str<'a>,
+    /// `u`: its members, or the JSON type it has instead of an object.
+    user: Option<Result<DocUser<'a>, &'static str>>,
+    msg: Str<'a>,
     ts: Option<&'a RawValue>,
-    #[serde(borrow, rename = "editedAt")]
     edited_at: Option<&'a RawValue>,
-    #[serde(borrow, rename = "_updatedAt")]
     updated_at: Option<&'a RawValue>,
-    #[serde(borrow)]
-    tmid: Option<Text<'a>>,
-    tshow: Option<bool>,
-    #[serde(borrow)]
-    t: Option<Text<'a>>,
-    // The lists are rare and read leniently: they become JSON trees for the shared code.
-    #[serde(borrow)]
+    tmid: Str<'a>,
+    tshow: Option<&'a RawValue>,
+    t: Str<'a>,
+    // The lists are rare and read leniently: they become JSON trees for the readers below.
     mentions: Option<&'a RawValue>,
-    #[serde(borrow)]
     files: Option<&'a RawValue>,
-    #[serde(borrow)]
     file: Option<&'a RawValue>,
-    #[serde(borrow)]
     attachments: Option<&'a RawValue>,
 }
 
-/// A string field, borrowed from the text unless it has escapes. (serde borrows a `Cow`
-/// field, but not one inside an `Option`: hence the newtype.)
-#[derive(Deserialize)]
-struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
-
-#[derive(Deserialize)]
 struct DocUser<'a> {
-    #[serde(borrow, rename = "_id")]
-    id: Option<Text<'a>>,
-    #[serde(borrow)]
-    username: Option<Text<'a>>,
-    #[serde(borrow)]
-    name: Option<Text<'a>>,
+    id: Str<'a>,
+    username: Str<'a>,
+    name: Str<'a>,
 }
 
-fn text<'d>(field: &'d Option<Text<'_>>) -> Option<&'d str> {
-    field.as_ref().map(|t| t.0.as_ref())
+/// A string member, required: absent, null and empty are all missing.
+fn required(v: Str<'_>, field: &'static str) -> Result<String, NormalizeError> {
+    match optional(v, field)? {
+        Some(s) if !s.is_empty() => Ok(s.into_owned()),
+        _ => Err(NormalizeError::Missing(field)),
+    }
 }
 
-/// A field's string, owned, when present and not empty.
-fn non_empty(field: Option<Text<'_>>) -> Option<String> {
-    field
-        .map(|t| t.0)
+/// A string member, optional: absent or null is `None`, another type an error.
+fn optional<'a>(v: Str<'a>, field: &'static str) -> Result<Option<Cow<'a, str>>, NormalizeError> {
+    v.transpose().map_err(|got| NormalizeError::WrongType {
+        field,
+        expected: "a string",
+        got,
+    })
+}
+
+/// An optional string member, owned, when present and not empty.
+fn non_empty(v: Str<'_>, field: &'static str) -> Result<Option<String>, NormalizeError> {
+    Ok(optional(v, field)?
         .filter(|s| !s.is_empty())
-        .map(Cow::into_owned)
+        .map(Cow::into_owned))
+}
+
+fn borrowed<'d>(v: &'d Str<'_>) -> Option<&'d str> {
+    match v {
+        Some(Ok(s)) => Some(s),
+        _ => None,
+    }
 }
 
 impl<'a> MessageDoc<'a> {
-    /// Read a message object; `None` when it is not a well-typed one.
-    pub fn parse(json: &'a str) -> Option<Self> {
-        // serde would also accept an array, as the fields in order.
-        if !json.trim_start().starts_with('{') {
-            return None;
-        }
-        serde_json::from_str(json).ok()
+    /// Read a message object's members from its JSON text.
+    pub fn parse(json: &'a str) -> Result<Self, NormalizeError> {
+        const KEYS: [&str; 14] = [
+            "_id",
+            "rid",
+            "u",
+            "msg",
+            "ts",
+            "editedAt",
+            "_updatedAt",
+            "tmid",
+            "tshow",
+            "t",
+            "mentions",
+            "files",
+            "file",
+            "attachments",
+        ];
+        let Some(
+            [id, rid, u, msg, ts, edited_at, updated_at, tmid, tshow, t, mentions, files, file, attachments],
+        ) = raw_json::members(json, &KEYS)
+        else {
+            return Err(NormalizeError::NotAnObject(text_kind(json)));
+        };
+        let user = u.map(|u| {
+            let [id, username, name] = raw_json::members(u.get(), &["_id", "username", "name"])
+                .ok_or_else(|| raw_json::kind(u))?;
+            Ok(DocUser {
+                id: str_member(id),
+                username: str_member(username),
+                name: str_member(name),
+            })
+        });
+        Ok(MessageDoc {
+            id: str_member(id),
+            rid: str_member(rid),
+            user,
+            msg: str_member(msg),
+            ts,
+            edited_at,
+            updated_at,
+            tmid: str_member(tmid),
+            tshow,
+            t: str_member(t),
+            mentions,
+            files,
+            file,
+            attachments,
+        })
     }
 
-    /// `_id`.
+    /// `_id`, when a string.
     pub fn id(&self) -> Option<&str> {
-        text(&self.id)
+        borrowed(&self.id)
     }
 
-    /// `rid`.
+    /// `rid`, when a string.
     pub fn room_id(&self) -> Option<&str> {
-        text(&self.rid)
+        borrowed(&self.rid)
     }
 
     /// `ts`, as [`parse_date_ms`] reads it.
@@ -426,22 +333,23 @@ impl<'a> MessageDoc<'a> {
         self.updated_at.and_then(parse_raw_date_ms)
     }
 
-    /// `u._id`.
+    /// `u._id`, when a string.
     pub fn sender_id(&self) -> Option<&str> {
-        text(&self.u.as_ref()?.id)
-    }
-
-    /// `t`, the system message type.
-    pub fn message_type(&self) -> Option<&str> {
-        text(&self.t)
-    }
-
-    /// [`normalize_message`] of this message: the same result, the same checks in the same
-    /// order.
-    pub fn normalize(self, ctx: &NormalizeContext<'_>) -> Result<InboundMessage, NormalizeError> {
-        fn required(v: Option<Text<'_>>, field: &'static str) -> Result<String, NormalizeError> {
-            non_empty(v).ok_or(NormalizeError::Missing(field))
+        match &self.user {
+            Some(Ok(u)) => borrowed(&u.id),
+            _ => None,
         }
+    }
+
+    /// `t`, the system message type, when a string.
+    pub fn message_type(&self) -> Option<&str> {
+        borrowed(&self.t)
+    }
+
+    /// The [`InboundMessage`]. Requires `_id`, `rid`, `u._id`, `u.username` and `ts`; other
+    /// members are optional but must have the right JSON type when present. Checked in a fixed
+    /// order, so a message with several faults always reports the same one.
+    pub fn normalize(self, ctx: &NormalizeContext<'_>) -> Result<InboundMessage, NormalizeError> {
         fn date(
             raw: Option<&RawValue>,
             field: &'static str,
@@ -459,15 +367,40 @@ impl<'a> MessageDoc<'a> {
         }
         let message_id = required(self.id, "_id")?;
         let room_id = required(self.rid, "rid")?;
-        let u = self.u.ok_or(NormalizeError::Missing("u"))?;
+        let u = match self.user {
+            None => return Err(NormalizeError::Missing("u")),
+            Some(Err(got)) => {
+                return Err(NormalizeError::WrongType {
+                    field: "u",
+                    expected: "an object",
+                    got,
+                })
+            }
+            Some(Ok(u)) => u,
+        };
         let sender = Sender {
             id: required(u.id, "u._id")?,
             username: required(u.username, "u.username")?,
-            name: non_empty(u.name),
+            name: non_empty(u.name, "u.name")?,
         };
-        let text = self.msg.map(|t| t.0.into_owned()).unwrap_or_default();
+        let text = optional(self.msg, "msg")?
+            .map(Cow::into_owned)
+            .unwrap_or_default();
         let ts = date(self.ts, "ts")?.ok_or(NormalizeError::Missing("ts"))?;
         let edited_at = date(self.edited_at, "editedAt")?;
+        let thread_id = non_empty(self.tmid, "tmid")?;
+        let thread_shown = match self.tshow.map(RawValue::get) {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => {
+                return Err(NormalizeError::WrongType {
+                    field: "tshow",
+                    expected: "a boolean",
+                    got: self.tshow.map_or("null", raw_json::kind),
+                })
+            }
+        };
+        let message_type = non_empty(self.t, "t")?;
         let [mentions, files, file, attachments] =
             [self.mentions, self.files, self.file, self.attachments].map(|raw| raw.map(tree));
         Parts {
@@ -477,15 +410,23 @@ impl<'a> MessageDoc<'a> {
             text,
             ts,
             edited_at,
-            thread_id: non_empty(self.tmid),
-            thread_shown: self.tshow.unwrap_or(false),
-            message_type: non_empty(self.t),
+            thread_id,
+            thread_shown,
+            message_type,
             mentions: mentions.as_ref(),
             files: files.as_ref(),
             file: file.as_ref(),
             attachments: attachments.as_ref(),
         }
         .finish(ctx)
+    }
+}
+
+/// The JSON type of a text that is not an object, for [`NormalizeError::NotAnObject`].
+fn text_kind(json: &str) -> &'static str {
+    match RawValue::from_string(json.trim().to_owned()) {
+        Ok(raw) => raw_json::kind(&raw),
+        Err(_) => "text that is not JSON",
     }
 }
 

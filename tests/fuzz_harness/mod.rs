@@ -14,8 +14,7 @@ use openclaw_rocketchat::ddp::frame::ServerFrame;
 use openclaw_rocketchat::ddp::stream::StreamEvent;
 use openclaw_rocketchat::event::{MessageSource, RoomType};
 use openclaw_rocketchat::inbound::normalize::{
-    mentions_username, normalize_message, parse_date_ms, stream_message_args, MessageDoc,
-    NormalizeContext, RoomMeta,
+    mentions_username, normalize_json, parse_date_ms, MessageDoc, NormalizeContext, RoomMeta,
 };
 use openclaw_rocketchat::outbound::chunk::invariants::check_chunks;
 use openclaw_rocketchat::outbound::{
@@ -37,8 +36,8 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("coalesce", coalesce),
 ];
 
-/// A DDP text frame: `ServerFrame::parse`, then, for `changed` frames,
-/// `StreamEvent::from_changed` (and the message args of a room-messages event).
+/// A DDP text frame: `StreamEvent::from_text` (room messages) and `ServerFrame::parse`, then,
+/// for `changed` frames, `StreamEvent::from_changed`.
 pub fn ddp_frame(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -48,11 +47,7 @@ pub fn ddp_frame(data: &[u8]) {
         collection, fields, ..
     }) = &frame
     {
-        if let Ok(Some(StreamEvent::Other { args, .. })) =
-            StreamEvent::from_changed(collection, fields.clone())
-        {
-            let _ = stream_message_args(&Value::Array(args));
-        }
+        let _ = StreamEvent::from_changed(collection, fields.clone());
         // The same fields on the collections the realtime client subscribes to.
         for c in [
             "stream-room-messages",
@@ -62,34 +57,21 @@ pub fn ddp_frame(data: &[u8]) {
             let _ = StreamEvent::from_changed(c, fields.clone());
         }
     }
-    // The live path's reader of room-message frames agrees with the general parser.
-    if let Some(fast) = StreamEvent::from_text(text) {
-        let Ok(ServerFrame::Changed {
-            collection, fields, ..
-        }) = &frame
-        else {
-            panic!("from_text read a frame the general parser rejects: {frame:?}");
-        };
-        let slow = StreamEvent::from_changed(collection, fields.clone());
-        match (&fast, slow) {
-            (
-                StreamEvent::RoomMessage {
-                    event_name: e1,
-                    message: m1,
-                    meta: r1,
-                },
-                Ok(Some(StreamEvent::RoomMessage {
-                    event_name: e2,
-                    message: m2,
-                    meta: r2,
-                })),
-            ) => {
-                assert_eq!(e1, &e2, "event name");
-                assert_eq!(m1.to_value(), m2.to_value(), "message");
-                assert_eq!(r1, &r2, "room meta");
-            }
-            (_, slow) => panic!("from_text gave {fast:?}, the general parser {slow:?}"),
+    // Room-message frames have one reader, and it takes every one the general parser reads:
+    // none is left to the general path on the socket.
+    match StreamEvent::from_text(text) {
+        Some(Ok(StreamEvent::RoomMessage { message, .. })) => {
+            assert!(
+                message.to_value().is_object(),
+                "a message that is not an object"
+            );
         }
+        Some(Ok(other)) => panic!("from_text read a room-message frame as {other:?}"),
+        Some(Err(_)) => {}
+        None => assert!(
+            !matches!(&frame, Ok(ServerFrame::Changed { collection, .. }) if collection == "stream-room-messages"),
+            "a room-message frame left to the general parser: {frame:?}"
+        ),
     }
     // Whatever parsed as an object is also tried as the fields of a stream event.
     if let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(text) {
@@ -99,7 +81,7 @@ pub fn ddp_frame(data: &[u8]) {
 }
 
 /// A raw message: byte 0 picks the context (room type, source, `mentionAll`), the rest is
-/// JSON given to `normalize_message` (directly and as stream-event args).
+/// the message's JSON text given to `normalize_json` and `MessageDoc`.
 pub fn normalize(data: &[u8]) {
     let Some((&flags, rest)) = data.split_first() else {
         return;
@@ -121,29 +103,24 @@ pub fn normalize(data: &[u8]) {
         },
         mention_all: flags & 128 != 0,
     };
-    if let Ok(text) = std::str::from_utf8(rest) {
-        let _ = mentions_username(text, ctx.bot_username);
-    }
-    let Ok(value) = serde_json::from_slice::<Value>(rest) else {
+    let Ok(text) = std::str::from_utf8(rest) else {
         return;
     };
-    let _ = parse_date_ms(&value);
-    let slow = normalize_message(&value, &ctx);
-    if let Ok(msg) = &slow {
+    let _ = mentions_username(text, ctx.bot_username);
+    if let Ok(value) = serde_json::from_str::<Value>(text) {
+        let _ = parse_date_ms(&value);
+    }
+    let result = normalize_json(text, &ctx);
+    if let Ok(msg) = &result {
         // What hosts receive must serialize.
         serde_json::to_string(msg).expect("an InboundMessage serializes");
     }
-    // The live path reads messages without a JSON tree: same result, same error.
-    if let Some(doc) = std::str::from_utf8(rest).ok().and_then(MessageDoc::parse) {
-        let fast = doc.normalize(&ctx);
-        assert_eq!(fast, slow, "MessageDoc and normalize_message disagree");
-    }
-    if let Some((message, meta)) = stream_message_args(&value) {
-        let ctx = NormalizeContext {
-            room: meta.unwrap_or(ctx.room.clone()),
-            ..ctx.clone()
-        };
-        let _ = normalize_message(message, &ctx);
+    // The pipeline's accessors read what normalizing reads.
+    if let (Ok(doc), Ok(msg)) = (MessageDoc::parse(text), &result) {
+        assert_eq!(doc.id(), Some(msg.message_id.as_str()), "_id");
+        assert_eq!(doc.room_id(), Some(msg.room_id.as_str()), "rid");
+        assert_eq!(doc.sender_id(), Some(msg.sender.id.as_str()), "u._id");
+        assert_eq!(doc.ts_ms(), Some(msg.ts), "ts");
     }
 }
 

@@ -1,6 +1,15 @@
 use serde_json::{json, Value};
 
 use super::*;
+use crate::ddp::stream::StreamEvent;
+
+/// [`normalize_json`] of a message given as a JSON tree.
+fn normalize_tree(
+    raw: &Value,
+    ctx: &NormalizeContext<'_>,
+) -> Result<InboundMessage, NormalizeError> {
+    normalize_json(&raw.to_string(), ctx)
+}
 
 fn vectors() -> Value {
     serde_json::from_str(include_str!(
@@ -35,17 +44,15 @@ fn ddp_and_rest_forms_normalize_identically() {
     assert!(rest.len() >= 5);
     for (name, rest_msg) in rest {
         let ddp_msg = &v["messages_ddp"][name];
-        let a =
-            normalize_message(ddp_msg, &general()).unwrap_or_else(|e| panic!("{name} ddp: {e}"));
-        let b =
-            normalize_message(rest_msg, &general()).unwrap_or_else(|e| panic!("{name} rest: {e}"));
+        let a = normalize_tree(ddp_msg, &general()).unwrap_or_else(|e| panic!("{name} ddp: {e}"));
+        let b = normalize_tree(rest_msg, &general()).unwrap_or_else(|e| panic!("{name} rest: {e}"));
         assert_eq!(a, b, "{name}");
     }
 }
 
 #[test]
 fn plain_channel_message() {
-    let m = normalize_message(&vectors()["messages_ddp"]["plain_channel"], &general()).unwrap();
+    let m = normalize_tree(&vectors()["messages_ddp"]["plain_channel"], &general()).unwrap();
     assert_eq!(m.message_id, "Kc9eBwdD4nh9nYZsJ");
     assert_eq!(m.room_id, "GENERAL");
     assert_eq!(m.room_type, RoomType::Channel);
@@ -70,27 +77,27 @@ fn plain_channel_message() {
 #[test]
 fn thread_edit_system_and_own() {
     let v = vectors();
-    let t = normalize_message(&v["messages_ddp"]["thread_reply"], &general()).unwrap();
+    let t = normalize_tree(&v["messages_ddp"]["thread_reply"], &general()).unwrap();
     assert_eq!(t.thread_id.as_deref(), Some("Kc9eBwdD4nh9nYZsJ"));
     assert!(!t.thread_shown);
     assert!(!t.mentions.bot_mentioned);
-    let e = normalize_message(&v["messages_rest"]["edited"], &general()).unwrap();
+    let e = normalize_tree(&v["messages_rest"]["edited"], &general()).unwrap();
     assert!(e.is_edit);
     assert_eq!(e.edited_at, Some(1763980860000));
-    let s = normalize_message(
+    let s = normalize_tree(
         &v["messages_ddp"]["system_uj"],
         &ctx(RoomType::Private, None),
     )
     .unwrap();
     assert_eq!(s.message_type.as_deref(), Some("uj"));
-    let own = normalize_message(&v["messages_ddp"]["sent_by_bot"], &general()).unwrap();
+    let own = normalize_tree(&v["messages_ddp"]["sent_by_bot"], &general()).unwrap();
     assert_eq!(own.sender.id, "Bq7dYg4KxWnZcT3rA");
 }
 
 #[test]
 fn file_and_image_attachments() {
     let v = vectors();
-    let f = normalize_message(&v["messages_ddp"]["file_upload"], &general()).unwrap();
+    let f = normalize_tree(&v["messages_ddp"]["file_upload"], &general()).unwrap();
     assert_eq!(f.text, "");
     assert_eq!(
         f.attachments,
@@ -105,7 +112,7 @@ fn file_and_image_attachments() {
         }]
     );
     assert_eq!(f.files.len(), 1);
-    let i = normalize_message(
+    let i = normalize_tree(
         &v["messages_ddp"]["image_upload_dm"],
         &ctx(RoomType::Direct, None),
     )
@@ -124,7 +131,7 @@ fn file_and_image_attachments() {
         "attachments":[{"type":"file","title":"v.ogg","audio_url":"/file-upload/F/v.ogg","audio_type":"audio/ogg","audio_size":7},
                        {"type":"file","video_url":"https://cdn.example/v.mp4","video_type":"video/mp4"},
                        {"text":"quoted","author_name":"bob","message_link":"https://c.example/channel/general?msg=1"}]});
-    let m = normalize_message(&audio, &general()).unwrap();
+    let m = normalize_tree(&audio, &general()).unwrap();
     let kinds: Vec<_> = m.attachments.iter().map(|a| a.kind).collect();
     assert_eq!(
         kinds,
@@ -143,6 +150,22 @@ fn file_and_image_attachments() {
     assert_eq!(m.attachments[2].title.as_deref(), Some("bob"));
 }
 
+/// A room-message frame's message (JSON text) and its `__my_messages__` meta, read as the
+/// live path reads them.
+fn stream_message(frame: &Value) -> (String, Option<RoomMeta>) {
+    let Some(Ok(StreamEvent::RoomMessage { message, meta, .. })) =
+        StreamEvent::from_text(&frame.to_string())
+    else {
+        panic!("not a room message: {frame}")
+    };
+    let meta = meta.map(|m| RoomMeta {
+        room_type: RoomType::from_code(m.room_type.as_deref().unwrap_or("c")),
+        room_name: m.room_name,
+        participant: m.room_participant,
+    });
+    (message.json().to_owned(), meta)
+}
+
 #[test]
 fn stream_events_from_vectors() {
     let v = vectors();
@@ -157,30 +180,27 @@ fn stream_events_from_vectors() {
         "image_in_dm",
         "own_message_echo",
     ] {
-        let (msg, meta) =
-            stream_message_args(&se[name]["fields"]["args"]).unwrap_or_else(|| panic!("{name}"));
+        let (msg, meta) = stream_message(&se[name]);
         let mut c = general();
         if let Some(meta) = meta {
             c.room = meta;
         }
-        normalize_message(msg, &c).unwrap_or_else(|e| panic!("{name}: {e}"));
+        normalize_json(&msg, &c).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
-    let (msg, meta) =
-        stream_message_args(&se["room_message_my_messages_nonmember_public"]["fields"]["args"])
-            .unwrap();
+    let (msg, meta) = stream_message(&se["room_message_my_messages_nonmember_public"]);
     let meta = meta.unwrap();
     assert!(!meta.participant);
     assert_eq!(meta.room_name.as_deref(), Some("random"));
     let mut c = general();
     c.room = meta;
-    let m = normalize_message(msg, &c).unwrap();
+    let m = normalize_json(&msg, &c).unwrap();
     assert!(!m.room_participant);
     // the legacy nested form gives the same message as the current one
-    let (a, _) = stream_message_args(&se["legacy_4x5x_nested_args"]["fields"]["args"]).unwrap();
-    let (b, _) = stream_message_args(&se["room_message_my_messages"]["fields"]["args"]).unwrap();
+    let (a, _) = stream_message(&se["legacy_4x5x_nested_args"]);
+    let (b, _) = stream_message(&se["room_message_my_messages"]);
     assert_eq!(
-        normalize_message(a, &general()).unwrap(),
-        normalize_message(b, &general()).unwrap()
+        normalize_json(&a, &general()).unwrap(),
+        normalize_json(&b, &general()).unwrap()
     );
 }
 
@@ -188,12 +208,12 @@ fn stream_events_from_vectors() {
 fn all_and_here() {
     let msg = json!({"_id":"x","rid":"GENERAL","msg":"@all @here hi","ts":{"$date":5},"u":{"_id":"a","username":"alice"},
         "mentions":[{"_id":"all","username":"all"},{"_id":"here","username":"here"}]});
-    let m = normalize_message(&msg, &general()).unwrap();
+    let m = normalize_tree(&msg, &general()).unwrap();
     assert!(m.mentions.all && m.mentions.here && m.mentions.users.is_empty());
     assert!(!m.mentions.bot_mentioned);
     let mut c = general();
     c.mention_all = true;
-    assert!(normalize_message(&msg, &c).unwrap().mentions.bot_mentioned);
+    assert!(normalize_tree(&msg, &c).unwrap().mentions.bot_mentioned);
 }
 
 #[test]
@@ -210,16 +230,16 @@ fn text_mention_fallback_when_mentions_absent() {
         ("@my", false),
         ("no mention", false),
     ] {
-        let m = normalize_message(&base(text), &general()).unwrap();
+        let m = normalize_tree(&base(text), &general()).unwrap();
         assert_eq!(m.mentions.bot_mentioned, want, "{text:?}");
     }
-    let m = normalize_message(&base("@all see @here"), &general()).unwrap();
+    let m = normalize_tree(&base("@all see @here"), &general()).unwrap();
     assert!(m.mentions.all && m.mentions.here);
     // an explicit (empty) mentions array is trusted
     let mut v = base("@mybot");
     v["mentions"] = json!([]);
     assert!(
-        !normalize_message(&v, &general())
+        !normalize_tree(&v, &general())
             .unwrap()
             .mentions
             .bot_mentioned
@@ -227,7 +247,7 @@ fn text_mention_fallback_when_mentions_absent() {
     // usernames compare case-insensitively in the mentions array too
     v["mentions"] = json!([{"_id": "other-id", "username": "MYBOT"}]);
     assert!(
-        normalize_message(&v, &general())
+        normalize_tree(&v, &general())
             .unwrap()
             .mentions
             .bot_mentioned
@@ -238,7 +258,7 @@ fn text_mention_fallback_when_mentions_absent() {
 fn malformed_input_is_an_error_not_a_panic() {
     let ok =
         json!({"_id":"x","rid":"r","msg":"m","ts":{"$date":1},"u":{"_id":"a","username":"alice"}});
-    assert!(normalize_message(&ok, &general()).is_ok());
+    assert!(normalize_tree(&ok, &general()).is_ok());
     let cases: Vec<(Value, &str)> = vec![
         (json!("str"), "not a JSON object"),
         (json!([]), "not a JSON object"),
@@ -313,13 +333,13 @@ fn malformed_input_is_an_error_not_a_panic() {
         ),
     ];
     for (raw, want) in cases {
-        let e = normalize_message(&raw, &general()).expect_err(&raw.to_string());
+        let e = normalize_tree(&raw, &general()).expect_err(&raw.to_string());
         assert!(e.to_string().contains(want), "{raw}: {e}");
     }
     // junk inside optional lists is skipped, not fatal
     let junk = json!({"_id":"x","rid":"r","ts":1,"u":{"_id":"a","username":"a"},
         "mentions":[1,null,{}],"attachments":[3,{"weird":true}],"files":["x",{"name":"no id"}]});
-    let m = normalize_message(&junk, &general()).unwrap();
+    let m = normalize_tree(&junk, &general()).unwrap();
     assert!(m.mentions.users.is_empty() && m.files.is_empty());
     assert_eq!(m.attachments.len(), 1);
 }
@@ -343,62 +363,116 @@ fn dates() {
     assert_eq!(parse_date_ms(&json!(null)), None);
 }
 
-/// The typed read of a message's text, or `None` when it leaves the message to the tree.
-fn typed(
-    raw: &Value,
-    ctx: &NormalizeContext<'_>,
-) -> Option<Result<InboundMessage, NormalizeError>> {
-    let text = raw.to_string();
-    let doc = MessageDoc::parse(&text)?;
-    Some(doc.normalize(ctx))
+#[test]
+fn odd_messages_read_as_a_json_tree_would() {
+    let user = r#"{"_id":"u","username":"x"}"#;
+    // A repeated key keeps its last value; null is absent; escaped keys are the same keys.
+    let m = normalize_json(
+        &format!(r#"{{"_id":"a","rid":"R","ts":5,"u":{user},"msg":"1","msg":"2","tshow":null,"t":"","\u0074mid":"T"}}"#),
+        &general(),
+    )
+    .unwrap();
+    assert_eq!((m.text.as_str(), m.thread_id.as_deref()), ("2", Some("T")));
+    assert!(!m.thread_shown && m.message_type.is_none());
+    let m = normalize_json(
+        r#"{"_id":"a","rid":"R","ts":5,"u":{"username":"x","_id":"v","_id":"u"},"md":[{"type":"PARAGRAPH"}]}"#,
+        &general(),
+    )
+    .unwrap();
+    assert_eq!(m.sender.id, "u");
 }
 
 #[test]
-fn typed_read_normalizes_like_the_tree() {
-    let v = vectors();
-    let mut messages: Vec<Value> = ["messages_ddp", "messages_rest"]
-        .iter()
-        .flat_map(|k| v[*k].as_object().unwrap().values().cloned())
-        .collect();
-    let user = json!({"_id": "u", "username": "x"});
-    messages.extend([
-        json!({"_id": "a", "rid": "R", "ts": {"$date": 1}, "u": user, "md": [{"type": "PARAGRAPH"}],
-            "msg": "@all \"quoted\"\nhi", "tshow": null, "t": "", "name": null}),
-        json!({"_id": "a", "rid": "R", "ts": 5, "u": user, "file": {"_id": "f", "name": "n"},
-            "attachments": [{"fileId": "f"}, 3], "mentions": [{"_id": "Bq7dYg4KxWnZcT3rA"}]}),
-        // Refused the same way: missing or empty fields, a date that is not one.
-        json!({"_id": "", "rid": "R", "ts": 5, "u": user}),
-        json!({"_id": "a", "rid": "R", "u": user}),
-        json!({"_id": "a", "rid": "R", "ts": "soon", "u": user}),
-        json!({"_id": "a", "rid": "R", "ts": {"$date": 5, "x": 1}, "u": {"_id": "u", "username": ""}}),
-        json!({"_id": "a", "rid": "R", "ts": 5, "u": null}),
-    ]);
-    let mut read = 0;
-    for m in &messages {
-        if let Some(result) = typed(m, &general()) {
-            read += 1;
-            assert_eq!(result, normalize_message(m, &general()), "{m}");
-        }
-    }
-    assert!(read >= messages.len() - 1, "{read} of {}", messages.len());
-}
-
-#[test]
-fn typed_read_leaves_odd_messages_to_the_tree() {
-    let user = json!({"_id": "u", "username": "x"});
-    for m in [
-        json!({"_id": 1, "rid": "R", "ts": 5, "u": user}),
-        json!({"_id": "a", "rid": "R", "ts": 5, "u": "x"}),
-        json!({"_id": "a", "rid": "R", "ts": 5, "u": user, "tshow": "yes"}),
-        json!({"_id": "a", "rid": "R", "ts": 5, "u": user, "msg": 7}),
-        json!(["a", "R"]),
+fn malformed_messages_name_the_member() {
+    use NormalizeError::*;
+    let user = r#"{"_id":"u","username":"x"}"#;
+    let wrong = |field, expected, got| WrongType {
+        field,
+        expected,
+        got,
+    };
+    for (json, error) in [
+        (r#"["a","R"]"#.to_owned(), NotAnObject("an array")),
+        ("7".to_owned(), NotAnObject("a number")),
+        (
+            r#"{"_id":"#.to_owned(),
+            NotAnObject("text that is not JSON"),
+        ),
+        (
+            format!(r#"{{"_id":1,"rid":"R","ts":5,"u":{user}}}"#),
+            wrong("_id", "a string", "a number"),
+        ),
+        (
+            format!(r#"{{"_id":"","rid":"R","ts":5,"u":{user}}}"#),
+            Missing("_id"),
+        ),
+        (
+            format!(r#"{{"_id":"a","ts":5,"u":{user}}}"#),
+            Missing("rid"),
+        ),
+        (r#"{"_id":"a","rid":"R","ts":5}"#.to_owned(), Missing("u")),
+        (
+            r#"{"_id":"a","rid":"R","ts":5,"u":null}"#.to_owned(),
+            Missing("u"),
+        ),
+        (
+            r#"{"_id":"a","rid":"R","ts":5,"u":"x"}"#.to_owned(),
+            wrong("u", "an object", "a string"),
+        ),
+        (
+            r#"{"_id":"a","rid":"R","ts":5,"u":{"_id":"u","username":""}}"#.to_owned(),
+            Missing("u.username"),
+        ),
+        (
+            r#"{"_id":"a","rid":"R","ts":5,"u":{"_id":"u","username":"x","name":[]}}"#.to_owned(),
+            wrong("u.name", "a string", "an array"),
+        ),
+        (
+            format!(r#"{{"_id":"a","rid":"R","ts":5,"u":{user},"msg":7}}"#),
+            wrong("msg", "a string", "a number"),
+        ),
+        (
+            format!(r#"{{"_id":"a","rid":"R","u":{user}}}"#),
+            Missing("ts"),
+        ),
+        (
+            format!(r#"{{"_id":"a","rid":"R","ts":"soon","u":{user}}}"#),
+            BadDate {
+                field: "ts",
+                value: "\"soon\"".into(),
+            },
+        ),
+        (
+            format!(r#"{{"_id":"a","rid":"R","ts":5,"editedAt":{{"$date":"x"}},"u":{user}}}"#),
+            BadDate {
+                field: "editedAt",
+                value: r#"{"$date":"x"}"#.into(),
+            },
+        ),
+        (
+            format!(r#"{{"_id":"a","rid":"R","ts":5,"u":{user},"tmid":true}}"#),
+            wrong("tmid", "a string", "a boolean"),
+        ),
+        (
+            format!(r#"{{"_id":"a","rid":"R","ts":5,"u":{user},"tshow":"yes"}}"#),
+            wrong("tshow", "a boolean", "a string"),
+        ),
+        (
+            format!(r#"{{"_id":"a","rid":"R","ts":5,"u":{user},"t":{{}}}}"#),
+            wrong("t", "a string", "an object"),
+        ),
+        (
+            format!(r#"{{"_id":"a","rid":"R","ts":5,"u":{user},"mentions":{{}}}}"#),
+            wrong("mentions", "an array", "an object"),
+        ),
+        // Several faults: the first in the fixed order is reported.
+        (
+            r#"{"_id":1,"rid":2,"u":3}"#.to_owned(),
+            wrong("_id", "a string", "a number"),
+        ),
     ] {
-        assert!(typed(&m, &general()).is_none(), "{m}");
-        assert!(normalize_message(&m, &general()).is_err(), "{m}");
+        assert_eq!(normalize_json(&json, &general()), Err(error), "{json}");
     }
-    let duplicate =
-        r#"{"_id":"a","rid":"R","ts":5,"u":{"_id":"u","username":"x"},"msg":"1","msg":"2"}"#;
-    assert!(MessageDoc::parse(duplicate).is_none());
 }
 
 #[test]

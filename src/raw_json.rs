@@ -1,0 +1,154 @@
+//! JSON read lazily: an object's members picked out as JSON text, each parsed only when used.
+//!
+//! The one way the core reads what the server sends most (room-message frames and the messages
+//! in them), in the spirit of matrix-rust-sdk's `Raw<T>`: nothing is built for the members a
+//! reader does not ask for, strings without escapes are borrowed, and every member is read as
+//! leniently as a JSON tree would be (a repeated key keeps its last value; a wrong type is
+//! reported by the reader that needed the member, naming it).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
+
+/// The members `keys` of the JSON object `json`, in the order of `keys`, each still JSON text;
+/// `null` reads as absent. `None` when `json` is not a JSON object.
+pub(crate) fn members<'a, const N: usize>(
+    json: &'a str,
+    keys: &'static [&'static str; N],
+) -> Option<[Option<&'a RawValue>; N]> {
+    // serde would also read an array, as the members in order.
+    if !json.trim_start().starts_with('{') {
+        return None;
+    }
+    let mut de = serde_json::Deserializer::from_str(json);
+    let picked = Pick(keys).deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(picked)
+}
+
+/// A member read for a string: `Ok` with the string (borrowed unless it has escapes), or `Err`
+/// with the JSON type it has instead (see [`kind`]).
+pub(crate) fn string(raw: &RawValue) -> Result<Cow<'_, str>, &'static str> {
+    /// serde borrows a `Cow` field, not a bare `Cow`: hence the newtype.
+    #[derive(Deserialize)]
+    struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+    match serde_json::from_str::<Text<'_>>(raw.get()) {
+        Ok(Text(s)) => Ok(s),
+        Err(_) => Err(kind(raw)),
+    }
+}
+
+/// A member's JSON type, as error messages name it: `a string`, `an object`, ...
+pub(crate) fn kind(raw: &RawValue) -> &'static str {
+    match raw.get().as_bytes().first() {
+        Some(b'"') => "a string",
+        Some(b'{') => "an object",
+        Some(b'[') => "an array",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
+/// The elements of a JSON array, each still JSON text; `None` when `raw` is not an array.
+pub(crate) fn elements(raw: &RawValue) -> Option<Vec<&RawValue>> {
+    if !raw.get().starts_with('[') {
+        return None;
+    }
+    serde_json::from_str(raw.get()).ok()
+}
+
+/// Reads an object's members by key into slots; a repeated key overwrites its slot.
+struct Pick<const N: usize>(&'static [&'static str; N]);
+
+impl<'de, const N: usize> DeserializeSeed<'de> for Pick<N> {
+    type Value = [Option<&'de RawValue>; N];
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_map(self)
+    }
+}
+
+impl<'de, const N: usize> Visitor<'de> for Pick<N> {
+    type Value = [Option<&'de RawValue>; N];
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        /// A key, borrowed unless it has escapes.
+        #[derive(Deserialize)]
+        struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
+        let mut slots = [None; N];
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            match self.0.iter().position(|k| *k == key) {
+                Some(i) => {
+                    let raw: &'de RawValue = map.next_value()?;
+                    slots[i] = (raw.get() != "null").then_some(raw);
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(slots)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_are_picked_last_one_winning() {
+        let json = r#" {"a": 1, "b": "x\"y", "c": null, "a": [2, {"a": 3}], "z": {"a": 4}} "#;
+        let [a, b, c, d] = members(json, &["a", "b", "c", "d"]).expect("an object");
+        assert_eq!(a.map(RawValue::get), Some("[2, {\"a\": 3}]"));
+        assert_eq!(string(b.expect("b")).as_deref(), Ok("x\"y"));
+        assert!(c.is_none() && d.is_none(), "null and absent read alike");
+        // Escaped keys are the same keys.
+        let [a] = members(r#"{"\u0061":"yes"}"#, &["a"]).expect("an object");
+        assert_eq!(string(a.expect("a")).as_deref(), Ok("yes"));
+    }
+
+    #[test]
+    fn only_objects_have_members() {
+        for json in ["[1, 2]", "\"a\"", "3", "null", "{\"a\":", "{} {}", ""] {
+            assert!(members(json, &["a"]).is_none(), "{json}");
+        }
+    }
+
+    #[test]
+    fn kinds_and_strings() {
+        let raw = |s: &str| RawValue::from_string(s.to_owned()).expect("json");
+        for (json, expected) in [
+            ("\"s\"", "a string"),
+            ("{}", "an object"),
+            ("[]", "an array"),
+            ("true", "a boolean"),
+            ("false", "a boolean"),
+            ("null", "null"),
+            ("-1.5", "a number"),
+        ] {
+            assert_eq!(kind(&raw(json)), expected, "{json}");
+        }
+        assert_eq!(string(&raw("7")), Err("a number"));
+        assert!(matches!(
+            string(&raw("\"plain\"")),
+            Ok(Cow::Borrowed("plain"))
+        ));
+        assert_eq!(
+            elements(&raw("[1, \"a\"]"))
+                .expect("an array")
+                .iter()
+                .map(|r| r.get())
+                .collect::<Vec<_>>(),
+            ["1", "\"a\""]
+        );
+        assert!(elements(&raw("{}")).is_none());
+    }
+}
