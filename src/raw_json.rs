@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
@@ -23,10 +23,7 @@ pub(crate) fn members<'a, const N: usize>(
     if !json.trim_start().starts_with('{') {
         return None;
     }
-    let mut de = serde_json::Deserializer::from_str(json);
-    let picked = Pick(keys).deserialize(&mut de).ok()?;
-    de.end().ok()?;
-    Some(picked)
+    read(json, Pick(keys))
 }
 
 /// A member read for a string: `Ok` with the string (borrowed unless it has escapes), or `Err`
@@ -61,6 +58,10 @@ pub(crate) fn elements(raw: &RawValue) -> Option<Vec<&RawValue>> {
     serde_json::from_str(raw.get()).ok()
 }
 
+/// A key, borrowed unless it has escapes.
+#[derive(Deserialize)]
+pub(crate) struct Key<'a>(#[serde(borrow)] pub(crate) Cow<'a, str>);
+
 /// Reads an object's members by key into slots; a repeated key overwrites its slot.
 struct Pick<const N: usize>(&'static [&'static str; N]);
 
@@ -80,16 +81,10 @@ impl<'de, const N: usize> Visitor<'de> for Pick<N> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        /// A key, borrowed unless it has escapes.
-        #[derive(Deserialize)]
-        struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
         let mut slots = [None; N];
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             match self.0.iter().position(|k| *k == key) {
-                Some(i) => {
-                    let raw: &'de RawValue = map.next_value()?;
-                    slots[i] = (raw.get() != "null").then_some(raw);
-                }
+                Some(i) => slots[i] = present(map.next_value()?),
                 None => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -97,6 +92,112 @@ impl<'de, const N: usize> Visitor<'de> for Pick<N> {
         }
         Ok(slots)
     }
+}
+
+/// A member as JSON text; `null` reads as absent.
+pub(crate) fn present(raw: &RawValue) -> Option<&RawValue> {
+    (raw.get() != "null").then_some(raw)
+}
+
+/// A member that should be an object, read in the same pass by the visitor `V` when it is one;
+/// otherwise `Err` with the JSON type it has instead.
+pub(crate) struct ObjectOr<V>(pub(crate) V);
+
+/// A member that should be an array, read in the same pass into its elements (each still JSON
+/// text); otherwise `Err` with the JSON type it has instead.
+pub(crate) struct ArrayOr;
+
+/// The answers of a visitor that takes any JSON value and names the type it got.
+macro_rules! name_other_types {
+    () => {
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(Err("a boolean"))
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(Err("a number"))
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(Err("a number"))
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(Err("a number"))
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(Err("a string"))
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(Err("null"))
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(Err("null"))
+        }
+    };
+}
+
+impl<'de, V: Visitor<'de>> DeserializeSeed<'de> for ObjectOr<V> {
+    type Value = Result<V::Value, &'static str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_any(self)
+    }
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for ObjectOr<V> {
+    type Value = Result<V::Value, &'static str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    name_other_types!();
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Err("an array"))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        self.0.visit_map(map).map(Ok)
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ArrayOr {
+    type Value = Result<Vec<&'de RawValue>, &'static str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ArrayOr {
+    type Value = Result<Vec<&'de RawValue>, &'static str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    name_other_types!();
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut elements = Vec::with_capacity(seq.size_hint().unwrap_or(2));
+        while let Some(raw) = seq.next_element()? {
+            elements.push(raw);
+        }
+        Ok(Ok(elements))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Err("an object"))
+    }
+}
+
+/// Read `json` whole with `seed`; `None` when it is not JSON.
+pub(crate) fn read<'a, S: DeserializeSeed<'a>>(json: &'a str, seed: S) -> Option<S::Value> {
+    let mut de = serde_json::Deserializer::from_str(json);
+    let value = seed.deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(value)
 }
 
 #[cfg(test)]

@@ -8,11 +8,14 @@
 //! straight from the frame's text without a `serde_json::Value` tree, and the message stays
 //! JSON text ([`RawMessage`]) until the pipeline knows it is not a duplicate.
 
+use std::fmt;
+
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::frame::FrameError;
-use crate::raw_json;
+use crate::raw_json::{self, ArrayOr, Key, ObjectOr};
 
 /// The room-message stream (per room, or all rooms with `__my_messages__`).
 pub const ROOM_MESSAGES: &str = "stream-room-messages";
@@ -186,9 +189,11 @@ impl StreamEvent {
                 let mut fields = Map::new();
                 fields.insert("eventName".to_owned(), Value::String(event_name));
                 fields.insert("args".to_owned(), Value::Array(args));
-                let fields =
-                    serde_json::value::to_raw_value(&fields).expect("a JSON tree serializes");
-                return Self::room_message(Some(&fields)).map(Some);
+                let text = Value::Object(fields).to_string();
+                let fields = raw_json::read(&text, ObjectOr(FieldsVisitor))
+                    .and_then(Result::ok)
+                    .expect("a JSON object reads");
+                return Self::room_message(fields).map(Some);
             }
             (NOTIFY_USER, "rooms-changed") | (NOTIFY_USER, "subscriptions-changed") => {
                 let action = args
@@ -274,30 +279,108 @@ impl StreamEvent {
     }
 }
 
+/// A frame's members, read in one pass: `fields` and its `args` as they are reached, so the
+/// message's text is scanned once before the pipeline reads it. `null` reads as absent.
+#[derive(Default)]
+struct FrameMembers<'a> {
+    msg: Option<&'a RawValue>,
+    collection: Option<&'a RawValue>,
+    id: Option<&'a RawValue>,
+    cleared: Option<&'a RawValue>,
+    /// The `fields` object's members, or the JSON type it has instead.
+    fields: Option<Result<FieldMembers<'a>, &'static str>>,
+}
+
+#[derive(Default)]
+struct FieldMembers<'a> {
+    event_name: Option<&'a RawValue>,
+    /// The `args` array's elements, or the JSON type it has instead.
+    args: Option<Result<Vec<&'a RawValue>, &'static str>>,
+}
+
+/// `null` reads as absent.
+fn unless_null<T>(member: Result<T, &'static str>) -> Option<Result<T, &'static str>> {
+    (!matches!(member, Err("null"))).then_some(member)
+}
+
+struct FrameVisitor;
+
+impl<'de> Visitor<'de> for FrameVisitor {
+    type Value = FrameMembers<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a DDP frame")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut frame = FrameMembers::default();
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            let slot = match &*key {
+                "fields" => {
+                    frame.fields = unless_null(map.next_value_seed(ObjectOr(FieldsVisitor))?);
+                    continue;
+                }
+                "msg" => &mut frame.msg,
+                "collection" => &mut frame.collection,
+                "id" => &mut frame.id,
+                "cleared" => &mut frame.cleared,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            *slot = raw_json::present(map.next_value()?);
+        }
+        Ok(frame)
+    }
+}
+
+struct FieldsVisitor;
+
+impl<'de> Visitor<'de> for FieldsVisitor {
+    type Value = FieldMembers<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the fields of a stream event")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = FieldMembers::default();
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            match &*key {
+                "eventName" => fields.event_name = raw_json::present(map.next_value()?),
+                "args" => fields.args = unless_null(map.next_value_seed(ArrayOr)?),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(fields)
+    }
+}
+
 impl StreamEvent {
     /// The one reader of room-message frames, straight from the frame's text. `None` for every
     /// other frame (for [`ServerFrame::parse`](super::frame::ServerFrame::parse)); for a
     /// room-message frame, the event, or an error naming the field that is wrong.
     pub fn from_text(text: &str) -> Option<Result<Self, FrameError>> {
-        let [msg, collection, id, fields, cleared] =
-            raw_json::members(text, &["msg", "collection", "id", "fields", "cleared"])?;
+        if !text.trim_start().starts_with('{') {
+            return None;
+        }
+        let frame = raw_json::read(text, ObjectOr(FrameVisitor))?.ok()?;
         let is = |raw: Option<&RawValue>, want: &str| {
             raw.and_then(|r| raw_json::string(r).ok())
                 .is_some_and(|s| s == want)
         };
-        if !is(msg, "changed") || !is(collection, ROOM_MESSAGES) {
+        if !is(frame.msg, "changed") || !is(frame.collection, ROOM_MESSAGES) {
             return None;
         }
-        Some(Self::room_message_frame(id, fields, cleared))
+        Some(Self::room_message_frame(frame))
     }
 
     /// A room-message frame's members, checked in the order the general parser checks them.
-    fn room_message_frame(
-        id: Option<&RawValue>,
-        fields: Option<&RawValue>,
-        cleared: Option<&RawValue>,
-    ) -> Result<Self, FrameError> {
-        match id.map(raw_json::string) {
+    fn room_message_frame(frame: FrameMembers<'_>) -> Result<Self, FrameError> {
+        match frame.id.map(raw_json::string) {
             None => {
                 return Err(FrameError::MissingField {
                     msg: "changed".to_owned(),
@@ -307,28 +390,22 @@ impl StreamEvent {
             Some(Err(_)) => return Err(bad("id", "a string")),
             Some(Ok(_)) => {}
         }
-        if let Some(f) = fields {
-            if !f.get().starts_with('{') {
-                return Err(bad("fields", "an object"));
-            }
-        }
-        if let Some(cleared) = cleared {
-            let names = raw_json::elements(cleared).unwrap_or_default();
-            if !cleared.get().starts_with('[') || names.iter().any(|n| !n.get().starts_with('"')) {
+        let fields = frame
+            .fields
+            .transpose()
+            .map_err(|_| bad("fields", "an object"))?;
+        if let Some(cleared) = frame.cleared {
+            let names = raw_json::elements(cleared);
+            if !names.is_some_and(|n| n.iter().all(|n| n.get().starts_with('"'))) {
                 return Err(bad("cleared", "an array of strings"));
             }
         }
-        Self::room_message(fields)
+        Self::room_message(fields.unwrap_or_default())
     }
 
     /// The `fields` of a room-message event: `{"eventName":..,"args":[message, meta?]}`.
-    fn room_message(fields: Option<&RawValue>) -> Result<Self, FrameError> {
-        let [event_name, args] = match fields {
-            None => [None, None],
-            Some(raw) => raw_json::members(raw.get(), &["eventName", "args"])
-                .ok_or_else(|| bad("fields", "an object"))?,
-        };
-        let event_name = match event_name.map(raw_json::string) {
+    fn room_message(fields: FieldMembers<'_>) -> Result<Self, FrameError> {
+        let event_name = match fields.event_name.map(raw_json::string) {
             None => {
                 return Err(FrameError::MissingField {
                     msg: "changed".to_owned(),
@@ -338,10 +415,11 @@ impl StreamEvent {
             Some(Err(_)) => return Err(bad("fields.eventName", "a string")),
             Some(Ok(name)) => name.into_owned(),
         };
-        let args = match args {
-            None => Vec::new(),
-            Some(raw) => raw_json::elements(raw).ok_or_else(|| bad("fields.args", "an array"))?,
-        };
+        let args = fields
+            .args
+            .transpose()
+            .map_err(|_| bad("fields.args", "an array"))?
+            .unwrap_or_default();
         let not_a_message = || bad("fields.args[0]", "a message object");
         let mut message = *args.first().ok_or_else(not_a_message)?;
         // Servers ≈4.x/5.x wrapped the message in an extra array: `args: [[msg], meta]`.
