@@ -185,10 +185,10 @@ def test_typing_seen_by_another_client(sim):
     run(scenario())
 
 
-# The heartbeat scenarios run on their own simulator with `--heartbeat 2` (ping after 2 s of
-# inbound silence, close 2 s after an unanswered ping) instead of Meteor's 15 s + 15 s default,
+# The heartbeat scenarios run on their own simulator with `--heartbeat 3` (ping after 3 s of
+# inbound silence, close 3 s after an unanswered ping) instead of Meteor's 15 s + 15 s default,
 # which the simulator's own tests pin; the behaviour checked is the same, only scaled down.
-HEARTBEAT = 2.0
+HEARTBEAT = 3.0
 
 
 def test_heartbeat_idle_connection_stays_open(sim_factory, monkeypatch):
