@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Run the third-party client conformance suite against rocketchat-sim.
 #   ROCKETCHAT_SIM_BIN  simulator binary (default: target/debug/rocketchat-sim, built here if unset)
-#   CONFORMANCE_FAST=1  skip the ~35 s heartbeat scenarios
 # Exits non-zero if setup, the Python suite or the Node suite fails.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -556,16 +556,18 @@ const tests = {
     return `the agent saw alice's 2 messages and not bob's, and answered`;
   },
   // `openclaw message send` reaches the room for each target form.
+  // The three sends are independent (each its own text, matched exactly), so the CLI processes
+  // run at once; the wait for each message is generous for three CLI start-ups on 2 cores.
   async message_send({ sim, state }) {
-    const out = [];
-    for (const [target, rid] of [["channel:GENERAL", GENERAL], ["@alice", DM_ALICE], [`user:${ALICE_ID}`, DM_ALICE]]) {
+    const targets = [["channel:GENERAL", GENERAL], ["@alice", DM_ALICE], [`user:${ALICE_ID}`, DM_ALICE]];
+    const out = await Promise.all(targets.map(async ([target, rid]) => {
       const since = new Date().toISOString();
       const text = `Hello ${target}!`;
       const r = await openclaw(state.env, ["message", "send", "--channel", "rocketchat", "--target", target, "--message", text]);
       if (r.code !== 0) throw new Error(`message send ${target}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
-      await waitForBot(sim, rid, since, (m) => m.some((x) => x.msg === text), 20000);
-      out.push(`${target} ${r.ms} ms`);
-    }
+      await waitForBot(sim, rid, since, (m) => m.some((x) => x.msg === text), 30000);
+      return `${target} ${r.ms} ms`;
+    }));
     return out.join(", ");
   },
   // An account whose server cannot be reached keeps running (the core retries) and

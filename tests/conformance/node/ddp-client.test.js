@@ -12,7 +12,12 @@ let sim;
 const clients = [];
 before(async () => { sim = await startSim(); });
 after(async () => {
-  for (const sdk of clients) sdk.connection.close();
+  // close() never emits the 'close' event the SDK's TimeoutControl listens for, so its 60 s
+  // timeout and 30 s heartbeat timers would keep this process alive a minute: stop them here.
+  for (const sdk of clients) {
+    sdk.connection.close();
+    sdk.timeoutControl.stop();
+  }
   await sim?.stop();
 });
 

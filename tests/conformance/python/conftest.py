@@ -1,24 +1,7 @@
 """Fixtures: one rocketchat-sim per test module (flags from the module's SIM_ARGS), plus fresh ones on demand."""
-import os
-
 import pytest
 
 from simproc import start_simulator
-
-FAST = os.environ.get("CONFORMANCE_FAST") == "1"
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: takes 30 s or more; skipped when CONFORMANCE_FAST=1")
-
-
-def pytest_collection_modifyitems(config, items):
-    if not FAST:
-        return
-    skip = pytest.mark.skip(reason="CONFORMANCE_FAST=1")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ import time
 import pytest
 from rocketchat_API.rocketchat import RocketChat as RestClient
 from rocketchat_async import RocketChat
+from rocketchat_async import core as rocketchat_async_core
 
 from rawddp import RawDDP
 from seed import (ALICE_ID, ALICE_PASSWORD, BOB_TOKEN, GENERAL, LOGGED_OUT_REASON, MYBOT_ID,
@@ -184,13 +185,27 @@ def test_typing_seen_by_another_client(sim):
     run(scenario())
 
 
-@pytest.mark.slow
-def test_heartbeat_idle_connection_stays_open(sim):
+# The heartbeat scenarios run on their own simulator with `--heartbeat 3` (ping after 3 s of
+# inbound silence, close 3 s after an unanswered ping) instead of Meteor's 15 s + 15 s default,
+# which the simulator's own tests pin; the behaviour checked is the same, only scaled down.
+HEARTBEAT = 3.0
+
+
+def test_heartbeat_idle_connection_stays_open(sim_factory, monkeypatch):
+    fast = sim_factory("--heartbeat", HEARTBEAT)
+    # websockets 10.4 sends WebSocket-level pings (every 20 s by default); like Meteor, the
+    # simulator must not count those as DDP activity. Here the client sends them every 0.5 s,
+    # far more often than the DDP heartbeat: were they counted, no DDP ping would ever come.
+    real_connect = rocketchat_async_core.websockets.connect
+    monkeypatch.setattr(rocketchat_async_core.websockets, "connect",
+                        lambda *a, **kw: real_connect(*a, ping_interval=0.5, **kw))
+
     async def scenario():
         rc = RocketChat()
-        await rc.start(sim.ws_url, "mybot", MYBOT_PASSWORD)
+        await rc.start(fast.ws_url, "mybot", MYBOT_PASSWORD)
         try:
             ws = rc._dispatcher._websocket
+            assert ws.ping_interval == 0.5
             pings = []
             original_recv = ws.recv
 
@@ -201,9 +216,9 @@ def test_heartbeat_idle_connection_stays_open(sim):
                 return raw
 
             ws.recv = recording_recv
-            # websockets 10.4 also sends WebSocket-level pings every 20 s; like Meteor, the
-            # simulator must not count those as DDP activity, so a DDP ping is still expected.
-            await asyncio.sleep(35)
+            # Four heartbeat intervals: several ping/pong rounds, each of which would have ended
+            # the connection had the client's pong not counted.
+            await asyncio.sleep(4 * HEARTBEAT)
             assert pings, "the server never pinged an idle connection"
             assert not rc._ws_connection_task.done(), "connection closed although the client answered pings"
             assert (GENERAL, "c") in await rc.get_channels()
@@ -213,17 +228,22 @@ def test_heartbeat_idle_connection_stays_open(sim):
     run(scenario())
 
 
-@pytest.mark.slow
-def test_client_that_never_pongs_is_closed(sim):
+def test_client_that_never_pongs_is_closed(sim_factory):
+    fast = sim_factory("--heartbeat", HEARTBEAT)
+
     async def scenario():
-        raw = await RawDDP.open(sim.ws_url)
+        raw = await RawDDP.open(fast.ws_url)
         started = time.monotonic()
         try:
             ping = await raw.expect(lambda f: f.get("msg") == "ping", timeout=25)
             assert "id" not in ping  # server heartbeats carry no id
             await asyncio.wait_for(asyncio.shield(raw.closed), 30)
             elapsed = time.monotonic() - started
-            assert 25 <= elapsed <= 45, f"closed after {elapsed:.1f}s, expected about 30s"
+            # Closed one interval of silence plus one unanswered-ping timeout after connect:
+            # not at the ping itself (HEARTBEAT), nor much later.
+            expected = 2 * HEARTBEAT
+            assert 0.75 * expected <= elapsed <= expected + 15, \
+                f"closed after {elapsed:.1f}s, expected about {expected:.0f}s"
         finally:
             await raw.close()
 

@@ -123,6 +123,14 @@ async fn connection_errors_keep_the_socket_open() {
     c.expect_quiet().await;
 }
 
+#[test]
+fn default_heartbeat_is_meteors_15_s_ping_and_15_s_timeout() {
+    // The conformance heartbeat scenarios run with `--heartbeat 2`; the default is pinned here.
+    let cfg = SimConfig::default();
+    assert_eq!(cfg.heartbeat_interval, Duration::from_secs(15));
+    assert_eq!(cfg.heartbeat_timeout, Duration::from_secs(15));
+}
+
 fn fast_heartbeat() -> SimConfig {
     SimConfig {
         heartbeat_interval: Duration::from_millis(200),
