@@ -83,7 +83,7 @@ export function streamReply() {
   }
   return `${paras.join("\n\n")}\n\nFAKE_STREAM_END`;
 }
-const STREAM_MS = 4000;
+const STREAM_MS = 8000; // long enough that a loaded 2-core machine still shows blocks before the end
 
 const builtinRules = [
   { re: /FAKE_MEDIA\s+(\S+)/, reply: (m) => `here is the file\n\nMEDIA:${m[1]}` },
