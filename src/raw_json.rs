@@ -52,10 +52,7 @@ pub(crate) fn kind(raw: &RawValue) -> &'static str {
 
 /// The elements of a JSON array, each still JSON text; `None` when `raw` is not an array.
 pub(crate) fn elements(raw: &RawValue) -> Option<Vec<&RawValue>> {
-    if !raw.get().starts_with('[') {
-        return None;
-    }
-    serde_json::from_str(raw.get()).ok()
+    read(raw.get(), ArrayOr)?.ok()
 }
 
 /// A key, borrowed unless it has escapes.
