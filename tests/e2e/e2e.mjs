@@ -85,6 +85,16 @@ async function modelSawSince(model, since) {
   return (await model.requests()).filter((r) => r.at >= since && /responses|completions/.test(r.path)).map((r) => JSON.stringify(r.body));
 }
 
+// Asserts that the FAKE_STREAM request asked since `since` (its last user text containing `text`)
+// is still held halfway (fake-model.mjs) when `what` showed, then releases it.
+async function stillHeld(model, since, text, what) {
+  const req = (await model.requests()).find((r) => r.at >= since && /FAKE_STREAM/.test(r.lastUserText ?? "") && r.lastUserText.includes(text));
+  const released = await model.release();
+  if (!req?.heldAt || req.releasedAt) {
+    throw new Error(`${what} showed only after the model's stream went on (held at ${req?.heldAt}, released ${req?.releasedAt}; ${released} released now)`);
+  }
+}
+
 // "mybot is typing…" in a thread of #general as alice's app sees it: from before the answer (the
 // model takes 3 s) until after it, naming the thread.
 async function typingInThread(sim, label) {
@@ -283,13 +293,16 @@ const tests = {
     return `uploaded ${up.file.name} (${up.file.size} B) with the text as caption; refused the file outside the roots: ${JSON.stringify(note.msg)}`;
   },
   // Block streaming (the `stream` account: blockStreaming, blockStreamingCoalesce minChars 1200,
-  // textChunkLimit 2000): a ~3.7 KB reply the model streams in ~40-char deltas over ~4 s arrives as
+  // textChunkLimit 2000): a ~3.7 KB reply the model streams in ~40-char deltas over ~4 s (held halfway) arrives as
   // a few messages, in order, complete (sentences keep the space between them), each within the
   // limit, the first one before the model has finished.
   async block_streaming_coalesced({ sims, model }) {
     const sim = sims.stream;
     const since = new Date().toISOString();
     await sim.post("alice", OPS, `@${SIM_BOT.username} FAKE_STREAM please`);
+    // The model holds its stream halfway: blocks must show while it is provably not done.
+    const early = await waitForBot(sim, OPS, since, (m) => m.length > 0, 60000);
+    await stillHeld(model, since, "FAKE_STREAM please", `the first block (${JSON.stringify(early[0].msg.slice(0, 40))})`);
     const msgs = await waitForBot(sim, OPS, since, (m) => m.some((x) => x.msg.includes("FAKE_STREAM_END")), 120000);
     const req = (await model.requests()).find((r) => r.at >= since && r.streamDoneAt && /FAKE_STREAM/.test(r.lastUserText ?? ""));
     if (!req) throw new Error("the model was not asked for a streamed reply");
@@ -306,10 +319,9 @@ const tests = {
     // Split points are whitespace: no sentence runs into the next one.
     const joined = msgs.map((m) => m.msg).join("\n");
     if (/\.[A-Z]/.test(joined)) throw new Error(`sentences lost their separator: ${JSON.stringify(joined.match(/.{0,30}\.[A-Z].{0,30}/)[0])}`);
-    const firstAt = Date.parse(msgs[0].ts);
-    const doneAt = Date.parse(req.streamDoneAt);
-    if (!(firstAt < doneAt)) throw new Error(`the first message came at ${msgs[0].ts}, after the model finished (${req.streamDoneAt})`);
-    return `${msgs.length} messages (${sizes.join("+")} chars) from ~${pieces} streamed pieces, the first ${doneAt - firstAt} ms before the model finished`;
+    const shown = flat(early.map((m) => m.msg).join(" "));
+    if (!flat(req.reply).startsWith(shown)) throw new Error(`what showed during the hold is not the start of the reply: ${JSON.stringify(shown.slice(-60))}`);
+    return `${msgs.length} messages (${sizes.join("+")} chars) from ~${pieces} streamed pieces, ${early.length} of them (${shown.length} chars) shown while the model was held halfway`;
   },
   // A mention in a channel is answered in that channel; the mention is stripped for the agent.
   async channel_mention({ sim }) {
@@ -400,7 +412,7 @@ const tests = {
     return `placeholder ${working._id} became "slow: done", the DM read; the failed turn shows ${JSON.stringify(failed.map((x) => x.msg.slice(0, 60)))}`;
   },
   // streaming.mode "partial" (v7): the answer's text grows in the live message as the model
-  // streams it (~3.7 KB over ~4 s): the placeholder shows part of the answer before the whole,
+  // streams it (~3.7 KB over ~4 s, held halfway): the placeholder shows part of the answer before the whole,
   // and the answer outgrowing one message (2000 chars here) goes on in new ones; nothing is left
   // saying "Working…".
   async live_partial({ sims, model }) {
@@ -409,10 +421,19 @@ const tests = {
     try {
       const since = new Date().toISOString();
       await sim.post("alice", DM_ALICE, "FAKE_STREAM as it comes");
+      // The model holds its stream halfway: the live message must show part of the answer while
+      // the model is provably not done.
+      const flat = (t) => t.replace(/\s+/g, " ").trim();
+      const growing = (e) => e.kind === "message" && e.user === SIM_BOT.username && e.text && !/^Working…/.test(e.text) && !e.text.includes("FAKE_STREAM_END");
+      const end = Date.now() + 60000;
+      while (!alice.events.some(growing)) {
+        if (Date.now() > end) throw new Error(`no partial text showed within 60 s while the model was held: ${alice.events.length} events`);
+        await sleep(200);
+      }
+      await stillHeld(model, since, "as it comes", "the first partial text");
       const msgs = await waitForBot(sim, DM_ALICE, since, (m) => m.some((x) => x.msg.includes("FAKE_STREAM_END")), 120000);
       const req = (await model.requests()).find((r) => r.at >= since && r.streamDoneAt && /FAKE_STREAM/.test(r.lastUserText ?? "") && r.lastUserText.includes("as it comes"));
       if (!req) throw new Error("the model was not asked for a streamed reply");
-      const flat = (t) => t.replace(/\s+/g, " ").trim();
       const whole = flat(req.reply);
       if (flat(msgs.map((m) => m.msg).join(" ")) !== whole) throw new Error(`the messages are not the whole reply in order: ${JSON.stringify(msgs.map((m) => m.msg.slice(0, 40)))}`);
       if (msgs.some((m) => /^Working…/.test(m.msg))) throw new Error("a placeholder was left");

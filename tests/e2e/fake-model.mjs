@@ -14,6 +14,7 @@
 // Test control API (JSON):
 //   GET  /_requests             {"requests":[{method,path,body,at,lastUserText,reply}...]} oldest first
 //   POST /_reset                forget recorded requests and added rules
+//   POST /_release              let every held stream (FAKE_STREAM) go on: {"released":N}
 //   POST /_rules                {"match":"regex","flags"?:"i","reply":"text"} (or an array): added
 //                               before the built-in rules; first match on the last user text wins.
 //                               Instead of "reply", "answer" names an answer derived from what
@@ -40,8 +41,12 @@
 //   contains FAKE_FAIL    HTTP 400 invalid_request_error: a model that refuses the request (a turn
 //                         that fails, for the failure reaction and the live message's notice)
 //   contains FAKE_STREAM  a ~6 KB reply of numbered sentences ending in FAKE_STREAM_END, streamed in
-//                         ~40-char deltas over ~STREAM_MS (block-streaming tests); the request's
-//                         `streamDoneAt` (ISO) says when the last delta was written
+//                         ~40-char deltas over ~STREAM_MS (block-streaming tests). Halfway it is
+//                         held until POST /_release (at most HOLD_MS): a test sees what the first
+//                         half did in the chat while the model is provably not done, however slow
+//                         the machine. The request's `heldAt` says when the hold began,
+//                         `releasedAt` when it ended (or "timeout"), `streamDoneAt` (ISO) when the
+//                         last delta was written
 //   anything else         "echo: <the last line of the last user message>"
 // The last user message is the last `user` item after removing OpenClaw's internal-context block
 // and timestamp prefix; its last *line* is echoed because channels add metadata lines above it.
@@ -83,7 +88,9 @@ export function streamReply() {
   }
   return `${paras.join("\n\n")}\n\nFAKE_STREAM_END`;
 }
-const STREAM_MS = 8000; // long enough that a loaded 2-core machine still shows blocks before the end
+const STREAM_MS = 4000;
+const HOLD_MS = 90000; // a test that never releases still ends, its stream complete
+const held = new Set(); // the release functions of streams waiting at their halfway point
 
 const builtinRules = [
   { re: /FAKE_MEDIA\s+(\S+)/, reply: (m) => `here is the file\n\nMEDIA:${m[1]}` },
@@ -263,16 +270,32 @@ const usage = (text) => ({ prompt: 10, completion: Math.max(1, Math.ceil(text.le
 let seq = 0;
 const newId = (p) => `${p}_fake${Date.now().toString(36)}${(++seq).toString(36)}`;
 
-// A streamed reply's deltas: at once, or spread over `paceMs` (then `rec.streamDoneAt` is set).
-async function paced(list, paceMs, write) {
+// A streamed reply's deltas: at once, or spread over `paceMs` with the hold halfway (recorded in
+// `rec`).
+async function paced(list, paceMs, write, rec) {
   const gap = paceMs ? paceMs / list.length : 0;
-  for (const p of list) {
+  for (const [i, p] of list.entries()) {
     write(p);
-    if (gap) await new Promise((r) => setTimeout(r, gap));
+    if (gap && i === Math.floor(list.length / 2)) await hold(rec);
+    else if (gap) await new Promise((r) => setTimeout(r, gap));
   }
 }
 
-async function chatCompletions(body, reply, res, paceMs) {
+function hold(rec) {
+  rec.heldAt = new Date().toISOString();
+  return new Promise((resolve) => {
+    const release = (how) => {
+      clearTimeout(timer);
+      held.delete(release);
+      rec.releasedAt = how;
+      resolve();
+    };
+    const timer = setTimeout(() => release("timeout"), HOLD_MS);
+    held.add(release);
+  });
+}
+
+async function chatCompletions(body, reply, res, paceMs, rec) {
   const id = newId("chatcmpl");
   const model = body.model || "fake-model";
   const created = Math.floor(Date.now() / 1000);
@@ -290,7 +313,7 @@ async function chatCompletions(body, reply, res, paceMs) {
     res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model,
       choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`);
   chunk({ role: "assistant", content: "" });
-  await paced(pieces(reply), paceMs, (p) => chunk({ content: p }));
+  await paced(pieces(reply), paceMs, (p) => chunk({ content: p }), rec);
   chunk({}, "stop");
   if (body.stream_options?.include_usage) {
     res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices: [], usage: usageObj })}\n\n`);
@@ -324,7 +347,7 @@ async function responsesToolCall(body, call, res) {
   res.end();
 }
 
-async function responsesApi(body, reply, res, paceMs) {
+async function responsesApi(body, reply, res, paceMs, rec) {
   const id = newId("resp");
   const msgId = newId("msg");
   const model = body.model || "fake-model";
@@ -347,7 +370,7 @@ async function responsesApi(body, reply, res, paceMs) {
   ev("response.content_part.added", { item_id: msgId, output_index: 0, content_index: 0,
     part: { type: "output_text", text: "", annotations: [] } });
   await paced(pieces(reply), paceMs, (p) =>
-    ev("response.output_text.delta", { item_id: msgId, output_index: 0, content_index: 0, delta: p, logprobs: [] }));
+    ev("response.output_text.delta", { item_id: msgId, output_index: 0, content_index: 0, delta: p, logprobs: [] }), rec);
   ev("response.output_text.done", { item_id: msgId, output_index: 0, content_index: 0, text: reply, logprobs: [] });
   ev("response.content_part.done", { item_id: msgId, output_index: 0, content_index: 0, part });
   ev("response.output_item.done", { output_index: 0, item });
@@ -379,6 +402,12 @@ const server = http.createServer(async (req, res) => {
       requests.length = 0;
       rules = [];
       return sendJson(res, 200, { ok: true });
+    }
+    if (path === "/_release" && req.method === "POST") {
+      const now = new Date().toISOString();
+      const waiting = [...held];
+      for (const release of waiting) release(now);
+      return sendJson(res, 200, { released: waiting.length });
     }
     if (path === "/_rules" && req.method === "POST") {
       for (const r of Array.isArray(body) ? body : [body]) {
@@ -417,7 +446,7 @@ const server = http.createServer(async (req, res) => {
         return sendJson(res, 400, { error: { message: "fake-model: this request is refused on purpose", type: "invalid_request_error", code: "invalid_request" } });
       }
       const paceMs = /FAKE_STREAM/.test(rec.lastUserText) && body?.stream ? STREAM_MS : 0;
-      await (p === "/responses" ? responsesApi : chatCompletions)(body ?? {}, rec.reply, res, paceMs);
+      await (p === "/responses" ? responsesApi : chatCompletions)(body ?? {}, rec.reply, res, paceMs, rec);
       if (paceMs) rec.streamDoneAt = new Date().toISOString();
       return;
     }

@@ -128,6 +128,8 @@ export async function startFakeModel() {
     baseUrl: `${url}/v1`,
     requests: async () => (await (await fetch(`${url}/_requests`)).json()).requests,
     reset: () => fetch(`${url}/_reset`, { method: "POST" }),
+    // Held FAKE_STREAM replies go on (fake-model.mjs: they wait halfway until this).
+    release: async () => (await (await fetch(`${url}/_release`, { method: "POST" })).json()).released,
     addRules: (rules) => fetch(`${url}/_rules`, { method: "POST", body: JSON.stringify(rules) }),
     stop: () => stopChild(child, 3000),
   };

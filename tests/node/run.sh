@@ -9,4 +9,5 @@ bash bindings/node/build.sh >/dev/null
 cargo build -p rocketchat-sim --bin rocketchat-sim
 # The contract test drives the C library too (tests/c/rpc.c).
 cargo build -p rocketchat-c
-exec node --test "$@" tests/node/
+# Two test files at a time: most of each file is waiting on the simulator or a child process.
+exec node --test --test-concurrency=2 "$@" tests/node/
