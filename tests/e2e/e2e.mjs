@@ -516,14 +516,17 @@ const tests = {
       if (r.code !== 0) throw new Error(`message ${args[0]}: exit ${r.code}\n${r.stdout.slice(-600)}${r.stderr.slice(-600)}`);
       return JSON.parse(r.stdout.slice(r.stdout.indexOf("{"))).payload;
     };
-    const read = await action(["read", "-t", "channel:GENERAL", "--limit", "50"]);
+    // Independent of each other: run at the same time (each is a CLI start-up of ~10 s).
+    const [read, , found] = await Promise.all([
+      action(["read", "-t", "channel:GENERAL", "--limit", "50"]),
+      action(["react", "-t", "channel:GENERAL", "--message-id", asked._id, "--emoji", "👍"]),
+      action(["search", "--channel-id", "GENERAL", "--query", `${tag} the deploy`]),
+    ]);
     const texts = (read.messages ?? []).map((m) => m.text);
     if (!texts.includes(`${tag} the deploy is green`)) throw new Error(`read lacks alice's message: ${JSON.stringify(texts.slice(-5))}`);
     if (texts.some((t) => t.includes(`${tag} bob`))) throw new Error("read shows bob's message (not allowlisted)");
-    await action(["react", "-t", "channel:GENERAL", "--message-id", asked._id, "--emoji", "👍"]);
     const reactions = (await sim.messages(GENERAL)).messages.find((x) => x._id === asked._id)?.reactions ?? {};
     if (!(reactions[":thumbsup:"]?.usernames ?? []).includes(SIM_BOT.username)) throw new Error(`no 👍 by the bot: ${JSON.stringify(reactions)}`);
-    const found = await action(["search", "--channel-id", "GENERAL", "--query", `${tag} the deploy`]);
     if (!(found.messages ?? []).some((m) => m.messageId === asked._id)) throw new Error(`search did not find it: ${JSON.stringify(found)}`);
     return `read ${texts.length} messages without bob's, 👍 on ${asked._id}, search found it`;
   },
@@ -728,12 +731,13 @@ const tests = {
   // remove` disables, then deletes it; the default account keeps answering throughout.
   async accounts_cli({ sim, state }) {
     const readSection = () => JSON.parse(readFileSync(state.configPath, "utf8")).channels?.rocketchat ?? {};
-    const add = (password) => openclaw(state.env, ["channels", "add", "--channel", "rocketchat", "--account", "spare", "--url", sim.url, "--username", SIM_BOT.username, "--password", password]);
-    const refused = await add("not-the-password");
+    const add = (account, password) => openclaw(state.env, ["channels", "add", "--channel", "rocketchat", "--account", account, "--url", sim.url, "--username", SIM_BOT.username, "--password", password]);
+    // Two accounts at the same time (each `channels add` is a CLI start-up of ~10 s): one with a
+    // wrong password, refused and never written, and `spare`, added.
+    const [refused, added] = await Promise.all([add("refused", "not-the-password"), add("spare", "s3cret")]);
     const said = refused.stdout + refused.stderr;
     if (refused.code === 0 || !/check username and password/.test(said) || said.includes("not-the-password")) throw new Error(`a wrong password was not refused in the user's words (exit ${refused.code}): ${said.trim().slice(-400)}`);
-    if (readSection().accounts?.spare) throw new Error("a refused account was written");
-    const added = await add("s3cret");
+    if (readSection().accounts?.refused) throw new Error("a refused account was written");
     if (added.code !== 0 || readSection().accounts?.spare?.username !== SIM_BOT.username) throw new Error(`channels add spare: exit ${added.code}: ${(added.stdout + added.stderr).trim().slice(-400)}`);
     if (readSection().authToken !== SIM_BOT.pat) throw new Error(`the default account's settings moved: ${JSON.stringify(Object.keys(readSection()))}`);
 
