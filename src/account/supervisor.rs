@@ -420,7 +420,18 @@ async fn catch_up(
                         to: gap.to_ms.max(0) as u64,
                         reason: gap.reason,
                     };
-                    shared.queue.push_wait(Some(&shared.id), event).await;
+                    // Waits for room like a message, but never past a stop (a host that stops
+                    // from its event callback pulls nothing meanwhile); then it is pushed
+                    // without waiting, so at worst it is counted in an `overflow` event.
+                    let mut stopping = stop.clone();
+                    let stopped = async move { drop(stopping.wait_for(|s| *s).await) };
+                    if !shared
+                        .queue
+                        .push_wait_or(Some(&shared.id), event.clone(), stopped)
+                        .await
+                    {
+                        shared.queue.push(Some(&shared.id), event);
+                    }
                 }
                 inbound.begin_catch_up();
                 for m in &missed.messages {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use openclaw_rocketchat::account::ConnectionState;
 use openclaw_rocketchat::config::NoEnv;
 use openclaw_rocketchat::event::Event;
-use rocketchat_sim::SimConfig;
+use rocketchat_sim::{Fault, SimConfig};
 use serde_json::json;
 
 use crate::support::*;
@@ -124,4 +124,56 @@ async fn a_restart_by_apply_config_finishes_while_the_queue_is_full() {
     .await;
     let id = h.post("alice", DM, "after the restart");
     h.delivered(&id).await;
+}
+
+/// A catch-up that finds a room it may no longer read reports the gap, waiting for room in the
+/// queue as a message would: a stop meanwhile (a host stopping from its event callback pulls
+/// nothing) still finishes, the gap then counted in an `overflow` event at worst.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_account_finishes_while_a_catch_up_gap_waits_for_room() {
+    let mut options = core_options();
+    options.event_capacity = CAPACITY;
+    let mut h = Harness::with_options(SimConfig::default(), options).await;
+    h.apply(&pat_section(&h.sim.url())).await;
+    h.ready("default").await;
+    let seen = h.post("alice", OPS, "before the outage");
+    h.delivered(&seen).await;
+    h.sim.stop().await;
+    h.sim.faults().inject(Fault::DenyHistory {
+        user: BOT.into(),
+        rid: OPS.into(),
+    });
+    h.post("alice", OPS, "posted where the bot may no longer read");
+    // Nobody pulls: the reconnect attempts' state events fill the queue (they never wait).
+    wait_until("the queue is full", || async {
+        h.core().events().len() >= CAPACITY
+    })
+    .await;
+    h.sim
+        .restart(Duration::from_millis(300))
+        .await
+        .expect("the simulator listens again");
+    wait_until("the catch-up was refused the room's history", || async {
+        h.sim.stats().histories_refused() >= 1
+    })
+    .await;
+    let stopped = tokio::time::timeout(LIMIT, h.core().stop_account("default"))
+        .await
+        .expect("stop_account finishes although a catch-up gap waits for room");
+    assert!(stopped);
+    let end = h
+        .events
+        .expect("accountStopped", WAIT, |e| {
+            matches!(e.event, Event::AccountStopped { .. })
+        })
+        .await;
+    assert_eq!(
+        end.event,
+        Event::AccountStopped {
+            reason: "stopped".into(),
+            undelivered: 0,
+        },
+        "{}",
+        h.events.dump()
+    );
 }

@@ -1,5 +1,6 @@
-//! Counters a benchmark reads back through `GET /_sim/stats`: logins, the calls Rocket.Chat's
-//! rate limiters refused (DDP and REST), restarts.
+//! Counters a benchmark or test reads back through `GET /_sim/stats`: logins, the calls
+//! Rocket.Chat's rate limiters refused (DDP and REST), history reads a `denyHistory` fault
+//! refused, restarts.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,6 +13,7 @@ use serde_json::{json, Value};
 pub struct Stats {
     logins: AtomicU64,
     restarts: AtomicU64,
+    history_refused: AtomicU64,
     /// `"method login"`, `"subscription stream-room-messages"`, `"rest /api/v1/login"` → refusals.
     refused: Mutex<BTreeMap<String, u64>>,
 }
@@ -26,6 +28,16 @@ impl Stats {
     pub fn count_refused(&self, kind: &str, name: &str) {
         let mut refused = self.refused.lock().unwrap_or_else(|e| e.into_inner());
         *refused.entry(format!("{kind} {name}")).or_default() += 1;
+    }
+
+    /// A history read was refused by a `denyHistory` fault.
+    pub fn count_history_refused(&self) {
+        self.history_refused.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// History reads refused by a `denyHistory` fault so far.
+    pub fn histories_refused(&self) -> u64 {
+        self.history_refused.load(Ordering::Relaxed)
     }
 
     /// The server was restarted.
@@ -53,6 +65,7 @@ impl Stats {
             "logins": self.logins.load(Ordering::Relaxed),
             "loginsRefused": self.logins_refused(),
             "rateLimited": refused,
+            "historyRefused": self.histories_refused(),
             "restarts": self.restarts.load(Ordering::Relaxed),
         })
     }

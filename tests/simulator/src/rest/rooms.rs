@@ -167,6 +167,7 @@ fn history(state: &AppState, user: &User, kind: Kind, q: &QueryMap) -> Reply {
     let room = find_room(state, user, kind, q.get("roomId"), q.get("roomName"))?;
     if state.faults.history_denied(&user.username, &room.id) {
         // `getChannelHistory` answers false when `canAccessRoom` fails: `API.v1.forbidden()`.
+        state.stats.count_history_refused();
         return Err(Fail::Forbidden);
     }
     let inclusive = q.flag("inclusive");
