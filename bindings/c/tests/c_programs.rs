@@ -82,6 +82,30 @@ fn lib_dir() -> PathBuf {
                 "CARGO_TARGET_DIR",
                 profile_dir.parent().expect("target dir"),
             );
+        // What cargo set for this test (CARGO_PKG_NAME, CARGO_MANIFEST_DIR, ...): build scripts
+        // such as ring's rerun when those change, so the inner build would otherwise rebuild
+        // ring, rustls and everything above them, and the next plain `cargo build` again.
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            let set_by_cargo_test = [
+                "CARGO_PKG_",
+                "CARGO_MANIFEST_",
+                "CARGO_BIN_",
+                "CARGO_CRATE_",
+            ]
+            .iter()
+            .any(|p| key.starts_with(p))
+                || [
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_TARGET_TMPDIR",
+                    "CARGO_RUSTC_CURRENT_DIR",
+                    "OUT_DIR",
+                ]
+                .contains(&key.as_ref());
+            if set_by_cargo_test {
+                cmd.env_remove(key.as_ref());
+            }
+        }
         if profile != "debug" {
             cmd.args(["--profile", profile]);
         }
