@@ -4,7 +4,7 @@
 //!
 //! Two kinds of producers, two policies:
 //! - **Messages** (`message`, `messageEdited`, `pairingRequest`) are never dropped: when the
-//!   queue is full the producing account waits ([`EventQueue::push_wait`]), which slows its
+//!   queue is full the producing account waits ([`EventQueue::push_wait_or`]), which slows its
 //!   inbound pipeline instead of losing anything.
 //! - **Everything else** (state changes, `sent`, `dropped`, logs) is pushed without waiting
 //!   ([`EventQueue::push`]); when the queue is full the event is discarded and counted, and an
@@ -99,16 +99,11 @@ impl EventQueue {
         true
     }
 
-    /// Push, waiting for room when the queue is full: for events that must not be lost.
-    /// Returns false only when the queue was closed.
-    pub async fn push_wait(&self, account_id: Option<&str>, event: Event) -> bool {
-        self.push_wait_or(account_id, event, std::future::pending::<()>())
-            .await
-    }
-
-    /// [`EventQueue::push_wait`] that gives up when `cancel` completes first (the account is
-    /// stopping: a host that does not pull must never keep a stop waiting). Returns whether
-    /// the event was queued; on false it was not (cancelled or closed).
+    /// Push, waiting for room when the queue is full (for events that must not be lost), but
+    /// giving up when `cancel` completes first: the account is stopping, and a host that does
+    /// not pull (one stopping from its event callback) must never keep a stop waiting. There
+    /// is no wait without a way out. Returns whether the event was queued; on false it was not
+    /// (cancelled or closed).
     pub async fn push_wait_or(
         &self,
         account_id: Option<&str>,
@@ -317,7 +312,7 @@ mod tests {
         q.push(None, log(1));
         let producer = {
             let q = q.clone();
-            tokio::spawn(async move { q.push_wait(None, log(2)).await })
+            tokio::spawn(async move { q.push_wait_or(None, log(2), std::future::pending()).await })
         };
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(

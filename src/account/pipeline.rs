@@ -124,8 +124,7 @@ impl Inbound {
         let stop = self.stop.clone();
         let stopped = async move {
             match stop {
-                // An error means the account handle is gone: stopped too.
-                Some(mut stop) => drop(stop.wait_for(|s| *s).await),
+                Some(stop) => super::supervisor::until_stopped(stop).await,
                 None => std::future::pending().await,
             }
         };

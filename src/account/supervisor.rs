@@ -28,6 +28,12 @@ fn set_state(shared: &Shared, state: ConnectionState, error: Option<String>) {
     }
 }
 
+/// Completes once the account is told to stop (or its handle is gone): what every wait for
+/// room in the event queue gives up on.
+pub(crate) async fn until_stopped(mut stop: watch::Receiver<bool>) {
+    drop(stop.wait_for(|s| *s).await);
+}
+
 /// Wait for the stop signal or the duration, whichever comes first. True when stopped.
 async fn stopped_during(stop: &mut watch::Receiver<bool>, d: Duration) -> bool {
     let stopped = tokio::select! {
@@ -423,11 +429,9 @@ async fn catch_up(
                     // Waits for room like a message, but never past a stop (a host that stops
                     // from its event callback pulls nothing meanwhile); then it is pushed
                     // without waiting, so at worst it is counted in an `overflow` event.
-                    let mut stopping = stop.clone();
-                    let stopped = async move { drop(stopping.wait_for(|s| *s).await) };
                     if !shared
                         .queue
-                        .push_wait_or(Some(&shared.id), event.clone(), stopped)
+                        .push_wait_or(Some(&shared.id), event.clone(), until_stopped(stop.clone()))
                         .await
                     {
                         shared.queue.push(Some(&shared.id), event);
