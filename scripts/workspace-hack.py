@@ -10,8 +10,11 @@ Cargo resolves a dependency's features from the packages a command selects, so `
 tokio, hyper, reqwest and the rest again with their own features: about a minute of a 2-core
 machine per selection, several times per `scripts/test`. The simulator and both bindings depend
 on `workspace-hack`, which asks for every such dependency with the features the whole workspace
-uses (its normal dependencies: dev-dependencies, such as tokio's test-util, stay out of what
-ships), so every selection resolves alike and reuses one build. This is the "workspace hack"
+uses, so every selection resolves alike and reuses one build. `cargo test --workspace` adds
+the dev-dependencies' features to shared crates (bitflags' std through cbindgen, ...): the hack
+asks for those too, so the test build reuses the same build instead of compiling tokio, hyper,
+reqwest and the core once more. A feature that must not ship (NEVER_SHIP) is refused instead:
+the test that wanted it is written without it. This is the "workspace hack"
 pattern (rustc-workspace-hack, cargo-hakari) without the extra tool; Cargo's own
 `resolver.feature-unification` is not stable yet.
 """
@@ -44,13 +47,18 @@ path = "lib.rs"
 """
 
 
+# Features a test may want but the shipped libraries must not have, and why.
+NEVER_SHIP = {
+    ("tokio", "test-util"): "the runtime's timer then reads its clock under a mutex; tests use real time and wait for conditions",
+}
+
 LOCKED = ["--locked"] if "--check" in sys.argv[1:] else []  # regenerating may update Cargo.lock
 
 
-def features(*selection):
+def features(*selection, edges="normal"):
     """{(name, version): sorted features} of the non-workspace crates a selection compiles."""
     out = subprocess.run(
-        ["cargo", "tree", *LOCKED, *selection, "-e", "normal,no-proc-macro", "--prefix", "none",
+        ["cargo", "tree", *LOCKED, *selection, "-e", f"{edges},no-proc-macro", "--prefix", "none",
          "-f", "{p}|{f}"],
         cwd=ROOT, check=True, capture_output=True, text=True).stdout
     found = {}
@@ -66,13 +74,23 @@ def features(*selection):
 
 
 def differing():
-    """The crates some selection compiles with other features than the workspace."""
+    """The crates some selection (or the workspace's test build) compiles with other features
+    than the workspace's build, with the features all of them should share."""
     whole = features("--workspace")
     crates = {}
+    for key, feats in features("--workspace", edges="normal,dev").items():
+        if key not in whole or feats == whole[key]:
+            continue  # a test-only crate, or alike
+        for f in sorted(set(feats) - set(whole[key])):
+            if (key[0], f) in NEVER_SHIP:
+                sys.exit(f"workspace-hack.py: a dev-dependency enables {key[0]}'s {f!r}, which must not ship "
+                         f"({NEVER_SHIP[key[0], f]}); drop it from [dev-dependencies]")
+        crates[key] = tuple(sorted(set(feats) | set(whole[key])))
+    shared = {**whole, **crates}
     for sel in SELECTIONS:
         for key, feats in features("-p", sel).items():
-            if key in whole and whole[key] != feats:
-                crates[key] = whole[key]
+            if key in shared and shared[key] != feats:
+                crates[key] = shared[key]
     return crates
 
 

@@ -339,29 +339,46 @@ mod tests {
         assert!(!needs_legacy_typing("garbage"));
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn refreshes_until_the_last_holder_stops() {
-        let rec = Arc::new(Recorder::default());
-        let ind = TypingIndicator::new(Some(rec.clone()), Duration::from_secs(5));
-        let a = ind.start("R", Some("T"));
-        let b = ind.start("R", Some("T"));
-        tokio::time::sleep(Duration::from_millis(11_000)).await;
-        a.stop().await;
-        tokio::time::sleep(Duration::from_millis(5_000)).await;
-        b.stop().await;
-        let seen = lock(&rec.0).clone();
-        let starts = seen.iter().filter(|s| s.2).count();
-        assert_eq!(starts, 4, "{seen:?}"); // t=0, 5, 10, 15
-        assert_eq!(seen.last(), Some(&("R".into(), Some("T".into()), false)));
-        assert_eq!(seen.iter().filter(|s| !s.2).count(), 1);
+    /// Polls `cond` until it holds; panics after 10 s (a loaded machine is slow, not wrong).
+    async fn until(what: &str, cond: impl Fn() -> bool) {
+        let end = std::time::Instant::now() + Duration::from_secs(10);
+        while !cond() {
+            assert!(std::time::Instant::now() < end, "timed out waiting: {what}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
+    async fn refreshes_until_the_last_holder_stops() {
+        let rec = Arc::new(Recorder::default());
+        let ind = TypingIndicator::new(Some(rec.clone()), Duration::from_millis(100));
+        let starts = || lock(&rec.0).iter().filter(|s| s.2).count();
+        let stops = || lock(&rec.0).iter().filter(|s| !s.2).count();
+        let a = ind.start("R", Some("T"));
+        let b = ind.start("R", Some("T"));
+        until("a refresh while both hold it", || starts() >= 2).await;
+        a.stop().await; // not the last holder: typing goes on
+        let after_a = starts();
+        until("a refresh after the first holder stopped", || {
+            starts() > after_a
+        })
+        .await;
+        assert_eq!(stops(), 0, "{:?}", lock(&rec.0));
+        b.stop().await; // the last one: returns once the refresh task sent the stop and ended
+        let seen = lock(&rec.0).clone();
+        assert_eq!(seen.last(), Some(&("R".into(), Some("T".into()), false)));
+        assert_eq!(stops(), 1, "{seen:?}");
+        assert!(seen
+            .iter()
+            .all(|s| s.0 == "R" && s.1.as_deref() == Some("T")));
+    }
+
+    #[tokio::test]
     async fn dropping_the_guard_stops_typing() {
         let rec = Arc::new(Recorder::default());
         let ind = TypingIndicator::new(Some(rec.clone()), Duration::from_secs(5));
         drop(ind.start("R", None));
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        until("the stop after the drop", || lock(&rec.0).len() >= 2).await;
         assert_eq!(
             lock(&rec.0).clone(),
             vec![("R".into(), None, true), ("R".into(), None, false)]
