@@ -13,7 +13,7 @@
 // --plugin DIR|TGZ installs that folder or tarball instead.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { channelAccount, createStateDir, freePort, installPlugin, openclaw, root, startFakeModel, startGateway, SIM_BOT, waitChannelConnected } from "./gateway.mjs";
+import { channelAccount, createStateDir, freePort, installPlugin, killAllChildren, openclaw, root, startFakeModel, startGateway, SIM_BOT, waitChannelConnected } from "./gateway.mjs";
 import { CURRENT_VERSION, PLUGIN_NAME, installedVersions, publishRelease, startRegistry, userNpmrc } from "./registry.mjs";
 import { loadNative } from "../../npm/src/native.js";
 import { launchBrowser } from "./browser.mjs";
@@ -789,6 +789,9 @@ if (unknown.length) {
   console.log(`FAIL no such case: ${unknown.join(", ")} (cases: ${Object.keys(tests).join(", ")})`);
   process.exit(2);
 }
+// Interrupted (^C, or run.sh stopping it): the gateway, simulators and model go too; they run
+// in process groups of their own.
+for (const sig of ["SIGINT", "SIGTERM"]) process.once(sig, () => { killAllChildren(); process.exit(1); });
 const t0 = performance.now();
 let sim, sims, model, state, gw, registry;
 let failed = 0;

@@ -7,7 +7,8 @@
 # install cases that need no gateway (packed tarball, no platform package, upgrade in place), and
 # last the release workflow's publish job as a dry run (npm/scripts/release-dry-run.mjs: napi
 # artifacts, the package checks, npm publish --dry-run of each package against a local registry;
-# about 20 s). plugin-load.mjs (the load path against an unreachable server) stays a standalone
+# about 20 s), these two beside the interface cases on the oldest OpenClaw (below: measured
+# 293 s one after another, 248 s side by side, the 2 cores busy throughout). plugin-load.mjs (the load path against an unreachable server) stays a standalone
 # check: its cases are covered here by e2e.mjs (`unreachable` account) and registry-install.mjs.
 #
 # OpenClaw versions: the full suite runs against the newest openclaw on npm at the time of the run
@@ -39,8 +40,28 @@ newest_dir="$("$here/setup.sh" --openclaw "$newest")"
 echo "OpenClaw versions: the full suite on $newest (newest on npm), the interface cases on $oldest (oldest declared)"
 E2E_OPENCLAW_DIR="$newest_dir" node "$here/e2e.mjs"
 node "$here/web-view.mjs"
+# The interface cases on the oldest OpenClaw run beside the install cases and the publish dry
+# run: those are mostly npm and the CLI starting, and each side has its own gateway, registry,
+# simulators and state dir. The compat log is printed whole once both are done.
+compat_pid=""
 if [[ "$oldest" != "$newest" ]]; then
-  E2E_OPENCLAW_DIR="$("$here/setup.sh" --openclaw "$oldest")" node "$here/e2e.mjs" --compat
+  oldest_dir="$("$here/setup.sh" --openclaw "$oldest")"
+  compat_log="$(mktemp "${TMPDIR:-/tmp}/e2e-compat.XXXXXX")"
+  E2E_OPENCLAW_DIR="$oldest_dir" node "$here/e2e.mjs" --compat >"$compat_log" 2>&1 &
+  compat_pid=$!
+  # Stopped with this script (a timeout, ^C): no gateway left behind.
+  trap 'kill "$compat_pid" 2>/dev/null || true' EXIT
 fi
-E2E_OPENCLAW_DIR="$newest_dir" node "$here/registry-install.mjs"
-E2E_OPENCLAW_DIR="$newest_dir" node "$root/npm/scripts/release-dry-run.mjs"
+rc=0
+E2E_OPENCLAW_DIR="$newest_dir" node "$here/registry-install.mjs" || rc=1
+E2E_OPENCLAW_DIR="$newest_dir" node "$root/npm/scripts/release-dry-run.mjs" || rc=1
+if [[ -n "$compat_pid" ]]; then
+  compat_rc=0
+  wait "$compat_pid" || compat_rc=$?
+  trap - EXIT
+  echo "--- e2e.mjs --compat on openclaw $oldest (ran beside the install cases):"
+  cat "$compat_log"
+  rm -f "$compat_log"
+  [[ $compat_rc == 0 ]] || { echo "tests/e2e/run.sh: the interface cases failed on openclaw $oldest" >&2; rc=1; }
+fi
+exit "$rc"
