@@ -12,7 +12,8 @@
 # check: its cases are covered here by e2e.mjs (`unreachable` account) and registry-install.mjs.
 #
 # OpenClaw versions: the full suite runs against the newest openclaw on npm at the time of the run
-# (`npm view openclaw version`; the pin in setup.sh when the registry cannot say, in one loud line),
+# (`npm view openclaw version`; the pin in setup.sh when the registry cannot say, in one loud line;
+# versions.sh says which),
 # and e2e.mjs --compat (the cases that use every OpenClaw interface the plugin relies on) against
 # the oldest version npm/package.json's peerDependencies declare.
 #   tests/e2e/run.sh --openclaw V    the full suite against openclaw@V only (e.g. the oldest)
@@ -30,12 +31,8 @@ if [[ "${1:-}" == --openclaw ]]; then
   exit
 fi
 
-oldest="$(node -p 'require("./npm/package.json").peerDependencies.openclaw.match(/^>=\s*(\S+)$/)?.[1] ?? ""')"
-[[ -n "$oldest" ]] || { echo "tests/e2e/run.sh: npm/package.json peerDependencies.openclaw is not \">=VERSION\"" >&2; exit 1; }
-if ! newest="$(timeout 60 npm view openclaw version 2>/dev/null)" || [[ -z "$newest" ]]; then
-  newest="$(sed -n 's/^OPENCLAW_VERSION="\(.*\)"$/\1/p' "$here/setup.sh")"
-  echo "!!! the npm registry did not say which openclaw is newest: the suite runs against the pinned $newest"
-fi
+{ read -r newest; read -r oldest; } < <("$here/versions.sh")
+[[ -n "${oldest:-}" ]] || exit 1
 newest_dir="$("$here/setup.sh" --openclaw "$newest")"
 echo "OpenClaw versions: the full suite on $newest (newest on npm), the interface cases on $oldest (oldest declared)"
 E2E_OPENCLAW_DIR="$newest_dir" node "$here/e2e.mjs"
