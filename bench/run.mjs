@@ -32,6 +32,9 @@ const BOT = {
 }
 const ROOMS = ['GENERAL', 'pX7aQmTz4cK9rWn2H', 'Bq7dYg4KxWnZcT3rAk9ZfTqW2mHs8PxLcE']
 
+// The rows `--only` runs by themselves.
+const ALONE = ['stream', 'gateway', 'scale', 'busy', 'inbound']
+
 function options(argv) {
   const o = { count: 100_000, reps: 3, latencyCount: 5000, latencyRate: 1000, budget: 120, smoke: false }
   Object.assign(o, { root: ROOT, scaleAccounts: [1, 10, 100, 1000], stormAccounts: [1000], stormPerAccount: 2, stormDownMs: 3000, stormSlackMs: 2000, scaleRooms: 1000, scaleCount: 20_000, outboundCount: 10_000, outage: 100, afterOutage: 300, busyRooms: 1000, busyCount: 100_000, streamBlocks: 200 })
@@ -44,10 +47,10 @@ function options(argv) {
     else if (k === '--latency-count') (o.latencyCount = Number(v)), i++
     else if (k === '--budget') (o.budget = Number(v)), i++
     else if (k === '--busy-count') (o.busyCount = Number(v)), i++
-    else if (['--sim', '--floor', '--python', '--only'].includes(k)) (o[k.slice(2)] = v), i++
+    else if (['--sim', '--floor', '--python', '--only', '--clients'].includes(k)) (o[k.slice(2)] = v), i++
     else throw new Error(`unknown argument ${k}`)
   }
-  if (o.only !== undefined && !['stream', 'gateway', 'scale'].includes(o.only)) throw new Error(`--only: ${o.only} is not a row that runs alone (stream, gateway, scale)`)
+  if (o.only !== undefined && !ALONE.includes(o.only)) throw new Error(`--only: ${o.only} is not a row that runs alone (${ALONE.join(', ')})`)
   if (o.smoke) {
     Object.assign(o, { count: 300, reps: 1, latencyCount: 100, budget: 30 })
     Object.assign(o, { scaleAccounts: [1, 10], stormAccounts: [20], stormDownMs: 1000, scaleRooms: 100, scaleCount: 200, outboundCount: 100, outage: 10, afterOutage: 200 })
@@ -62,7 +65,13 @@ const pyVersion = (name) =>
   readFileSync(join(ROOT, 'tests', 'conformance', 'python', 'requirements.txt'), 'utf8')
     .match(new RegExp(`^${name}==(\\S+)`, 'm'))[1]
 
+/** The clients of the inbound rows; `--clients floor,ddp` keeps those (and the core, always). */
 function clients(o) {
+  const keep = o.clients?.split(',')
+  return allClients(o).filter((c) => !keep || c.key === 'core' || keep.includes(c.key))
+}
+
+function allClients(o) {
   const node = (file) => ({ cmd: process.execPath, pre: [join(CLIENTS, file)], url: 'http' })
   return [
     { name: 'raw parse floor (Rust, no gating)', key: 'floor', cmd: o.floor, pre: [], url: 'ws+token' },
@@ -192,35 +201,13 @@ async function main() {
   const o = options(process.argv.slice(2))
   if (o.only === 'stream') return streamOnly(o, measure)
   if (o.only === 'scale') return scaleOnly(o)
+  const list = clients(o)
+  if (o.only === 'busy') return busyOnly(o, list)
+  if (o.only === 'inbound') return printTable((await inboundRows(o, list)).rows, o)
   // First: the figure a user feels. `--only gateway` stops after it.
   const gateway = await gatewayRun(o)
   if (o.only === 'gateway') return finishGateway(gateway, o)
-  const list = clients(o)
-  const sim = await startSimulator({ bin: o.sim })
-  const throughput = {}
-  const latency = {}
-  const budgetMs = o.budget * 1000
-  try {
-    for (const c of list) {
-      throughput[c.key] = []
-      for (let rep = 0; rep < o.reps; rep++) {
-        const r = await measure(sim, c, { count: o.count, seed: rep + 1, replay: true }, 'throughput', budgetMs)
-        process.stderr.write(`  ${c.key} run ${rep + 1}: ${r.received} in ${r.seconds.toFixed(2)} s\n`)
-        throughput[c.key].push(r)
-        if (r.received < r.sent) break // out of budget: more runs would not finish either
-      }
-      // Latency in as many runs as throughput: its tail is what varies between runs.
-      latency[c.key] = []
-      for (let rep = 0; rep < o.reps; rep++) {
-        const flood = { count: o.latencyCount, seed: 99 + rep, rate: o.latencyRate }
-        const r = await measure(sim, c, flood, 'latency', budgetMs)
-        latency[c.key].push(r)
-        if (r.received < r.sent) break // out of budget: more runs would not finish either
-      }
-    }
-  } finally {
-    await sim.stop()
-  }
+  const { rows } = await inboundRows(o, list)
   // Busy rooms: @rocket.chat/sdk is left out (it stalls on the plain flood already).
   const busy = await busyRun(o, measure, list.filter((c) => c.key !== 'sdk'))
   const reconnect = await reconnectRun(o)
@@ -228,27 +215,6 @@ async function main() {
   const stream = await streamRun(o, measure)
   const scaled = await scaleRows(o, measure)
   const { scale } = scaled
-  const rows = list.map((c) => {
-    const runs = throughput[c.key]
-    const lats = latency[c.key]
-    const latOf = (q) => lats.map((r) => (r.latenciesUs.length ? percentile(r.latenciesUs, q) : undefined))
-    return {
-      ...c,
-      rate: median(runs.map((r) => r.received / r.seconds)),
-      cpuPer100k: median(runs.map((r) => (r.cpu / r.received) * 100_000)),
-      rssMb: median(runs.map((r) => r.rssMb)),
-      complete: runs.every((r) => r.received === r.sent) && lats.every((r) => r.received === r.sent),
-      share: median(runs.map((r) => r.received / r.sent)),
-      latencyShare: Math.min(...lats.map((r) => r.received / r.sent)),
-      duplicates: Math.max(...runs.map((r) => r.duplicates), ...lats.map((r) => r.duplicates)),
-      outOfOrder: Math.max(...runs.map((r) => r.outOfOrder), ...lats.map((r) => r.outOfOrder)),
-      dropped: runs[0].dropped,
-      p50: median(latOf(0.5)),
-      p99Runs: latOf(0.99),
-      p99: median(latOf(0.99)),
-      max: Math.max(...lats.map((r) => r.latenciesUs.at(-1) ?? NaN)),
-    }
-  })
   printGateway(gateway, o)
   printTable(rows, o)
   printBusy(busy, list, o)
@@ -276,6 +242,63 @@ async function main() {
     }
     console.log(`bench --smoke: ok, ${rows.length} clients received every message exactly once`)
   }
+}
+
+/** The plain flood (throughput, then latency at a steady rate), each client in turn; one row each. */
+async function inboundRows(o, list) {
+  const sim = await startSimulator({ bin: o.sim })
+  const throughput = {}
+  const latency = {}
+  const budgetMs = o.budget * 1000
+  try {
+    for (const c of list) {
+      throughput[c.key] = []
+      for (let rep = 0; rep < o.reps; rep++) {
+        const r = await measure(sim, c, { count: o.count, seed: rep + 1, replay: true }, 'throughput', budgetMs)
+        process.stderr.write(`  ${c.key} run ${rep + 1}: ${r.received} in ${r.seconds.toFixed(2)} s\n`)
+        throughput[c.key].push(r)
+        if (r.received < r.sent) break // out of budget: more runs would not finish either
+      }
+      // Latency in as many runs as throughput: its tail is what varies between runs.
+      latency[c.key] = []
+      for (let rep = 0; rep < o.reps; rep++) {
+        const flood = { count: o.latencyCount, seed: 99 + rep, rate: o.latencyRate }
+        const r = await measure(sim, c, flood, 'latency', budgetMs)
+        latency[c.key].push(r)
+        if (r.received < r.sent) break // out of budget: more runs would not finish either
+      }
+    }
+  } finally {
+    await sim.stop()
+  }
+  const rows = list.map((c) => {
+    const runs = throughput[c.key]
+    const lats = latency[c.key]
+    const latOf = (q) => lats.map((r) => (r.latenciesUs.length ? percentile(r.latenciesUs, q) : undefined))
+    return {
+      ...c,
+      rate: median(runs.map((r) => r.received / r.seconds)),
+      cpuPer100k: median(runs.map((r) => (r.cpu / r.received) * 100_000)),
+      rssMb: median(runs.map((r) => r.rssMb)),
+      complete: runs.every((r) => r.received === r.sent) && lats.every((r) => r.received === r.sent),
+      share: median(runs.map((r) => r.received / r.sent)),
+      latencyShare: Math.min(...lats.map((r) => r.received / r.sent)),
+      duplicates: Math.max(...runs.map((r) => r.duplicates), ...lats.map((r) => r.duplicates)),
+      outOfOrder: Math.max(...runs.map((r) => r.outOfOrder), ...lats.map((r) => r.outOfOrder)),
+      dropped: runs[0].dropped,
+      p50: median(latOf(0.5)),
+      p99Runs: latOf(0.99),
+      p99: median(latOf(0.99)),
+      max: Math.max(...lats.map((r) => r.latenciesUs.at(-1) ?? NaN)),
+    }
+  })
+  return { rows }
+}
+
+/** `--only busy`: the busy-room rows alone. */
+async function busyOnly(o, list) {
+  const busy = await busyRun(o, measure, list.filter((c) => c.key !== 'sdk'))
+  printBusy(busy, list, o)
 }
 
 function finishGateway(gateway, o) {

@@ -19,7 +19,7 @@ let goAt;
 
 async function main() {
   // As the plugin creates it: drops outside DMs stay in the core (counted in its status).
-  const core = new RocketChatCore({ droppedEvents: 'direct' });
+  const core = new RocketChatCore({ droppedEvents: 'direct', ...(process.env.BENCH_WORKERS ? { workerThreads: Number(process.env.BENCH_WORKERS) } : {}) });
   let authenticated;
   const ready = new Promise((resolve) => { authenticated = resolve; });
   core.onEvent((batch) => {
