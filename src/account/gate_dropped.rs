@@ -4,6 +4,7 @@
 //! such an edit is an edit, so nothing is ever answered twice.
 
 use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
 
 use crate::event::DropReason;
 
@@ -13,8 +14,9 @@ const CAPACITY: usize = 4096;
 /// A bounded set of message ids dropped by the gate.
 #[derive(Debug, Default)]
 pub struct GateDropped {
-    order: VecDeque<String>,
-    ids: HashSet<String>,
+    // One allocation per id, shared by the order and the set.
+    order: VecDeque<Arc<str>>,
+    ids: HashSet<Arc<str>>,
 }
 
 impl GateDropped {
@@ -28,10 +30,12 @@ impl GateDropped {
 
     /// Remember that `id` was turned away.
     pub fn insert(&mut self, id: &str) {
-        if !self.ids.insert(id.to_owned()) {
+        if self.ids.contains(id) {
             return;
         }
-        self.order.push_back(id.to_owned());
+        let id: Arc<str> = Arc::from(id);
+        self.ids.insert(Arc::clone(&id));
+        self.order.push_back(id);
         if self.order.len() > CAPACITY {
             if let Some(old) = self.order.pop_front() {
                 self.ids.remove(&old);
@@ -44,7 +48,7 @@ impl GateDropped {
         if !self.ids.remove(id) {
             return false;
         }
-        self.order.retain(|x| x != id);
+        self.order.retain(|x| &**x != id);
         true
     }
 }

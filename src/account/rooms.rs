@@ -99,7 +99,14 @@ impl RoomDirectory {
 
     /// Remember a room described by a stream event's meta.
     pub fn remember(&mut self, rid: &str, meta: RoomMeta) {
-        self.rooms.insert(rid.to_owned(), meta);
+        // Nearly every live message repeats what is known: no new key, no write.
+        match self.rooms.get_mut(rid) {
+            Some(known) if *known == meta => {}
+            Some(known) => *known = meta,
+            None => {
+                self.rooms.insert(rid.to_owned(), meta);
+            }
+        }
     }
 
     /// A room's facts, if known.

@@ -36,7 +36,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, watch, Notify};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::{
     connect_async_tls_with_config, Connector, MaybeTlsStream, WebSocketStream,
 };
@@ -568,6 +568,13 @@ async fn reader_loop(
     let mut ping_seq: u64 = 0;
     let mut consumer_gone = false;
     let mut was_stalled = false;
+    // One timer for the whole connection, armed for `last_rx + idle_timeout` only when it
+    // fires: moving it at every frame would cost a timer-wheel update per message.
+    let watchdog = tokio::time::sleep_until(last_rx + config.idle_timeout);
+    tokio::pin!(watchdog);
+    // Registered once too: a fresh `notified()` per frame would lock the waiter list twice.
+    let close = shared.close_requested.notified();
+    tokio::pin!(close);
     loop {
         let stalled = parked.len() >= config.max_buffered_events.max(1);
         if stalled {
@@ -582,10 +589,9 @@ async fn reader_loop(
             last_rx = Instant::now();
         }
         was_stalled = stalled;
-        let watchdog = tokio::time::sleep_until(last_rx + config.idle_timeout);
         tokio::select! {
             biased;
-            _ = shared.close_requested.notified() => {
+            _ = &mut close => {
                 let write_error = shared.write_error.lock().unwrap_or_else(|p| p.into_inner()).take();
                 return match write_error {
                     Some(e) => DisconnectReason::Io(e),
@@ -615,9 +621,9 @@ async fn reader_loop(
                 match msg {
                     Message::Text(text) => {
                         shared.frames.fetch_add(1, Ordering::Relaxed);
-                        if let Some(event) = handle_text(shared, text.as_str()) {
+                        if let Some(event) = handle_text(shared, &text) {
                             if !consumer_gone {
-                                parked.push_back(event);
+                                hand_on(events, parked, event, &mut consumer_gone);
                             }
                         }
                     }
@@ -636,15 +642,42 @@ async fn reader_loop(
                 ping_seq += 1;
                 shared.send(&ClientFrame::Ping { id: Some(format!("p{ping_seq}")) });
             }
-            _ = watchdog, if !stalled => return DisconnectReason::IdleTimeout(config.idle_timeout),
+            _ = &mut watchdog, if !stalled => {
+                let deadline = last_rx + config.idle_timeout;
+                if deadline <= Instant::now() {
+                    return DisconnectReason::IdleTimeout(config.idle_timeout);
+                }
+                // Frames came since the timer was armed: wait out the rest from the last one.
+                watchdog.as_mut().reset(deadline);
+            }
         }
     }
 }
 
+/// Pass a stream event on at once when the channel has room, in order behind any already
+/// parked; park it otherwise (the loop above sends parked events as room appears).
+fn hand_on(
+    events: &mpsc::Sender<StreamEvent>,
+    parked: &mut VecDeque<StreamEvent>,
+    event: StreamEvent,
+    consumer_gone: &mut bool,
+) {
+    if !parked.is_empty() {
+        parked.push_back(event);
+        return;
+    }
+    match events.try_send(event) {
+        Ok(()) => {}
+        Err(mpsc::error::TrySendError::Full(event)) => parked.push_back(event),
+        Err(mpsc::error::TrySendError::Closed(_)) => *consumer_gone = true,
+    }
+}
+
 /// Handle one text frame; returns a stream event to deliver, if it was one.
-fn handle_text(shared: &Shared, text: &str) -> Option<StreamEvent> {
+fn handle_text(shared: &Shared, frame: &Utf8Bytes) -> Option<StreamEvent> {
+    let text = frame.as_str();
     // Room messages are nearly all the traffic: read them without building a JSON tree.
-    match StreamEvent::from_text(text) {
+    match StreamEvent::from_frame(frame) {
         Some(Ok(event)) => return Some(event),
         Some(Err(e)) => {
             shared.malformed.fetch_add(1, Ordering::Relaxed);

@@ -9,10 +9,12 @@
 //! JSON text ([`RawMessage`]) until the pipeline knows it is not a duplicate.
 
 use std::fmt;
+use std::ops::Range;
 
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::frame::FrameError;
 use crate::raw_json::{self, ArrayOr, Key, ObjectOr};
@@ -58,14 +60,28 @@ impl RoomMeta {
 }
 
 /// A message object as the server sent it, still JSON text: each consumer parses as much of
-/// it as it needs.
-#[derive(Clone, Debug)]
-pub struct RawMessage(Box<RawValue>);
+/// it as it needs. It is a part of the frame it came in, which it shares instead of copying
+/// (the frame's buffer is reference-counted).
+#[derive(Clone)]
+pub struct RawMessage {
+    frame: Utf8Bytes,
+    /// Where the message is in `frame` (char boundaries of its text).
+    range: Range<usize>,
+}
 
 impl RawMessage {
     /// The message's JSON text.
     pub fn json(&self) -> &str {
-        self.0.get()
+        &self.frame.as_str()[self.range.clone()]
+    }
+
+    /// `part`, a slice of `frame`'s text (a member of the frame read from that text).
+    fn within(frame: &Utf8Bytes, part: &str) -> Self {
+        let start = part.as_ptr() as usize - frame.as_str().as_ptr() as usize;
+        RawMessage {
+            frame: frame.clone(),
+            range: start..start + part.len(),
+        }
     }
 
     /// The whole message as a JSON tree.
@@ -76,7 +92,18 @@ impl RawMessage {
 
     /// A message given as a JSON tree (frames that took the general parser, tests).
     pub fn from_value(value: &Value) -> Self {
-        RawMessage(serde_json::value::to_raw_value(value).expect("a JSON tree serializes"))
+        let text = value.to_string();
+        let range = 0..text.len();
+        RawMessage {
+            frame: Utf8Bytes::from(text),
+            range,
+        }
+    }
+}
+
+impl fmt::Debug for RawMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RawMessage").field(&self.json()).finish()
     }
 }
 
@@ -189,11 +216,11 @@ impl StreamEvent {
                 let mut fields = Map::new();
                 fields.insert("eventName".to_owned(), Value::String(event_name));
                 fields.insert("args".to_owned(), Value::Array(args));
-                let text = Value::Object(fields).to_string();
-                let fields = raw_json::read(&text, ObjectOr(FieldsVisitor))
+                let text = Utf8Bytes::from(Value::Object(fields).to_string());
+                let fields = raw_json::read(text.as_str(), ObjectOr(FieldsVisitor))
                     .and_then(Result::ok)
                     .expect("a JSON object reads");
-                return Self::room_message(fields).map(Some);
+                return Self::room_message(fields, &text).map(Some);
             }
             (NOTIFY_USER, "rooms-changed") | (NOTIFY_USER, "subscriptions-changed") => {
                 let action = args
@@ -364,6 +391,13 @@ impl StreamEvent {
     /// other frame (for [`ServerFrame::parse`](super::frame::ServerFrame::parse)); for a
     /// room-message frame, the event, or an error naming the field that is wrong.
     pub fn from_text(text: &str) -> Option<Result<Self, FrameError>> {
+        Self::from_frame(&Utf8Bytes::from(text))
+    }
+
+    /// [`StreamEvent::from_text`] of a frame as the socket delivered it: the message it
+    /// carries shares the frame's buffer.
+    pub fn from_frame(whole: &Utf8Bytes) -> Option<Result<Self, FrameError>> {
+        let text = whole.as_str();
         if !text.trim_start().starts_with('{') {
             return None;
         }
@@ -375,11 +409,11 @@ impl StreamEvent {
         if !is(frame.msg, "changed") || !is(frame.collection, ROOM_MESSAGES) {
             return None;
         }
-        Some(Self::room_message_frame(frame))
+        Some(Self::room_message_frame(frame, whole))
     }
 
     /// A room-message frame's members, checked in the order the general parser checks them.
-    fn room_message_frame(frame: FrameMembers<'_>) -> Result<Self, FrameError> {
+    fn room_message_frame(frame: FrameMembers<'_>, whole: &Utf8Bytes) -> Result<Self, FrameError> {
         match frame.id.map(raw_json::string) {
             None => {
                 return Err(FrameError::MissingField {
@@ -400,11 +434,11 @@ impl StreamEvent {
                 return Err(bad("cleared", "an array of strings"));
             }
         }
-        Self::room_message(fields.unwrap_or_default())
+        Self::room_message(fields.unwrap_or_default(), whole)
     }
 
     /// The `fields` of a room-message event: `{"eventName":..,"args":[message, meta?]}`.
-    fn room_message(fields: FieldMembers<'_>) -> Result<Self, FrameError> {
+    fn room_message(fields: FieldMembers<'_>, whole: &Utf8Bytes) -> Result<Self, FrameError> {
         let event_name = match fields.event_name.map(raw_json::string) {
             None => {
                 return Err(FrameError::MissingField {
@@ -423,15 +457,18 @@ impl StreamEvent {
         let not_a_message = || bad("fields.args[0]", "a message object");
         let mut message = *args.first().ok_or_else(not_a_message)?;
         // Servers ≈4.x/5.x wrapped the message in an extra array: `args: [[msg], meta]`.
-        if let Some(inner) = raw_json::elements(message) {
-            message = *inner.first().ok_or_else(not_a_message)?;
+        // (Looked at first: reading an object as an array would scan all of it.)
+        if message.get().starts_with('[') {
+            if let Some(inner) = raw_json::elements(message) {
+                message = *inner.first().ok_or_else(not_a_message)?;
+            }
         }
         if !message.get().starts_with('{') {
             return Err(not_a_message());
         }
         Ok(StreamEvent::RoomMessage {
             event_name,
-            message: RawMessage(message.to_owned()),
+            message: RawMessage::within(whole, message.get()),
             meta: args.get(1).and_then(|raw| RoomMeta::from_raw(raw)),
         })
     }

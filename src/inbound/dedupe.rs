@@ -10,6 +10,7 @@
 //! watermark is a repeat only if its id is one of those the watermark remembers.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -72,8 +73,9 @@ pub struct SeenState {
 /// A bounded memory of delivered message ids, and a watermark per room.
 #[derive(Debug)]
 pub struct Dedupe {
-    edited_at: HashMap<String, Option<u64>>,
-    order: VecDeque<String>,
+    // One allocation per id, shared by the map and the order.
+    edited_at: HashMap<Arc<str>, Option<u64>>,
+    order: VecDeque<Arc<str>>,
     window: usize,
     rooms: HashMap<String, RoomMark>,
     /// While a catch-up runs, the watermarks from before it: its messages come room after
@@ -100,7 +102,7 @@ impl Dedupe {
     pub fn restore(window: usize, state: SeenState) -> Self {
         let mut d = Dedupe::new(window);
         for (id, edited_at) in state.recent {
-            if !d.edited_at.contains_key(&id) {
+            if !d.edited_at.contains_key(id.as_str()) {
                 d.remember(&id, edited_at);
             }
         }
@@ -162,8 +164,9 @@ impl Dedupe {
                 self.edited_at.remove(&old);
             }
         }
-        self.order.push_back(id.to_owned());
-        self.edited_at.insert(id.to_owned(), edited_at);
+        let id: Arc<str> = Arc::from(id);
+        self.edited_at.insert(Arc::clone(&id), edited_at);
+        self.order.push_back(id);
         self.changed = true;
     }
 
@@ -243,7 +246,7 @@ impl Dedupe {
             recent: self
                 .order
                 .iter()
-                .map(|id| (id.clone(), self.edited_at.get(id).copied().flatten()))
+                .map(|id| (id.to_string(), self.edited_at.get(id).copied().flatten()))
                 .collect(),
         })
     }
