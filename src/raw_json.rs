@@ -52,6 +52,10 @@ pub(crate) fn kind(raw: &RawValue) -> &'static str {
 
 /// The elements of a JSON array, each still JSON text; `None` when `raw` is not an array.
 pub(crate) fn elements(raw: &RawValue) -> Option<Vec<&RawValue>> {
+    // Looked at first: reading an object or a string to learn it is not an array scans it whole.
+    if !raw.get().trim_start().starts_with('[') {
+        return None;
+    }
     read(raw.get(), ArrayOr)?.ok()
 }
 

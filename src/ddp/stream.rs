@@ -457,11 +457,8 @@ impl StreamEvent {
         let not_a_message = || bad("fields.args[0]", "a message object");
         let mut message = *args.first().ok_or_else(not_a_message)?;
         // Servers ≈4.x/5.x wrapped the message in an extra array: `args: [[msg], meta]`.
-        // (Looked at first: reading an object as an array would scan all of it.)
-        if message.get().starts_with('[') {
-            if let Some(inner) = raw_json::elements(message) {
-                message = *inner.first().ok_or_else(not_a_message)?;
-            }
+        if let Some(inner) = raw_json::elements(message) {
+            message = *inner.first().ok_or_else(not_a_message)?;
         }
         if !message.get().starts_with('{') {
             return Err(not_a_message());
