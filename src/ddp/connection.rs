@@ -1,9 +1,10 @@
 //! One live DDP connection over a WebSocket: handshake, method calls, subscriptions,
-//! heartbeats, the idle watchdog, and stream events delivered on a channel.
+//! heartbeats, the idle watchdog, and stream events delivered on a channel ([`EventRoute`]).
 //!
 //! Two tasks per connection:
 //! - the **reader** reads the socket, answers server pings, resolves calls and subscriptions,
-//!   sends our own pings, runs the watchdog, and pushes stream events to the caller;
+//!   sends our own pings, runs the watchdog, and pushes stream events to the caller
+//!   (`connection_reader.rs`);
 //! - the **writer** owns the socket's write half and sends whatever is queued for it, so a
 //!   caller never waits on a socket write while holding anything the reader needs.
 //!
@@ -23,7 +24,7 @@
 //!    this state; a consumer stuck for longer than the server's heartbeat timeout (~30 s)
 //!    is a bug that a disconnect + catch-up then repairs.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -34,7 +35,6 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, watch, Notify};
-use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::{
@@ -118,6 +118,32 @@ impl fmt::Display for DisconnectReason {
             }
             DisconnectReason::Io(e) => write!(f, "socket error: {e}"),
             DisconnectReason::ClosedByUs => f.write_str("closed locally"),
+        }
+    }
+}
+
+/// Where the reader hands stream events: a bounded channel of the caller's type, and what each
+/// event becomes on it (`None`: nothing to hand on). Mapping in the reader spares a task in
+/// between, which for a bot in busy rooms is a wake-up per message.
+pub struct EventRoute<T> {
+    /// The channel (its capacity and the connection's `max_buffered_events` set the
+    /// backpressure).
+    pub tx: mpsc::Sender<T>,
+    /// Turns a stream event into what `tx` carries; runs on the reader, in arrival order.
+    pub map: Box<dyn FnMut(StreamEvent) -> Option<T> + Send>,
+    /// Events wait in the connection until [`Connection::release_events`]: the caller has
+    /// first things to say on the same channel (that the login and subscriptions are done).
+    /// Events still held when the connection ends are dropped with it.
+    pub held: bool,
+}
+
+impl EventRoute<StreamEvent> {
+    /// Every stream event as it is, at once.
+    pub fn plain(tx: mpsc::Sender<StreamEvent>) -> Self {
+        EventRoute {
+            tx,
+            map: Box::new(Some),
+            held: false,
         }
     }
 }
@@ -210,6 +236,8 @@ struct Shared {
     malformed: AtomicU64,
     stalls: AtomicU64,
     close_requested: Notify,
+    /// Ends the hold of an [`EventRoute`] made with `held` (a permit, so never missed).
+    release_events: Notify,
     write_error: Mutex<Option<String>>,
     closed_tx: watch::Sender<Option<DisconnectReason>>,
     session: String,
@@ -273,6 +301,16 @@ impl Connection {
         config: ConnectionConfig,
         events: mpsc::Sender<StreamEvent>,
     ) -> Result<Connection, ConnectError> {
+        Self::connect_routed(url, tls, config, EventRoute::plain(events)).await
+    }
+
+    /// [`Connection::connect`], with stream events handed on along `route`.
+    pub async fn connect_routed<T: Send + 'static>(
+        url: &str,
+        tls: Option<Arc<rustls::ClientConfig>>,
+        config: ConnectionConfig,
+        route: EventRoute<T>,
+    ) -> Result<Connection, ConnectError> {
         // A server that accepts the socket but never answers the handshake is as dead as a
         // half-open established socket: give up once it was silent as long as the watchdog
         // allows (with the defaults, 60 s, the connect timeout is the tighter bound).
@@ -291,6 +329,7 @@ impl Connection {
             malformed: AtomicU64::new(0),
             stalls: AtomicU64::new(0),
             close_requested: Notify::new(),
+            release_events: Notify::new(),
             write_error: Mutex::new(None),
             closed_tx,
             session,
@@ -302,32 +341,13 @@ impl Connection {
             Arc::clone(&shared),
             Arc::clone(&writer_stop),
         ));
-        let reader_shared = Arc::clone(&shared);
-        tokio::spawn(async move {
-            let mut parked = VecDeque::new();
-            let reason = reader_loop(&reader_shared, stream, &events, &config, &mut parked).await;
-            tracing::info!(%reason, "ddp connection ended");
-            // Events received before the end are still chat messages: hand them over before
-            // announcing the end, so a consumer that drains after `closed()` sees them all.
-            // Bounded, because a consumer that stopped reading must not keep us here.
-            if reason != DisconnectReason::ClosedByUs && !parked.is_empty() {
-                let flush = async {
-                    for event in parked.drain(..) {
-                        if events.send(event).await.is_err() {
-                            break;
-                        }
-                    }
-                };
-                if tokio::time::timeout(config.idle_timeout, flush)
-                    .await
-                    .is_err()
-                {
-                    tracing::warn!("ddp events dropped at disconnect: consumer not reading");
-                }
-            }
-            finish(&reader_shared, reason);
-            writer_stop.notify_one();
-        });
+        tokio::spawn(reader::run(
+            Arc::clone(&shared),
+            stream,
+            route,
+            config,
+            writer_stop,
+        ));
         Ok(Connection {
             _guard: Arc::new(CloseOnDrop(Arc::clone(&shared))),
             shared,
@@ -408,6 +428,11 @@ impl Connection {
     pub fn unsubscribe(&self, id: &str) {
         self.shared.pending().unsubscribed.insert(id.to_owned());
         self.shared.send(&ClientFrame::Unsub { id: id.to_owned() });
+    }
+
+    /// Start handing on the stream events of a route made with `held`, those parked first.
+    pub fn release_events(&self) {
+        self.shared.release_events.notify_one();
     }
 
     /// Close the socket. Pending calls fail with [`DisconnectReason::ClosedByUs`].
@@ -554,125 +579,6 @@ async fn writer_loop(
     let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
 }
 
-async fn reader_loop(
-    shared: &Shared,
-    mut stream: SplitStream<Ws>,
-    events: &mpsc::Sender<StreamEvent>,
-    config: &ConnectionConfig,
-    parked: &mut VecDeque<StreamEvent>,
-) -> DisconnectReason {
-    let mut last_rx = Instant::now();
-    let mut ping_timer =
-        tokio::time::interval_at(Instant::now() + config.ping_interval, config.ping_interval);
-    ping_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut ping_seq: u64 = 0;
-    let mut consumer_gone = false;
-    let mut was_stalled = false;
-    // One timer for the whole connection, armed for `last_rx + idle_timeout` only when it
-    // fires: moving it at every frame would cost a timer-wheel update per message.
-    let watchdog = tokio::time::sleep_until(last_rx + config.idle_timeout);
-    tokio::pin!(watchdog);
-    // Registered once too: a fresh `notified()` per frame would lock the waiter list twice.
-    let close = shared.close_requested.notified();
-    tokio::pin!(close);
-    loop {
-        let stalled = parked.len() >= config.max_buffered_events.max(1);
-        if stalled {
-            if !was_stalled {
-                shared.stalls.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(
-                    parked = parked.len(),
-                    "ddp event consumer is slow; pausing socket reads (backpressure)"
-                );
-            }
-            // Our own pause is not server silence: restart the watchdog from now.
-            last_rx = Instant::now();
-        }
-        was_stalled = stalled;
-        tokio::select! {
-            biased;
-            _ = &mut close => {
-                let write_error = shared.write_error.lock().unwrap_or_else(|p| p.into_inner()).take();
-                return match write_error {
-                    Some(e) => DisconnectReason::Io(e),
-                    None => DisconnectReason::ClosedByUs,
-                };
-            }
-            permit = events.reserve(), if !parked.is_empty() => match permit {
-                Ok(permit) => {
-                    if let Some(event) = parked.pop_front() {
-                        permit.send(event);
-                    }
-                }
-                Err(_) => {
-                    // Nobody listens any more; keep serving calls, stop queueing events.
-                    consumer_gone = true;
-                    parked.clear();
-                }
-            },
-            msg = stream.next(), if !stalled => {
-                let msg = match msg {
-                    None => return DisconnectReason::Closed { code: None, reason: "stream ended".into() },
-                    Some(Err(e)) => return DisconnectReason::Io(explain_read_error(&e)),
-                    Some(Ok(msg)) => msg,
-                };
-                last_rx = Instant::now();
-                shared.last_frame_ms.store(now_ms(), Ordering::Relaxed);
-                match msg {
-                    Message::Text(text) => {
-                        shared.frames.fetch_add(1, Ordering::Relaxed);
-                        if let Some(event) = handle_text(shared, &text) {
-                            if !consumer_gone {
-                                hand_on(events, parked, event, &mut consumer_gone);
-                            }
-                        }
-                    }
-                    Message::Close(frame) => {
-                        return DisconnectReason::Closed {
-                            code: frame.as_ref().map(|f| u16::from(f.code)),
-                            reason: frame.map(|f| f.reason.to_string()).unwrap_or_default(),
-                        }
-                    }
-                    // WebSocket-level pings are answered by tungstenite itself; DDP does not
-                    // use binary frames.
-                    _ => {}
-                }
-            }
-            _ = ping_timer.tick() => {
-                ping_seq += 1;
-                shared.send(&ClientFrame::Ping { id: Some(format!("p{ping_seq}")) });
-            }
-            _ = &mut watchdog, if !stalled => {
-                let deadline = last_rx + config.idle_timeout;
-                if deadline <= Instant::now() {
-                    return DisconnectReason::IdleTimeout(config.idle_timeout);
-                }
-                // Frames came since the timer was armed: wait out the rest from the last one.
-                watchdog.as_mut().reset(deadline);
-            }
-        }
-    }
-}
-
-/// Pass a stream event on at once when the channel has room, in order behind any already
-/// parked; park it otherwise (the loop above sends parked events as room appears).
-fn hand_on(
-    events: &mpsc::Sender<StreamEvent>,
-    parked: &mut VecDeque<StreamEvent>,
-    event: StreamEvent,
-    consumer_gone: &mut bool,
-) {
-    if !parked.is_empty() {
-        parked.push_back(event);
-        return;
-    }
-    match events.try_send(event) {
-        Ok(()) => {}
-        Err(mpsc::error::TrySendError::Full(event)) => parked.push_back(event),
-        Err(mpsc::error::TrySendError::Closed(_)) => *consumer_gone = true,
-    }
-}
-
 /// Handle one text frame; returns a stream event to deliver, if it was one.
 fn handle_text(shared: &Shared, frame: &Utf8Bytes) -> Option<StreamEvent> {
     let text = frame.as_str();
@@ -793,6 +699,9 @@ fn finish(shared: &Shared, reason: DisconnectReason) {
     }
     shared.closed_tx.send_replace(Some(reason));
 }
+
+#[path = "connection_reader.rs"]
+mod reader;
 
 #[cfg(test)]
 #[path = "connection_tests.rs"]

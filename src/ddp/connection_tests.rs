@@ -425,3 +425,77 @@ async fn an_error_frame_is_logged_without_the_offending_message() {
     assert!(logs.contains("method login (id 9)"), "{logs}");
     assert!(!logs.contains("resume-token-0123456789"), "{logs}");
 }
+
+fn message_id(event: StreamEvent) -> Option<String> {
+    match event {
+        StreamEvent::RoomMessage { message, .. } => {
+            message.to_value()["_id"].as_str().map(str::to_owned)
+        }
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn a_held_route_keeps_events_until_released_while_calls_go_on() {
+    let server = ScriptServer::start(|mut peer: Peer, _| async move {
+        peer.handshake(false).await;
+        for i in 0..3 {
+            peer.send(room_message(&format!("m{i}"))).await;
+        }
+        while let Some(frame) = peer.recv_non_ping().await {
+            let id = frame["id"].clone();
+            peer.send(json!({"msg":"result","id":id,"result":true}))
+                .await;
+            peer.send(room_message("after-call")).await;
+        }
+    })
+    .await;
+    let (tx, mut rx) = mpsc::channel(8);
+    let route = EventRoute {
+        tx,
+        map: Box::new(message_id),
+        held: true,
+    };
+    let conn = Connection::connect_routed(&server.url, None, quick(), route)
+        .await
+        .expect("connects");
+    // The frames before the result were read, but their events stay in the connection.
+    assert_eq!(
+        conn.call("login", vec![], STEP).await,
+        Ok(Some(json!(true)))
+    );
+    assert!(rx.try_recv().is_err(), "nothing handed on while held");
+    conn.release_events();
+    for want in ["m0", "m1", "m2", "after-call"] {
+        let got = tokio::time::timeout(STEP, rx.recv()).await.expect("event");
+        assert_eq!(got.as_deref(), Some(want));
+    }
+}
+
+#[tokio::test]
+async fn events_still_held_when_the_connection_ends_are_not_handed_on() {
+    let server = ScriptServer::start(|mut peer: Peer, _| async move {
+        peer.handshake(false).await;
+        peer.send(room_message("m0")).await;
+        // and the server goes away
+    })
+    .await;
+    let (tx, mut rx) = mpsc::channel(8);
+    let route = EventRoute {
+        tx,
+        map: Box::new(message_id),
+        held: true,
+    };
+    let conn = Connection::connect_routed(&server.url, None, quick(), route)
+        .await
+        .expect("connects");
+    let reason = tokio::time::timeout(STEP, conn.closed())
+        .await
+        .expect("ends");
+    assert_ne!(reason, DisconnectReason::ClosedByUs);
+    // The channel closes with the reader, empty: its session never started.
+    assert_eq!(
+        tokio::time::timeout(STEP, rx.recv()).await.expect("closed"),
+        None
+    );
+}

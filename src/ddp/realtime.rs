@@ -30,8 +30,8 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use super::connection::{CallError, Connection, ConnectionConfig};
-use super::stream::{RawMessage, RoomMeta, StreamEvent, NOTIFY_ROOM};
+use super::connection::{CallError, Connection, ConnectionConfig, EventRoute};
+use super::stream::{RawMessage, RoomMeta, NOTIFY_ROOM};
 use crate::auth::{AuthError, AuthToken, TokenSource};
 
 /// Reconnect delays: `initial * factor^n`, capped at `max`, then ±`jitter` (a fraction).
@@ -235,6 +235,7 @@ impl Realtime {
             config,
             events,
             commands: cmd_rx,
+            command_tx: cmd_tx.downgrade(),
             shutdown: shutdown_rx,
             live: Arc::clone(&live),
             ever_authenticated: false,
@@ -253,6 +254,8 @@ impl Realtime {
 
 enum Command {
     WatchRoom(String),
+    /// `__my_messages__` carries private rooms here: unsubscribe the per-room streams.
+    DropRoomStreams,
 }
 
 /// Controls a running supervisor. Dropping it stops the supervisor too (without waiting).
@@ -361,6 +364,8 @@ struct Supervisor {
     config: RealtimeConfig,
     events: mpsc::Sender<RealtimeEvent>,
     commands: mpsc::UnboundedReceiver<Command>,
+    /// For the connection's reader (weak: the handle's drop still ends `commands`).
+    command_tx: mpsc::WeakUnboundedSender<Command>,
     shutdown: watch::Receiver<bool>,
     live: Arc<Mutex<Option<Connection>>>,
     rooms: BTreeSet<String>,
@@ -444,6 +449,8 @@ impl Supervisor {
                 _ = tokio::time::sleep_until(until) => return true,
                 cmd = self.commands.recv() => match cmd {
                     Some(Command::WatchRoom(rid)) => { self.rooms.insert(rid); }
+                    // No connection, so no per-room streams open.
+                    Some(Command::DropRoomStreams) => {}
                     None => return false,
                 },
             }
@@ -462,17 +469,23 @@ impl Supervisor {
                 Err(e) => return SessionEnd::from_auth_error(e),
             },
         };
-        let (stream_tx, mut stream_rx) = mpsc::channel(256);
+        // Stream events go from the reader straight to our consumer, held until the login
+        // and subscriptions are done and `Authenticated` is sent ahead of them.
+        let route = EventRoute {
+            tx: self.events.clone(),
+            map: Box::new(self.router()),
+            held: true,
+        };
         let conn_config = ConnectionConfig {
             ping_interval: self.config.ping_interval,
             idle_timeout: self.config.idle_timeout,
             ..ConnectionConfig::default()
         };
-        let connect = Connection::connect(
+        let connect = Connection::connect_routed(
             &self.config.ws_url,
             self.config.tls.clone(),
             conn_config,
-            stream_tx,
+            route,
         );
         let conn = tokio::select! {
             _ = self.shutdown.changed() => return SessionEnd::Shutdown,
@@ -483,9 +496,7 @@ impl Supervisor {
         };
         let started = Instant::now();
         self.emit(RealtimeEvent::Connected).await;
-        let end = self
-            .authenticated_session(&conn, token, &mut stream_rx, started)
-            .await;
+        let end = self.authenticated_session(&conn, token, started).await;
         conn.close();
         self.last_frame_ms = Some(conn.last_frame_at_ms());
         end
@@ -495,7 +506,6 @@ impl Supervisor {
         &mut self,
         conn: &Connection,
         token: AuthToken,
-        stream_rx: &mut mpsc::Receiver<StreamEvent>,
         started: Instant,
     ) -> SessionEnd {
         // Before authentication, only a connection that stayed up long enough resets the
@@ -527,31 +537,21 @@ impl Supervisor {
             last_frame_at_ms: if resumed { self.last_frame_ms } else { None },
         })
         .await;
+        conn.release_events();
+        // One wait for the end, not a new one per command.
+        let closed = conn.closed();
+        tokio::pin!(closed);
         loop {
             tokio::select! {
                 biased;
                 _ = self.shutdown.changed() => return SessionEnd::Shutdown,
-                event = stream_rx.recv() => match event {
-                    Some(event) => self.forward(event, conn).await,
-                    // The reader is gone, so the connection has ended: say why.
-                    None => {
-                        return SessionEnd::Lost {
-                            reason: conn.closed().await.to_string(),
-                            stable: true,
-                            min_delay: Duration::ZERO,
-                        }
-                    }
-                },
                 cmd = self.commands.recv() => match cmd {
                     Some(Command::WatchRoom(rid)) => self.watch(rid, Some(conn)),
+                    Some(Command::DropRoomStreams) => self.room_streams.drop_open(conn),
                     None => return SessionEnd::Shutdown,
                 },
-                reason = conn.closed() => {
-                    // The connection hands over every event it received before reporting
-                    // the end; forward them before reconnecting.
-                    while let Ok(event) = stream_rx.try_recv() {
-                        self.forward(event, conn).await;
-                    }
+                // The reader hands over every event it received before reporting the end.
+                reason = &mut closed => {
                     return SessionEnd::Lost {
                         reason: reason.to_string(),
                         stable: true,

@@ -1,6 +1,6 @@
 //! The supervisor's subscriptions: every stream at once when a session starts (asking again
 //! after the server's wait when it rate-limits them), one room more when the bot is added to
-//! it, and the forwarding of what the streams deliver.
+//! it, and what the connection's reader does with each stream event ([`Supervisor::router`]).
 //!
 //! Per-room message streams are asked for only while this server has not shown that
 //! `__my_messages__` carries private groups and DMs ([`RoomStreams`]).
@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::super::connection::{Connection, SubError};
 use super::super::stream::{StreamEvent, MY_MESSAGES, NOTIFY_USER, ROOM_MESSAGES};
-use super::{RealtimeEvent, Supervisor, Via};
+use super::{Command, RealtimeEvent, Supervisor, Via};
 
 impl Supervisor {
     /// Subscribe to every stream; refused subscriptions are reported, a lost connection
@@ -150,71 +150,82 @@ impl Supervisor {
         });
     }
 
-    pub(super) async fn forward(&mut self, event: StreamEvent, conn: &Connection) {
-        let out = match event {
-            StreamEvent::RoomMessage {
-                event_name,
-                message,
-                meta,
-            } => {
-                // Once known, nothing more to learn: one load per message, no write.
-                if event_name == MY_MESSAGES && self.room_streams.needed() {
-                    let room_type = meta.as_ref().and_then(|m| m.room_type.as_deref());
-                    if matches!(room_type, Some("p") | Some("d")) {
-                        self.room_streams.covered_by_my_messages(conn);
-                    }
-                }
-                RealtimeEvent::RoomMessage {
+    /// What the connection's reader does with each stream event (it runs there, so a room
+    /// message reaches the account without a task in between): turn it into a
+    /// [`RealtimeEvent`], and tell this task what it must act on (a private room to watch,
+    /// per-room streams no longer needed).
+    pub(super) fn router(&self) -> impl FnMut(StreamEvent) -> Option<RealtimeEvent> + Send {
+        let streams = self.room_streams.clone();
+        let commands = self.command_tx.clone();
+        let tell = move |cmd: Command| {
+            if let Some(tx) = commands.upgrade() {
+                let _ = tx.send(cmd);
+            }
+        };
+        move |event| {
+            Some(match event {
+                StreamEvent::RoomMessage {
+                    event_name,
                     message,
                     meta,
-                    via: if event_name == MY_MESSAGES {
+                } => {
+                    let via = if event_name == MY_MESSAGES {
+                        // Once known, nothing more to learn: one load per message, no write.
+                        if streams.needed() {
+                            let room_type = meta.as_ref().and_then(|m| m.room_type.as_deref());
+                            if matches!(room_type, Some("p") | Some("d")) && streams.cover() {
+                                tell(Command::DropRoomStreams);
+                            }
+                        }
                         Via::MyMessages
                     } else {
                         Via::Room(event_name)
-                    },
+                    };
+                    RealtimeEvent::RoomMessage { message, meta, via }
                 }
-            }
-            StreamEvent::RoomsChanged { action, room, .. } => {
-                if let Some(rid) = private_room_inserted(&action, &room, "_id") {
-                    self.watch(rid, Some(conn));
+                StreamEvent::RoomsChanged { action, room, .. } => {
+                    if let Some(rid) = private_room_inserted(&action, &room, "_id") {
+                        tell(Command::WatchRoom(rid));
+                    }
+                    RealtimeEvent::RoomsChanged { action, room }
                 }
-                RealtimeEvent::RoomsChanged { action, room }
-            }
-            StreamEvent::SubscriptionsChanged {
-                action,
-                subscription,
-                ..
-            } => {
-                if let Some(rid) = private_room_inserted(&action, &subscription, "rid") {
-                    self.watch(rid, Some(conn));
-                }
-                RealtimeEvent::SubscriptionsChanged {
+                StreamEvent::SubscriptionsChanged {
                     action,
                     subscription,
+                    ..
+                } => {
+                    if let Some(rid) = private_room_inserted(&action, &subscription, "rid") {
+                        tell(Command::WatchRoom(rid));
+                    }
+                    RealtimeEvent::SubscriptionsChanged {
+                        action,
+                        subscription,
+                    }
                 }
-            }
-            StreamEvent::UserActivity {
-                rid,
-                username,
-                activities,
-                tmid,
-            } => RealtimeEvent::UserActivity {
-                rid,
-                username,
-                activities,
-                tmid,
-            },
-            StreamEvent::MessageDeleted { rid, id } => RealtimeEvent::MessageDeleted { rid, id },
-            StreamEvent::Other {
-                collection,
-                event_name,
-                ..
-            } => {
-                tracing::debug!(%collection, %event_name, "stream event not forwarded");
-                return;
-            }
-        };
-        self.emit(out).await;
+                StreamEvent::UserActivity {
+                    rid,
+                    username,
+                    activities,
+                    tmid,
+                } => RealtimeEvent::UserActivity {
+                    rid,
+                    username,
+                    activities,
+                    tmid,
+                },
+                StreamEvent::MessageDeleted { rid, id } => {
+                    RealtimeEvent::MessageDeleted { rid, id }
+                }
+                StreamEvent::Other {
+                    collection,
+                    event_name,
+                    ..
+                } => {
+                    tracing::debug!(%collection, %event_name, "stream event not forwarded");
+                    return None;
+                }
+            })
+        }
     }
 }
 
@@ -258,10 +269,14 @@ impl RoomStreams {
     }
 
     /// A private-room message came on `__my_messages__`: the per-room streams are redundant.
-    pub(super) fn covered_by_my_messages(&self, conn: &Connection) {
-        if self.covered.swap(true, Ordering::AcqRel) {
-            return;
-        }
+    /// True the first time only; the caller then has [`RoomStreams::drop_open`] done.
+    pub(super) fn cover(&self) -> bool {
+        !self.covered.swap(true, Ordering::AcqRel)
+    }
+
+    /// Unsubscribe the per-room streams opened on `conn` (after [`RoomStreams::cover`]; a
+    /// stream that becomes ready later is dropped by [`RoomStreams::opened`]).
+    pub(super) fn drop_open(&self, conn: &Connection) {
         let open = std::mem::take(&mut *self.open.lock().unwrap_or_else(|e| e.into_inner()));
         tracing::info!(
             dropped = open.len(),
