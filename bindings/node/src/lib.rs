@@ -35,6 +35,11 @@ use openclaw_rocketchat::host::{ErrorCode, Host, HostError, VERB_NAMES};
 use serde_json::Value;
 
 use crate::error::{rejection, thrown, Code};
+
+// Only this addon's own allocations (Node keeps its allocator): the core's worker threads hand
+// each received frame on to another thread, where glibc's malloc takes an arena lock per free.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use crate::events::{EventCallback, EventSubscription, Hub};
 
 /// How long `close()` lets the pump hand the last events to JavaScript.
